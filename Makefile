@@ -1,0 +1,46 @@
+# Posko: `make run` serves the demo portal (embedded mode); `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: run test bench lint serve translations messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Compiled with Babel so a machine without GNU gettext can still build them.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -q -d locale -D django
+	$(BIN)/pybabel compile -q -d locale -D djangojs 2>/dev/null || true
+
+# Refresh the .po files after changing user-facing strings (needs GNU gettext).
+messages: $(VENV)/.runtime
+	$(BIN)/python manage.py makemessages -l id --no-obsolete -i ".venv/*" -i "var/*"
+
+run: $(VENV)/.runtime translations
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py load_demo
+	DEBUG=true $(BIN)/python manage.py serve --port $(PORT)
+
+test: $(VENV)/.dev translations
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r apps portal -ll
+
+clean:
+	rm -rf $(VENV) var/staticfiles

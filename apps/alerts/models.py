@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Alert(models.Model):
+    """Something a person must look at. Every issue raises into this one model through
+    `apps.alerts.services.alert_raise`; a repeating condition updates its open alert."""
+
+    class Kind(models.TextChoices):
+        MOTION = "motion", _("Motion while armed")
+        CAMERA_OFFLINE = "camera_offline", _("Camera offline")
+        TAMPER = "tamper", _("Camera tampering")
+        POST_UNDERSTAFFED = "post_understaffed", _("Post understaffed")
+        MISSED_CHECK_IN = "missed_check_in", _("Missed check-in")
+        UNASSIGNED_SHIFT = "unassigned_shift", _("Shift without personnel")
+        PATROL_OVERDUE = "patrol_overdue", _("Patrol overdue")
+        LOGISTICS_DISCREPANCY = "logistics_discrepancy", _("Logistics discrepancy")
+        INCIDENT = "incident", _("Incident")
+        STORAGE = "storage", _("Storage problem")
+        OTHER = "other", _("Other")
+
+    class Severity(models.IntegerChoices):
+        LOW = 1, _("Low")
+        MEDIUM = 2, _("Medium")
+        HIGH = 3, _("High")
+        CRITICAL = 4, _("Critical")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    facility = models.ForeignKey(
+        "places.Facility", verbose_name=_("facility"), on_delete=models.PROTECT,
+        related_name="alerts",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    detail = models.TextField(_("detail"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/%d/", blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    dedup_key = models.CharField(
+        _("deduplication key"), max_length=200,
+        help_text=_("Repeats of the same condition update the open alert with this key."),
+    )
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    first_raised_at = models.DateTimeField(_("first raised"), default=timezone.now)
+    last_raised_at = models.DateTimeField(_("last raised"), default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_alerts",
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The id of the newest AlertEvent: the sequence number clients resync from.
+    last_seq = models.PositiveBigIntegerField(default=0, db_index=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-last_raised_at"]
+        constraints = [
+            # alert_raise relies on this: one unresolved alert per condition, even under races.
+            models.UniqueConstraint(
+                fields=["dedup_key"], condition=~Q(state="resolved"),
+                name="alert_one_unresolved_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["facility", "state"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("alerts:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != self.State.RESOLVED
+
+
+class AlertEvent(models.Model):
+    """Append-only history of an alert. Its id is the alert sequence number: a client that
+    missed pushes asks for events after the last id it saw."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", _("Raised")
+        REPEATED = "repeated", _("Repeated")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ASSIGNED = "assigned", _("Assigned")
+        RESOLVED = "resolved", _("Resolved")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alert event")
+        verbose_name_plural = _("alert events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.alert_id}"

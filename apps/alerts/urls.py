@@ -1,0 +1,13 @@
+from django.urls import path
+
+from apps.alerts import views
+
+app_name = "alerts"
+
+urlpatterns = [
+    path("", views.feed, name="feed"),
+    path("sejak/<int:seq>/", views.events_since, name="since"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/tindak/", views.act, name="act"),
+    path("<int:pk>/bukti/", views.evidence, name="evidence"),
+]

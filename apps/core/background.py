@@ -1,0 +1,93 @@
+"""Background work in embedded mode: the same Celery task functions, run in this process.
+
+Cluster mode sends tasks to the Redis broker and Celery beat schedules periodic ones; embedded
+mode has neither, so a small executor runs queued tasks and a scheduler thread runs the beat
+schedule's interval entries. Callers use `enqueue()` and never branch on the mode."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from celery import Task
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def _run(task: Task, args: tuple, kwargs: dict) -> None:
+    close_old_connections()
+    try:
+        result = task.apply(args=args, kwargs=kwargs)
+        if result.failed():
+            logger.error("in-process task %s failed: %r", task.name, result.result)
+    finally:
+        close_old_connections()
+
+
+class InProcessRunner:
+    def __init__(self, max_workers: int = 4) -> None:
+        self._max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
+        self._scheduler: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._executor is not None:
+            return
+        self._stop.clear()
+        self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="posko-task")
+        self._scheduler = threading.Thread(
+            target=self._schedule_loop, name="posko-beat", daemon=True
+        )
+        self._scheduler.start()
+        logger.info("in-process background runner started")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def is_alive(self) -> bool:
+        return self._scheduler is not None and self._scheduler.is_alive()
+
+    def submit(self, task: Task, args: tuple = (), kwargs: dict | None = None) -> None:
+        if self._executor is None:
+            raise RuntimeError("The in-process runner is not started (run `manage.py serve`).")
+        self._executor.submit(_run, task, args, kwargs or {})
+
+    def _schedule_loop(self) -> None:
+        from portal.celery import app
+
+        next_due: dict[str, float] = {}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+                interval = entry["schedule"]
+                seconds = (
+                    interval.total_seconds() if isinstance(interval, timedelta) else interval
+                )
+                if now >= next_due.get(name, now):
+                    next_due[name] = now + float(seconds)
+                    self.submit(app.tasks[entry["task"]], tuple(entry.get("args", ())))
+            self._stop.wait(1.0)
+
+
+runner = InProcessRunner()
+
+
+def enqueue(task: Task, *args, **kwargs) -> None:
+    """Queue a task for background execution in whichever mode the portal runs."""
+    if settings.EMBEDDED:
+        if runner.is_alive():
+            runner.submit(task, args, kwargs)
+        else:
+            # Management commands and tests have no runner: run now, in this thread.
+            task.apply(args=args, kwargs=kwargs)
+    else:
+        task.apply_async(args=args, kwargs=kwargs)

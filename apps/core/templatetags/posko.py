@@ -1,0 +1,23 @@
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from apps.org.models import ZONE_ABBREVIATIONS
+
+register = template.Library()
+
+
+@register.filter
+def in_zone(moment, zone_owner) -> str:
+    """Format an aware datetime in a facility's (or region's) own zone, with WIB/WITA/WIT."""
+    if moment is None:
+        return "—"
+    zone = zone_owner.zoneinfo
+    local = timezone.localtime(moment, zone)
+    label = ZONE_ABBREVIATIONS.get(zone.key, zone.key)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {label}"
+
+
+@register.filter
+def severity_class(severity: int) -> str:
+    return {1: "sev-low", 2: "sev-medium", 3: "sev-high", 4: "sev-critical"}.get(severity, "")

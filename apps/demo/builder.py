@@ -1,0 +1,203 @@
+"""The demo world: three fictional cities in Indonesia's three time zones.
+
+- Kota Karangsari (WIB): a Blitar-like city with its KPU office, Bawaslu office and KPU
+  logistics warehouse;
+- Kota Tanjung Wangi (WITA): a second city with its own KPU and Bawaslu;
+- Kota Teluk Mutiara (WIT): a big city with a district (PPK) logistics warehouse.
+
+Each city has agencies of all three pillars and both election bodies, and a person for every
+role. All names are fictional. Building is idempotent: running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from apps.accounts.models import Role, User
+from apps.org.models import Agency, Region
+from apps.places.models import Facility, Operation
+
+# Published on purpose: demo accounts exist only in demo mode (see load_demo).
+DEMO_PASSWORD = "posko-demo-2026"  # noqa: S105
+
+P, U = Agency.Pillar, Agency.UnitKind
+
+
+@dataclass(frozen=True)
+class CitySpec:
+    slug: str
+    province: str
+    city: str
+    timezone: str
+    districts: tuple[str, ...]
+    facilities: tuple[tuple[str, str, int, str], ...]  # (kind, name, district index, address)
+    with_ppk: bool = False
+
+
+CITIES = (
+    CitySpec(
+        slug="karangsari", province="Jawa Timur", city="Kota Karangsari",
+        timezone=Region.TimeZone.WIB,
+        districts=("Kec. Sukamulya", "Kec. Karangrejo", "Kec. Tanjungsari"),
+        facilities=(
+            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Karangsari", 0, "Jl. Kenari No. 12"),
+            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Karangsari", 1,
+             "Jl. Cempaka No. 4"),
+            (Facility.Kind.KPU_WAREHOUSE, "Gudang Logistik KPU Kota Karangsari", 2,
+             "Jl. Raya Tanjungsari Km 3"),
+        ),
+    ),
+    CitySpec(
+        slug="tanjungwangi", province="Sulawesi Selatan", city="Kota Tanjung Wangi",
+        timezone=Region.TimeZone.WITA,
+        districts=("Kec. Pantai Timur", "Kec. Bukit Barat"),
+        facilities=(
+            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Tanjung Wangi", 0, "Jl. Pelabuhan 8"),
+            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Tanjung Wangi", 1,
+             "Jl. Anggrek 21"),
+        ),
+    ),
+    CitySpec(
+        slug="telukmutiara", province="Papua", city="Kota Teluk Mutiara",
+        timezone=Region.TimeZone.WIT,
+        districts=("Kec. Mutiara Utara", "Kec. Mutiara Selatan"),
+        facilities=(
+            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Teluk Mutiara", 0, "Jl. Samudera 2"),
+            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Teluk Mutiara", 0,
+             "Jl. Teluk 15"),
+            (Facility.Kind.KPU_WAREHOUSE, "Gudang Logistik PPK Mutiara Selatan", 1,
+             "Jl. Bandara Lama 7"),
+        ),
+        with_ppk=True,
+    ),
+)
+
+# (username prefix, full name stem, rank, agency key, role)
+CAST = (
+    ("operator", "Operator Posko", "Bripka", "polres", Role.OPERATOR),
+    ("komandan", "Kapolres", "AKBP", "polres", Role.COMMANDER),
+    ("padal", "Padal Pengamanan", "Ipda", "polres", Role.POST_COMMANDER),
+    ("polisi", "Anggota Sat Samapta", "Brigpol", "polres", Role.FIELD_OFFICER),
+    ("tni", "Anggota Kodim", "Serka", "kodim", Role.FIELD_OFFICER),
+    ("satpol", "Anggota Satpol PP", "", "satpol_pp", Role.FIELD_OFFICER),
+    ("kpu", "Sekretaris KPU", "", "kpu", Role.FACILITY_OFFICIAL),
+    ("bawaslu", "Koordinator Sekretariat Bawaslu", "", "bawaslu", Role.FACILITY_OFFICIAL),
+)
+
+FICTIONAL_SURNAMES = ("Wicaksono", "Hartati", "Siregar", "Lestari", "Pattiasina", "Rahmawati",
+                      "Tumbelaka", "Nugroho")
+
+
+@dataclass
+class Login:
+    username: str
+    role: str
+    city: str
+
+
+def _region(name: str, level: str, parent: Region | None, tz: str) -> Region:
+    region, _ = Region.objects.get_or_create(
+        name=name, parent=parent, defaults={"level": level, "timezone": tz}
+    )
+    return region
+
+
+def _agency(key_map: dict, key: str, name: str, short: str, pillar: str, unit: str,
+            region: Region, parent: Agency | None = None) -> Agency:
+    agency, _ = Agency.objects.update_or_create(
+        region=region, name=name,
+        defaults={"short_name": short, "pillar": pillar, "unit_kind": unit, "parent": parent},
+    )
+    key_map[key] = agency
+    return agency
+
+
+def _person(username: str, full_name: str, rank: str, agency: Agency, role: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+        user.set_password(DEMO_PASSWORD)
+    user.full_name, user.rank, user.agency, user.is_active = full_name, rank, agency, True
+    user.save()
+    user.set_roles({role})
+    return user
+
+
+def _build_city(spec: CitySpec, logins: list[Login]) -> None:
+    province = _region(spec.province, Region.Level.PROVINCE, None, spec.timezone)
+    city = _region(spec.city, Region.Level.CITY, province, spec.timezone)
+    districts = [_region(d, Region.Level.DISTRICT, city, spec.timezone) for d in spec.districts]
+    short_city = spec.city.removeprefix("Kota ")
+    first_district = spec.districts[0].removeprefix("Kec. ")
+
+    a: dict[str, Agency] = {}
+    polres = _agency(a, "polres", f"Polres {short_city}", f"Polres {short_city}", P.POLRI,
+                     U.POLRES, city)
+    _agency(a, "polsek", f"Polsek {first_district}", f"Polsek {first_district}", P.POLRI,
+            U.POLSEK, districts[0], polres)
+    kodim = _agency(a, "kodim", f"Kodim {short_city}", f"Kodim {short_city}", P.TNI, U.KODIM,
+                    city)
+    _agency(a, "koramil", f"Koramil {first_district}", f"Koramil {first_district}", P.TNI,
+            U.KORAMIL, districts[0], kodim)
+    _agency(a, "satpol_pp", f"Satpol PP Kota {short_city}", "Satpol PP", P.PEMDA, U.SATPOL_PP,
+            city)
+    _agency(a, "dishub", f"Dinas Perhubungan Kota {short_city}", "Dishub", P.PEMDA, U.DISHUB,
+            city)
+    kpu = _agency(a, "kpu", f"KPU Kota {short_city}", f"KPU {short_city}", P.KPU, U.KPU_KOTA,
+                  city)
+    _agency(a, "bawaslu", f"Bawaslu Kota {short_city}", f"Bawaslu {short_city}", P.BAWASLU,
+            U.BAWASLU_KOTA, city)
+    if spec.with_ppk:
+        district_name = spec.districts[1].removeprefix("Kec. ")
+        _agency(a, "ppk", f"PPK {district_name}", f"PPK {district_name}", P.KPU, U.PPK,
+                districts[1], kpu)
+
+    facilities = []
+    for kind, name, district_index, address in spec.facilities:
+        owner = a["bawaslu"] if kind == Facility.Kind.BAWASLU_OFFICE else (
+            a["ppk"] if spec.with_ppk and kind == Facility.Kind.KPU_WAREHOUSE else a["kpu"]
+        )
+        facility, _ = Facility.objects.update_or_create(
+            name=name,
+            defaults={"kind": kind, "owner_agency": owner, "region": districts[district_index],
+                      "address": f"{address}, {spec.districts[district_index]}, {spec.city}"},
+        )
+        facilities.append(facility)
+
+    current, _ = Operation.objects.get_or_create(
+        name=f"Operasi Mantap Praja {short_city} 2026–2027",
+        defaults={"responsible_agency": polres, "starts_on": date(2026, 9, 1),
+                  "ends_on": date(2027, 3, 31), "min_guards": 2, "patrol_interval_hours": 3},
+    )
+    current.facilities.add(*facilities)
+    if spec.slug == "karangsari":
+        past, _ = Operation.objects.get_or_create(
+            name="Operasi Mantap Brata Semeru 2023–2024",
+            defaults={"responsible_agency": polres, "starts_on": date(2023, 11, 19),
+                      "ends_on": date(2024, 11, 20), "min_guards": 2,
+                      "patrol_interval_hours": 3},
+        )
+        past.facilities.add(*facilities)
+
+    for index, (prefix, stem, rank, agency_key, role) in enumerate(CAST):
+        username = f"{prefix}.{spec.slug}"
+        surname = FICTIONAL_SURNAMES[index % len(FICTIONAL_SURNAMES)]
+        _person(username, f"{stem} {surname}", rank, a[agency_key], role)
+        logins.append(Login(username, Role(role).label, spec.city))
+
+
+@transaction.atomic
+def build_demo() -> list[Login]:
+    logins: list[Login] = []
+    for spec in CITIES:
+        _build_city(spec, logins)
+    admin = _person("admin.demo", "Administrator Posko", "", Agency.objects.get(
+        name="Polres Karangsari"), Role.ADMINISTRATOR)
+    if not admin.is_staff:
+        admin.is_staff = True
+        admin.save(update_fields=["is_staff"])
+    logins.append(Login("admin.demo", Role.ADMINISTRATOR.label, "—"))
+    return logins

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.demo.builder import DEMO_PASSWORD, build_demo
+
+
+class Command(BaseCommand):
+    help = "Build (or refresh) the fictional demo world and print its logins. Demo mode only."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "Demo accounts have a published password; they are only built in demo mode "
+                "(embedded mode, or DEMO_MODE=true)."
+            )
+        logins = build_demo()
+        self.stdout.write(self.style.SUCCESS("Demo ready. Logins (password for all: "
+                                             f"{DEMO_PASSWORD}):"))
+        for login in logins:
+            self.stdout.write(f"  {login.username:<24} {login.role:<36} {login.city}")

@@ -1,0 +1,79 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.access import policy
+from apps.alerts.models import Alert
+from apps.places.models import Facility, Operation
+
+_FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
+    open_alerts=Count("alerts", filter=~Q(alerts__state=Alert.State.RESOLVED))
+)
+
+
+@login_required
+def facility_list(request: HttpRequest) -> HttpResponse:
+    facilities = policy.scope(request.user, _FACILITY_LIST)
+    kind = request.GET.get("kind", "")
+    if kind in Facility.Kind.values:
+        facilities = facilities.filter(kind=kind)
+    return render(
+        request, "places/facility_list.html",
+        {"facilities": facilities, "kinds": Facility.Kind.choices, "kind": kind},
+    )
+
+
+@login_required
+def my_facilities(request: HttpRequest) -> HttpResponse:
+    """A KPU/Bawaslu official's own facilities. Their cameras, sharing and the access record
+    arrive with the cameras and live issues; the page says so instead of inventing data."""
+    agency_path = request.user.agency.path if request.user.agency_id else "/nonexistent/"
+    facilities = policy.scope(request.user, _FACILITY_LIST).filter(
+        owner_agency__path__startswith=agency_path
+    )
+    return render(request, "places/my_facilities.html", {"facilities": facilities})
+
+
+@login_required
+def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = policy.get_or_404(
+        request.user, Facility.objects.select_related("region", "owner_agency"), pk=pk
+    )
+    open_alerts = policy.scope(request.user, facility.alerts.all()).exclude(
+        state=Alert.State.RESOLVED
+    )
+    operations = policy.scope(request.user, facility.operations.all())
+    return render(
+        request, "places/facility_detail.html",
+        {
+            "facility": facility,
+            "open_alerts": open_alerts,
+            "operations": operations,
+            "now": facility.local_time(),
+        },
+    )
+
+
+@login_required
+def operation_list(request: HttpRequest) -> HttpResponse:
+    operations = policy.scope(
+        request.user,
+        Operation.objects.select_related("responsible_agency").annotate(
+            facility_count=Count("facilities", distinct=True)
+        ),
+    )
+    return render(request, "places/operation_list.html", {"operations": operations})
+
+
+@login_required
+def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    operation = policy.get_or_404(
+        request.user, Operation.objects.select_related("responsible_agency"), pk=pk
+    )
+    facilities = policy.scope(request.user, _FACILITY_LIST.filter(operations=operation))
+    history = operation.period_changes.select_related("changed_by")
+    return render(
+        request, "places/operation_detail.html",
+        {"operation": operation, "facilities": facilities, "history": history},
+    )
