@@ -20,8 +20,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 # Compiled with Babel so a machine without GNU gettext can still build them.
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d locale -D django
-	$(BIN)/pybabel compile -q -d locale -D djangojs 2>/dev/null || true
+	$(BIN)/pybabel compile -d locale -D django 2>/dev/null
+	@test ! -f locale/id/LC_MESSAGES/djangojs.po || $(BIN)/pybabel compile -d locale -D djangojs
 
 # Refresh the .po files after changing user-facing strings (needs GNU gettext).
 messages: $(VENV)/.runtime

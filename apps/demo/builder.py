@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from apps.accounts.models import Role, User
@@ -115,11 +117,15 @@ def _agency(key_map: dict, key: str, name: str, short: str, pillar: str, unit: s
     return agency
 
 
+@cache
+def _demo_password_hash() -> str:
+    return make_password(DEMO_PASSWORD)  # Argon2 is slow on purpose: hash once per build.
+
+
 def _person(username: str, full_name: str, rank: str, agency: Agency, role: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username)
-        user.set_password(DEMO_PASSWORD)
+        user = User(username=username, password=_demo_password_hash())
     user.full_name, user.rank, user.agency, user.is_active = full_name, rank, agency, True
     user.save()
     user.set_roles({role})

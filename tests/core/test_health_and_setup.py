@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apps.accounts.models import User
+from apps.demo.builder import build_demo
+from apps.places.models import Facility, Operation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_healthz_reports_every_component(client, db, background_runner):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert set(body["components"]) == {"database", "channel_layer", "broker", "workers"}
+    assert all(c["ok"] for c in body["components"].values())
+
+
+def test_healthz_is_503_when_a_component_fails(client, db, background_runner, monkeypatch):
+    from apps.core import health
+
+    monkeypatch.setitem(health.CHECKS, "database", lambda: (False, {"error": "down"}))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["components"]["database"] == {"ok": False, "error": "down"}
+
+
+def test_demo_is_idempotent(db):
+    build_demo()
+    counts = (User.objects.count(), Facility.objects.count(), Operation.objects.count())
+    build_demo()
+    assert (User.objects.count(), Facility.objects.count(), Operation.objects.count()) == counts
+    zones = set(Facility.objects.values_list("region__timezone", flat=True))
+    assert zones == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
+
+
+def test_demo_refuses_outside_demo_mode(db, settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError):
+        call_command("load_demo")
+    assert not User.objects.exists()
+
+
+def test_no_default_accounts_after_migrations(db):
+    assert not User.objects.filter(username__in=["admin", "root", "administrator"]).exists()
+    assert not User.objects.exists()
+
+
+def _settings_import(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"REDIS_URL", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_cluster_mode_refuses_to_start_without_a_secret_key():
+    result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_cluster_mode_starts_with_a_secret_key():
+    result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0",
+                               "SECRET_KEY": "x" * 50})
+    assert result.returncode == 0, result.stderr
+
+
+def test_translations_are_committed_and_complete():
+    po = (ROOT / "locale/id/LC_MESSAGES/django.po").read_text()
+    from babel.messages.pofile import read_po
+    import io
+
+    catalog = read_po(io.StringIO(po))
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert not untranslated
