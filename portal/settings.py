@@ -47,6 +47,26 @@ if not SECRET_KEY:
     SECRET_KEY = _embedded_secret_key()
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
+
+
+def _embedded_camera_keys() -> list[str]:
+    from apps.cameras.crypto import new_key
+
+    key_file = VAR_DIR / "camera_keys"
+    if not key_file.exists():
+        key_file.write_text(new_key() + "\n")
+        key_file.chmod(0o600)
+    return [line for line in key_file.read_text().split() if line]
+
+
+# AES-256-GCM keys for camera credentials, newest first (base64url). Rotate by prepending a key
+# and running `manage.py rotate_camera_keys`, then dropping the old key.
+CAMERA_KEYS = env.list("CAMERA_KEYS", default=[])
+if not CAMERA_KEYS:
+    if not EMBEDDED:
+        raise ImproperlyConfigured("CAMERA_KEYS is required in cluster mode (REDIS_URL is set).")
+    CAMERA_KEYS = _embedded_camera_keys()
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # Exact origins (scheme, host and port) allowed to open websockets and post forms.
 SITE_ORIGINS = env.list("SITE_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
@@ -68,6 +88,7 @@ INSTALLED_APPS = [
     "apps.places",
     "apps.access",
     "apps.alerts",
+    "apps.cameras",
     "apps.demo",
 ]
 
@@ -226,6 +247,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Networks camera URLs may point at (SSRF guard). Loopback only where the simulator runs.
+CAMERA_NETWORKS = env.list(
+    "CAMERA_NETWORKS",
+    default=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+    + (["127.0.0.0/8", "::1/128"] if EMBEDDED or TESTING else []),
+)
+# Ports next to the portal that no camera URL may reach, even inside an allowed network.
+CAMERA_DENIED_PORTS = env.list("CAMERA_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
+CAMERA_ALLOW_FILE_SOURCES = TESTING
 
 # How long a worker heartbeat stays valid; /healthz calls a worker dead after this.
 WORKER_HEARTBEAT_TTL = 30

@@ -6,6 +6,7 @@ urlpatterns = [
     path("akun/", include("apps.accounts.urls")),
     path("", include("apps.places.urls")),
     path("peringatan/", include("apps.alerts.urls")),
+    path("", include("apps.cameras.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

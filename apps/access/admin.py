@@ -12,7 +12,14 @@ class PolicyModelAdmin(admin.ModelAdmin):
     append_only = False
 
     def get_queryset(self, request):
-        return policy.scope(request.user, super().get_queryset(request), policy.Action.VIEW)
+        # Rows a person may view or manage (administrators configure inward cameras they
+        # may not view).
+        base = super().get_queryset(request)
+        viewable = policy.scope(request.user, base, policy.Action.VIEW)
+        manageable = policy.scope(request.user, base, policy.Action.MANAGE)
+        return base.filter(pk__in=viewable.values("pk")) | base.filter(
+            pk__in=manageable.values("pk")
+        )
 
     def _may_manage_any(self, request) -> bool:
         return policy.scope(
@@ -25,7 +32,11 @@ class PolicyModelAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         if not (request.user.is_active and request.user.is_staff):
             return False
-        return obj is None or policy.can(request.user, policy.Action.VIEW, obj)
+        return (
+            obj is None
+            or policy.can(request.user, policy.Action.VIEW, obj)
+            or policy.can(request.user, policy.Action.MANAGE, obj)
+        )
 
     def has_change_permission(self, request, obj=None) -> bool:
         if self.append_only or not (request.user.is_active and request.user.is_staff):

@@ -22,7 +22,17 @@ from django.http import Http404
 
 from apps.access.models import RegionGrant
 from apps.accounts.models import SECURITY_ROLES, Role, RoleAssignment, User
-from apps.alerts.models import Alert, AlertEvent
+from apps.alerts.models import Alert, AlertEvent, AlertEvidence
+from apps.cameras.models import (
+    Camera,
+    CameraHealth,
+    CameraLease,
+    CameraShare,
+    CameraStateChange,
+    Orientation,
+    TimelineFrame,
+    ViewRecord,
+)
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation, OperationPeriodChange
 
@@ -206,6 +216,95 @@ def region_grant_rule(user: User, action: Action) -> Q:
     if action == Action.VIEW and user.agency_id:
         return Q(agency_id=user.agency_id)
     return NOTHING
+
+
+@rule(Camera)
+def camera_rule(user: User, action: Action) -> Q:
+    """VIEW means seeing the camera and its frames. Owners see all their cameras; security
+    staff only outward cameras shared with their agency now, in their jurisdiction;
+    administrators configure every camera but view only outward ones (no break-glass)."""
+    if action == Action.VIEW:
+        q = NOTHING
+        if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
+            q |= Q(facility__owner_agency__path__startswith=user.agency.path)
+        if _is_security(user):
+            shared_now = CameraShare.objects.valid_at().filter(
+                camera=OuterRef("pk"), grantee_id=user.agency_id
+            )
+            q |= (
+                Q(orientation=Orientation.OUTWARD)
+                & Q(Exists(shared_now))
+                & Q(facility__in=_visible_facilities(user))
+            )
+        if user.is_administrator:
+            q |= Q(orientation=Orientation.OUTWARD)
+        return q
+    if action == Action.MANAGE:
+        if user.is_administrator:
+            return EVERYTHING
+        if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
+            return Q(facility__owner_agency_id=user.agency_id)
+    return NOTHING
+
+
+def _viewable_cameras(user: User) -> models.QuerySet[Camera]:
+    return Camera.objects.filter(camera_rule(user, Action.VIEW))
+
+
+@rule(CameraShare)
+def camera_share_rule(user: User, action: Action) -> Q:
+    """Owners grant and revoke; grantees see what was granted to them."""
+    owner = (
+        Q(camera__facility__owner_agency__path__startswith=user.agency.path)
+        if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id
+        else NOTHING
+    )
+    if action == Action.VIEW:
+        q = owner
+        if _is_security(user):
+            q |= Q(grantee_id=user.agency_id)
+        return q | (EVERYTHING if user.is_administrator else NOTHING)
+    if action == Action.MANAGE and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
+        return Q(camera__facility__owner_agency_id=user.agency_id)
+    return NOTHING
+
+
+def _follows_camera_view(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING  # written by the watchers only
+    return Q(camera__in=_viewable_cameras(user))
+
+
+rule(CameraHealth)(_follows_camera_view)
+rule(CameraStateChange)(_follows_camera_view)
+rule(TimelineFrame)(_follows_camera_view)
+
+
+@rule(ViewRecord)
+def view_record_rule(user: User, action: Action) -> Q:
+    """Owners see who viewed their cameras; a viewer sees their own views; nobody else."""
+    if action != Action.VIEW:
+        return NOTHING  # appended by the viewing code paths only
+    if user.is_administrator:
+        return EVERYTHING
+    q = Q(viewer_id=user.pk)
+    if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
+        q |= Q(camera__facility__owner_agency__path__startswith=user.agency.path)
+    return q
+
+
+@rule(CameraLease)
+def camera_lease_rule(user: User, action: Action) -> Q:
+    return EVERYTHING if action == Action.VIEW and user.is_administrator else NOTHING
+
+
+@rule(AlertEvidence)
+def alert_evidence_rule(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(alert__in=Alert.objects.filter(alert_rule(user, Action.VIEW))) & Q(
+        camera__in=_viewable_cameras(user)
+    )
 
 
 # --- the questions every entry point asks ----------------------------------------------------

@@ -42,6 +42,10 @@ class Alert(models.Model):
         "places.Facility", verbose_name=_("facility"), on_delete=models.PROTECT,
         related_name="alerts",
     )
+    camera = models.ForeignKey(
+        "cameras.Camera", verbose_name=_("camera"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="alerts",
+    )
     title = models.CharField(_("title"), max_length=200)
     detail = models.TextField(_("detail"), blank=True)
     evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/%d/", blank=True)
@@ -123,3 +127,27 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} #{self.alert_id}"
+
+
+class AlertEvidence(models.Model):
+    """A frame kept as evidence for an alert (before/after the event), privacy masks burned in.
+    The SHA-256 lets a later check prove the file was not changed."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="frames")
+    camera = models.ForeignKey(
+        "cameras.Camera", on_delete=models.PROTECT, related_name="evidence_frames"
+    )
+    taken_at = models.DateTimeField()
+    offset_seconds = models.FloatField(
+        help_text=_("Seconds relative to the event (negative: before).")
+    )
+    image = models.FileField(upload_to="evidence/%Y/%m/%d/")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("evidence frame")
+        verbose_name_plural = _("evidence frames")
+        ordering = ["alert", "taken_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.alert_id} {self.offset_seconds:+.1f}s"

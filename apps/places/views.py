@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.access import policy
 from apps.alerts.models import Alert
+from apps.cameras.models import Camera, CameraShare
 from apps.places.models import Facility, Operation
 
 _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
@@ -32,7 +33,14 @@ def my_facilities(request: HttpRequest) -> HttpResponse:
     facilities = policy.scope(request.user, _FACILITY_LIST).filter(
         owner_agency__path__startswith=agency_path
     )
-    return render(request, "places/my_facilities.html", {"facilities": facilities})
+    active_shares = CameraShare.objects.valid_at().select_related("grantee")
+    cameras = (
+        policy.scope(request.user, Camera.objects.select_related("facility", "health"))
+        .filter(facility__in=facilities)
+        .prefetch_related(Prefetch("shares", queryset=active_shares, to_attr="active_shares"))
+    )
+    return render(request, "places/my_facilities.html",
+                  {"facilities": facilities, "cameras": cameras})
 
 
 @login_required
@@ -44,12 +52,15 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         state=Alert.State.RESOLVED
     )
     operations = policy.scope(request.user, facility.operations.all())
+    cameras = policy.scope(request.user, facility.cameras.select_related("health"))
     return render(
         request, "places/facility_detail.html",
         {
             "facility": facility,
             "open_alerts": open_alerts,
             "operations": operations,
+            "cameras": cameras,
+            "may_manage": policy.can(request.user, policy.Action.MANAGE, facility),
             "now": facility.local_time(),
         },
     )

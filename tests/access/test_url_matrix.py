@@ -15,6 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
+from apps.cameras import frames
+from apps.cameras.models import Camera, Orientation
+from apps.cameras.services import share_grant
 
 PEOPLE = ("anon", "operator", "field_polri", "kpu", "bawaslu", "admin", "operator_b")
 LOGIN = "login"  # redirect to the login page
@@ -40,6 +43,9 @@ FACILITY = lambda w: [w.a.facilities["kpu_office"].pk]  # noqa: E731
 OPERATION = lambda w: [w.a.operation.pk]  # noqa: E731
 ALERT = lambda w: [w.a_alert.pk]  # noqa: E731
 ALERT_VIEWERS = {"operator", "field_polri", "kpu", "admin"}
+CAMERA = lambda w: [w.a_camera.pk]  # noqa: E731
+SHARE = lambda w: [w.a_share.pk]  # noqa: E731
+CAMERA_VIEWERS = {"operator", "kpu", "admin"}  # the Polsek officer's agency is not a grantee
 
 TABLE: dict[str, Row] = {
     "core:home": Row(None, "get", None, _all(302)),
@@ -65,6 +71,13 @@ TABLE: dict[str, Row] = {
     "alerts:act": Row(ALERT, "post", {"action": "acknowledge"}, _obj({"operator"}, ok=302)),
     "alerts:evidence": Row(ALERT, "get", None, _obj(ALERT_VIEWERS)),
     "set_language": Row(None, "post", {"language": "en"}, _all(302, anon=302)),
+    "cameras:detail": Row(CAMERA, "get", None, _obj(CAMERA_VIEWERS)),
+    "cameras:snapshot": Row(CAMERA, "get", None, _obj(CAMERA_VIEWERS)),
+    "cameras:edit": Row(CAMERA, "get", None, _obj({"kpu", "admin"})),
+    "cameras:create": Row(FACILITY, "get", None, _obj({"kpu", "admin"})),
+    "cameras:share": Row(CAMERA, "post", {}, _obj({"kpu", "admin"}, ok=302)),
+    "cameras:revoke": Row(SHARE, "post", {"reason": "selesai"}, _obj({"kpu"}, ok=302)),
+    "cameras:access_record": Row(None, "get", None, _all(200)),
 }
 
 
@@ -90,6 +103,12 @@ def world_with_alert(world):
                            title="Paket mencurigakan")
     alert.evidence.save("e.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
     world.a_alert = alert
+    world.a_camera = Camera.objects.create(
+        facility=world.a.facilities["warehouse"], name="Gerbang", source_kind="mjpeg",
+        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
+    frames.write_latest(world.a_camera.pk, b"\xff\xd8\xff\xe0jpeg")
+    world.a_share = share_grant(camera=world.a_camera, grantee=world.a.agencies["polres"],
+                                basis="MoU", by=world.a.users["kpu"])
     return world
 
 

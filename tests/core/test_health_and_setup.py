@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.accounts.models import User
+from apps.cameras.crypto import new_key
 from apps.demo.builder import build_demo
 from apps.places.models import Facility, Operation
 
@@ -69,17 +72,20 @@ def test_cluster_mode_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY is required" in result.stderr
 
 
+def test_cluster_mode_refuses_to_start_without_camera_keys():
+    result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "CAMERA_KEYS is required" in result.stderr
+
+
 def test_cluster_mode_starts_with_a_secret_key():
     result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0",
-                               "SECRET_KEY": "x" * 50})
+                               "SECRET_KEY": "x" * 50, "CAMERA_KEYS": new_key()})
     assert result.returncode == 0, result.stderr
 
 
 def test_translations_are_committed_and_complete():
     po = (ROOT / "locale/id/LC_MESSAGES/django.po").read_text()
-    from babel.messages.pofile import read_po
-    import io
-
     catalog = read_po(io.StringIO(po))
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert not untranslated

@@ -10,7 +10,7 @@ register = template.Library()
 @register.filter
 def in_zone(moment, zone_owner) -> str:
     """Format an aware datetime in a facility's (or region's) own zone, with WIB/WITA/WIT."""
-    if moment is None:
+    if not moment:  # None, or "" from a missing related row in a template
         return "—"
     zone = zone_owner.zoneinfo
     local = timezone.localtime(moment, zone)

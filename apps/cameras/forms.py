@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.cameras.models import Camera
+
+
+class CameraForm(forms.ModelForm):
+    """Camera settings. Credentials are write-only: the fields start empty, an empty field
+    keeps the stored value, and nothing secret is ever rendered back."""
+
+    username = forms.CharField(
+        label=_("Username"), required=False, max_length=128,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("Leave empty to keep the stored username."),
+    )
+    password = forms.CharField(
+        label=_("Password"), required=False, max_length=256,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the stored password."),
+    )
+    clear_credentials = forms.BooleanField(label=_("Remove stored credentials"), required=False)
+
+    class Meta:
+        model = Camera
+        fields = [
+            "facility", "name", "source_kind", "url", "substream_url", "orientation", "enabled",
+            "analysis_fps", "snapshot_interval", "idle_snapshot_interval", "timeline_interval",
+            "timeline_retention_days", "armed_from", "armed_until", "motion_zones",
+            "privacy_masks",
+        ]
+        widgets = {
+            "motion_zones": forms.HiddenInput(),
+            "privacy_masks": forms.HiddenInput(),
+            "armed_from": forms.TimeInput(attrs={"type": "time"}),
+            "armed_until": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean_analysis_fps(self) -> float:
+        value = self.cleaned_data["analysis_fps"]
+        if not 0.2 <= value <= 15:
+            raise forms.ValidationError(_("Between 0.2 and 15 frames per second."))
+        return value
+
+    def save(self, commit: bool = True) -> Camera:
+        camera = super().save(commit=commit)
+        if commit:
+            if self.cleaned_data.get("clear_credentials"):
+                camera.set_credentials("", "")
+            else:
+                camera.set_credentials(
+                    self.cleaned_data.get("username") or None,
+                    self.cleaned_data.get("password") or None,
+                )
+        return camera
+
+    @staticmethod
+    def polygons_json(value) -> str:
+        return json.dumps(value or [])
+
+
+class ShareForm(forms.Form):
+    grantee = forms.ModelChoiceField(label=_("Share with"), queryset=None)
+    operation = forms.ModelChoiceField(label=_("For operation"), queryset=None, required=False)
+    basis = forms.CharField(label=_("Legal basis"), max_length=255)
+    valid_until = forms.DateTimeField(
+        label=_("Valid until"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args, grantees, operations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grantee"].queryset = grantees
+        self.fields["operation"].queryset = operations
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=255)

@@ -1,0 +1,62 @@
+"""Camera writes: sharing and revoking, with the access policy asked first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.access import policy
+from apps.accounts.models import User
+from apps.cameras.models import Camera, CameraShare
+from apps.org.models import Agency
+from apps.places.models import Operation
+
+
+@transaction.atomic
+def share_grant(
+    *,
+    camera: Camera,
+    grantee: Agency,
+    basis: str,
+    by: User,
+    operation: Operation | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> CameraShare:
+    """The owner agency shares an outward camera. For an operation, the share runs over the
+    operation's period unless a period is given."""
+    if not policy.can(by, policy.Action.MANAGE, camera) or not by.has_role("facility_official"):
+        raise PermissionDenied(_("Only the owner agency may share this camera."))
+    if not camera.is_outward:
+        raise ValidationError(_("Inward cameras are never shared."))
+    if grantee.pillar not in Agency.SECURITY_PILLARS:
+        raise ValidationError(_("Cameras are shared with security agencies only."))
+    if operation is not None and valid_from is None:
+        zone = camera.facility.zoneinfo
+        valid_from = datetime.combine(operation.starts_on, datetime.min.time(), zone)
+        valid_until = valid_until or datetime.combine(
+            operation.ends_on, datetime.max.time(), zone
+        )
+    share = CameraShare(
+        camera=camera, grantee=grantee, basis=basis.strip(), operation=operation,
+        valid_from=valid_from or timezone.now(), valid_until=valid_until, granted_by=by,
+    )
+    share.full_clean()
+    share.save()
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, share: CameraShare, by: User, reason: str) -> CameraShare:
+    if not policy.can(by, policy.Action.MANAGE, share):
+        raise PermissionDenied(_("Only the owner agency may revoke this share."))
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.revoked_by = by
+        share.revoke_reason = reason.strip()[:255]
+        share.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    return share

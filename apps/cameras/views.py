@@ -1,0 +1,178 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.access import policy
+from apps.cameras import frames, services
+from apps.cameras.forms import CameraForm, RevokeForm, ShareForm
+from apps.cameras.models import Camera, CameraShare, ViewRecord
+from apps.cameras.records import record_view
+from apps.core.export import safe_csv_cell
+from apps.org.models import Agency
+from apps.places.models import Facility, Operation
+
+_CAMERAS = Camera.objects.select_related("facility__region", "facility__owner_agency", "health")
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    camera = policy.get_or_404(request.user, _CAMERAS, pk=pk)
+    may_manage = policy.can(request.user, policy.Action.MANAGE, camera)
+    shares = policy.scope(request.user, camera.shares.select_related("grantee", "granted_by"))
+    context = {"camera": camera, "may_manage": may_manage, "shares": shares}
+    if policy.scope(request.user, CameraShare.objects.filter(camera=camera),
+                    policy.Action.MANAGE).exists() or (
+            may_manage and request.user.has_role("facility_official")):
+        context["share_form"] = _share_form(request.user, camera)
+    return render(request, "cameras/detail.html", context)
+
+
+@login_required
+def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
+    """The latest frame (privacy masks already burned in), for clients without websockets.
+    Authorised, recorded, never cached, never cross-site."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise Http404
+    camera = policy.get_or_404(request.user, Camera.objects.all(), pk=pk)
+    latest = frames.read_latest(camera.pk)
+    if latest is None:
+        raise Http404
+    data, modified = latest
+    record_view(request=request, camera=camera, kind=ViewRecord.Kind.SNAPSHOT)
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Last-Modified"] = http_date(modified)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _editable_facilities(user):
+    return policy.scope(user, Facility.objects.all(), policy.Action.MANAGE)
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    camera = policy.get_or_404(request.user, _CAMERAS, policy.Action.MANAGE, pk=pk)
+    form = CameraForm(request.POST or None, instance=camera)
+    form.fields["facility"].queryset = _editable_facilities(request.user) | Facility.objects.filter(
+        pk=camera.facility_id)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Camera saved."))
+        return redirect(camera)
+    may_see_frames = policy.can(request.user, policy.Action.VIEW, camera)
+    return render(request, "cameras/edit.html",
+                  {"form": form, "camera": camera, "may_see_frames": may_see_frames})
+
+
+@login_required
+def create(request: HttpRequest, facility_pk: int) -> HttpResponse:
+    facility = policy.get_or_404(request.user, Facility.objects.all(), policy.Action.MANAGE,
+                                 pk=facility_pk)
+    form = CameraForm(request.POST or None, initial={"facility": facility})
+    form.fields["facility"].queryset = _editable_facilities(request.user)
+    if request.method == "POST" and form.is_valid():
+        camera = form.save()
+        messages.success(request, _("Camera added."))
+        return redirect(camera)
+    return render(request, "cameras/edit.html", {"form": form, "facility": facility})
+
+
+def _share_form(user, camera, data=None) -> ShareForm:
+    return ShareForm(
+        data,
+        grantees=Agency.objects.filter(pillar__in=Agency.SECURITY_PILLARS).order_by("name"),
+        operations=policy.scope(user, Operation.objects.filter(facilities=camera.facility_id)),
+    )
+
+
+@login_required
+@require_POST
+def share(request: HttpRequest, pk: int) -> HttpResponse:
+    camera = policy.get_or_404(request.user, Camera.objects.select_related("facility__region"),
+                               policy.Action.MANAGE, pk=pk)
+    form = _share_form(request.user, camera, request.POST)
+    if form.is_valid():
+        try:
+            services.share_grant(camera=camera, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Camera shared."))
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.error(request, _("The share was not saved: check the form."))
+    return redirect(camera)
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    share_obj = policy.get_or_404(request.user, CameraShare.objects.select_related("camera"),
+                                  policy.Action.MANAGE, pk=pk)
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        services.share_revoke(share=share_obj, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Share revoked."))
+    else:
+        messages.error(request, _("Say why the share is revoked."))
+    return redirect(share_obj.camera)
+
+
+ACCESS_RECORD_LIMIT = 500
+
+
+@login_required
+def access_record(request: HttpRequest) -> HttpResponse:
+    """The owner's transparency page: who viewed which camera, how, when, from where."""
+    records = policy.scope(
+        request.user,
+        ViewRecord.objects.select_related("camera__facility__region", "viewer", "viewer_agency"),
+    )
+    cameras = policy.scope(request.user, Camera.objects.select_related("facility"))
+    camera_id = request.GET.get("camera", "")
+    if camera_id.isdigit():
+        records = records.filter(camera_id=int(camera_id))
+    agency_id = request.GET.get("agency", "")
+    if agency_id.isdigit():
+        records = records.filter(viewer_agency_id=int(agency_id))
+    day = request.GET.get("date", "")
+    if day:
+        records = records.filter(started_at__date=day) if _is_iso_date(day) else records.none()
+    if request.GET.get("format") == "csv":
+        return _access_csv(records[:50_000])
+    return render(request, "cameras/access_record.html", {
+        "records": records[:ACCESS_RECORD_LIMIT],
+        "cameras": cameras,
+        "agencies": Agency.objects.filter(pk__in=records.values("viewer_agency_id")),
+        "filters": {"camera": camera_id, "agency": agency_id, "date": day},
+    })
+
+
+def _is_iso_date(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _access_csv(records) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="catatan-akses-kamera.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["camera", "facility", "viewer", "agency", "kind", "started_at",
+                     "ended_at", "address"])
+    for r in records:
+        writer.writerow([safe_csv_cell(v) for v in (
+            r.camera.name, r.camera.facility.name, str(r.viewer), str(r.viewer_agency or ""),
+            r.kind, r.started_at.isoformat(), r.ended_at.isoformat() if r.ended_at else "",
+            r.address or "",
+        )])
+    return response
