@@ -237,7 +237,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_TASK_ROUTES = {"cameras.watch_camera": {"queue": "streams"}}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Lease expiry (15 s) + this interval keeps camera takeover well under 30 s.
+    "cameras-supervise": {"task": "cameras.supervise", "schedule": 5.0},
+    "cameras-prune-timeline": {"task": "cameras.prune_timeline", "schedule": 3600.0},
+}
+
+# A check-in this many minutes after the shift starts is late; none after the second is missed.
+# Open slots (shifts nobody is assigned to) starting within this many hours raise an alert.
 
 LOGGING = {
     "version": 1,
@@ -257,6 +265,13 @@ CAMERA_NETWORKS = env.list(
 # Ports next to the portal that no camera URL may reach, even inside an allowed network.
 CAMERA_DENIED_PORTS = env.list("CAMERA_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 CAMERA_ALLOW_FILE_SOURCES = TESTING
+# Seconds of frames kept as evidence before and after an event.
+CAMERA_EVIDENCE_BEFORE = env.float("CAMERA_EVIDENCE_BEFORE", default=10.0)
+CAMERA_EVIDENCE_AFTER = env.float("CAMERA_EVIDENCE_AFTER", default=20.0)
+
+# The camera simulator that the demo's cameras point at (`manage.py camsim`).
+CAMSIM_HTTP_PORT = env.int("CAMSIM_HTTP_PORT", default=8090)
+CAMSIM_RTSP_PORT = env.int("CAMSIM_RTSP_PORT", default=8554)
 
 # How long a worker heartbeat stays valid; /healthz calls a worker dead after this.
 WORKER_HEARTBEAT_TTL = 30

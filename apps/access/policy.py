@@ -125,7 +125,8 @@ def facility_rule(user: User, action: Action) -> Q:
             if user.has_role(Role.FIELD_OFFICER, Role.POST_COMMANDER, Role.OPERATOR):
                 q |= in_region & Q(_covered_by_an_operation)
     elif action == Action.MANAGE and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
-        q |= Q(owner_agency_id=user.agency_id)
+        # Their own agency's and its units' facilities (a KPU Kota manages its PPK warehouses).
+        q |= Q(owner_agency__path__startswith=user.agency.path)
     return q
 
 
@@ -243,7 +244,7 @@ def camera_rule(user: User, action: Action) -> Q:
         if user.is_administrator:
             return EVERYTHING
         if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
-            return Q(facility__owner_agency_id=user.agency_id)
+            return Q(facility__owner_agency__path__startswith=user.agency.path)
     return NOTHING
 
 
@@ -265,7 +266,7 @@ def camera_share_rule(user: User, action: Action) -> Q:
             q |= Q(grantee_id=user.agency_id)
         return q | (EVERYTHING if user.is_administrator else NOTHING)
     if action == Action.MANAGE and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
-        return Q(camera__facility__owner_agency_id=user.agency_id)
+        return Q(camera__facility__owner_agency__path__startswith=user.agency.path)
     return NOTHING
 
 

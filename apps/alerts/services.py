@@ -13,6 +13,7 @@ from apps.access import policy
 from apps.accounts.models import User
 from apps.alerts import fanout
 from apps.alerts.models import Alert, AlertEvent
+from apps.cameras.models import Camera
 from apps.places.models import Facility
 
 
@@ -31,6 +32,7 @@ def alert_raise(
     dedup_key: str,
     title: str,
     detail: str = "",
+    camera: Camera | None = None,
     cooldown: timedelta = timedelta(0),
 ) -> tuple[Alert, bool]:
     """Raise an alert, or count a repeat on the open one with the same key.
@@ -63,7 +65,8 @@ def alert_raise(
                     _record(existing, AlertEvent.Action.REPEATED)
                     return existing, False
                 alert = Alert.objects.create(
-                    kind=kind, severity=severity, facility=facility, dedup_key=dedup_key,
+                    kind=kind, severity=severity, facility=facility, camera=camera,
+                    dedup_key=dedup_key,
                     title=title[:200], detail=detail, first_raised_at=now, last_raised_at=now,
                 )
                 _record(alert, AlertEvent.Action.RAISED)

@@ -1,18 +1,17 @@
 """Where watchers put frames and where authorised views read them.
 
-Files live under MEDIA_ROOT/cameras/<id>/, written to a temporary name and renamed, so a
+Files live under MEDIA_ROOT/cameras/<id>/, written through a temporary file and renamed, so a
 reader never sees half a JPEG and a full disk leaves no partial file. Never served by a
 static or media handler: only through views that ask the access policy."""
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
+
+from apps.vision.snapshot import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -25,38 +24,22 @@ def latest_path(camera_id: int) -> Path:
     return camera_dir(camera_id) / "latest.jpg"
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` atomically. False when the disk is full (or not writable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jpg")
-    except OSError as exc:
-        logger.warning("cannot create frame file in %s: %s", path.parent, exc.strerror)
-        return False
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-        return True
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
-            raise
-        logger.warning("frame not written to %s: %s", path, exc.strerror)
-        return False
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_latest(camera_id: int, jpeg: bytes) -> bool:
-    return write_atomic(latest_path(camera_id), jpeg)
+    """False when the frame could not be stored (disk full, read-only, gone)."""
+    path = latest_path(camera_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, jpeg)
+    except OSError as error:
+        logger.warning("snapshot of camera %s not written: %s", camera_id, error.strerror)
+        return False
+    return True
 
 
 def read_latest(camera_id: int) -> tuple[bytes, float] | None:
     """The newest snapshot and its modification time (epoch seconds), if any."""
     path = latest_path(camera_id)
     try:
-        stat = path.stat()
-        return path.read_bytes(), stat.st_mtime
+        return path.read_bytes(), path.stat().st_mtime
     except FileNotFoundError:
         return None

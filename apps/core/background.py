@@ -64,6 +64,7 @@ class InProcessRunner:
     def _schedule_loop(self) -> None:
         from portal.celery import app
 
+        app.loader.import_default_modules()  # registers every app's tasks, as a worker does
         next_due: dict[str, float] = {}
         while not self._stop.is_set():
             now = time.monotonic()
@@ -74,7 +75,10 @@ class InProcessRunner:
                 )
                 if now >= next_due.get(name, now):
                     next_due[name] = now + float(seconds)
-                    self.submit(app.tasks[entry["task"]], tuple(entry.get("args", ())))
+                    try:
+                        self.submit(app.tasks[entry["task"]], tuple(entry.get("args", ())))
+                    except Exception:
+                        logger.exception("could not run scheduled task %s", name)
             self._stop.wait(1.0)
 
 

@@ -12,7 +12,7 @@ role. All names are fictional. Building is idempotent: running it again changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from functools import cache
 
 from django.contrib.auth.hashers import make_password
@@ -206,4 +206,39 @@ def build_demo() -> list[Login]:
         admin.is_staff = True
         admin.save(update_fields=["is_staff"])
     logins.append(Login("admin.demo", Role.ADMINISTRATOR.label, "—"))
+    _build_cameras()
     return logins
+
+
+def _build_cameras() -> None:
+    """The demo cameras point at `manage.py camsim`; outward ones are shared by their owner
+    with the city's Polres, Kodim and Satpol PP on the KPU–Polri MoU."""
+    from apps.cameras.models import Camera, CameraShare, Orientation
+    from apps.cameras.services import share_grant
+    from apps.demo.cameras import DEMO_CAMERAS, stream_url
+
+    for spec in DEMO_CAMERAS:
+        facility = Facility.objects.select_related("owner_agency", "region").get(
+            name=spec.facility)
+        camera, _ = Camera.objects.update_or_create(
+            facility=facility, name=spec.name,
+            defaults={
+                "source_kind": spec.source, "url": stream_url(spec),
+                "orientation": Orientation.OUTWARD if spec.outward else Orientation.INWARD,
+                "armed_from": time(18, 0) if spec.armed else None,
+                "armed_until": time(6, 0) if spec.armed else None,
+            },
+        )
+        if not spec.outward:
+            continue
+        owner_official = User.objects.filter(
+            agency_id__in=facility.owner_agency.ancestor_ids(),
+            role_assignments__role=Role.FACILITY_OFFICIAL,
+        ).first()
+        city = facility.region.parent
+        for grantee in Agency.objects.filter(
+            region=city, unit_kind__in=[U.POLRES, U.KODIM, U.SATPOL_PP]
+        ):
+            if not CameraShare.objects.valid_at().filter(camera=camera, grantee=grantee).exists():
+                share_grant(camera=camera, grantee=grantee, by=owner_official,
+                            basis="MoU KPU–Polri 29 Desember 2022; surat permohonan Kapolres")

@@ -1,5 +1,10 @@
-"""Serve the portal with Daphne. In embedded mode this one process also runs the background
-work (and, once cameras exist, the camera simulator and the watchers)."""
+"""Serve the portal with Daphne. In embedded mode this one command also runs the background
+work and the camera watchers in-process, and (in demo mode) the camera simulator that the
+demo's cameras point at."""
+
+import atexit
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -11,18 +16,36 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-camsim", action="store_true",
+                            help="do not start the camera simulator (demo mode starts it)")
 
-    def handle(self, *args, host: str, port: int, **options):
+    def handle(self, *args, host: str, port: int, no_camsim: bool, **options):
         from daphne.cli import CommandLineInterface
 
         if settings.EMBEDDED:
+            if settings.DEMO_MODE and not no_camsim:
+                self._start_camsim()
+            from apps.cameras.watcher import shutdown
             from apps.core.background import runner
 
             runner.start()
+            atexit.register(shutdown.set)
         self.stdout.write(
             f"Posko ({'embedded' if settings.EMBEDDED else 'cluster'} mode) at http://{host}:{port}/"
         )
         CommandLineInterface().run(
             ["--bind", host, "--port", str(port), "--websocket_timeout", "43200",
-             "portal.asgi:application"]
+             "--websocket_connect_timeout", "10", "portal.asgi:application"]
+        )
+
+    def _start_camsim(self) -> None:
+        # A separate process: encoding video must not compete for this process's GIL.
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "camsim"], cwd=settings.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+        )
+        atexit.register(process.terminate)
+        self.stdout.write(
+            f"Camera simulator on http://127.0.0.1:{settings.CAMSIM_HTTP_PORT}/ and "
+            f"rtsp://127.0.0.1:{settings.CAMSIM_RTSP_PORT}/"
         )

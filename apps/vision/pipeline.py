@@ -1,0 +1,119 @@
+"""One camera's analysis: frames in, snapshots and events out. Plain Python, no Django.
+
+The reader hands over the frames due for analysis; the pipeline runs motion and tamper
+detection on a small grey copy, renders masked snapshots at the live or idle rate, keeps a
+low-rate timeline and the ring of recent masked frames from which event clips are cut. What
+happens with the results (files, database rows, alerts, websockets) is the sink's business.
+Masks are applied in `render_snapshot`, so no unmasked pixel ever reaches the sink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from apps.vision.frames import Frame, small_grey
+from apps.vision.geometry import Polygon
+from apps.vision.motion import MotionDetector, MotionResult, Zone
+from apps.vision.ringbuffer import Clip, ClipCollector
+from apps.vision.snapshot import render_snapshot
+from apps.vision.tamper import TamperDetector, TamperEvent
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    motion_zones: Sequence[Polygon] = ()
+    privacy_masks: Sequence[Polygon] = ()
+    live_interval: float = 1.0  # seconds between snapshots while someone watches live
+    idle_interval: float = 10.0  # ... and while nobody does
+    timeline_interval: float = 10.0
+    evidence_interval: float = 1.0  # frames kept around events, per second of stream
+    clip_before: float = 10.0
+    clip_after: float = 20.0
+    snapshot_width: int = 640
+
+
+class PipelineSink(Protocol):
+    def snapshot(self, jpeg: bytes, frame: Frame) -> None: ...
+
+    def timeline(self, jpeg: bytes, frame: Frame) -> None: ...
+
+    def motion(self, result: MotionResult, frame: Frame, clip_key: str | None) -> None: ...
+
+    def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None: ...
+
+    def clip(self, clip: Clip) -> None: ...
+
+
+@dataclass
+class _Due:
+    interval: float
+    last: float | None = field(default=None)
+
+    def __call__(self, t: float, interval: float | None = None) -> bool:
+        wait = self.interval if interval is None else interval
+        if self.last is None or t - self.last >= wait or t < self.last:
+            self.last = t
+            return True
+        return False
+
+
+class CameraPipeline:
+    """Feed `process(frame)` from the reader's thread. `is_live()` says whether anyone watches
+    now (live snapshot rate), `is_armed(frame)` whether motion should raise an event."""
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        sink: PipelineSink,
+        *,
+        is_live: Callable[[], bool] = lambda: False,
+        is_armed: Callable[[Frame], bool] = lambda frame: False,
+    ) -> None:
+        self.config = config
+        self.sink = sink
+        self._is_live = is_live
+        self._is_armed = is_armed
+        zones = tuple(Zone(f"zone{i + 1}", p) for i, p in enumerate(config.motion_zones))
+        self.motion = MotionDetector(zones, ignore=config.privacy_masks)
+        self.tamper = TamperDetector()
+        self.clips = ClipCollector(config.clip_before, config.clip_after)
+        self._snapshot_due = _Due(config.live_interval)
+        self._timeline_due = _Due(config.timeline_interval)
+        self._evidence_due = _Due(config.evidence_interval)
+        self._motion_active = False
+
+    def process(self, frame: Frame) -> None:
+        t = frame.stream_time
+        grey = small_grey(frame.image)
+        motion = self.motion.update(grey)
+        tamper = self.tamper.update(grey, t)
+
+        live = self._is_live()
+        snapshot_interval = self.config.live_interval if live else self.config.idle_interval
+        want_snapshot = self._snapshot_due(t, snapshot_interval)
+        want_timeline = self._timeline_due(t)
+        want_evidence = self._evidence_due(t)
+        jpeg = None
+        if want_snapshot or want_timeline or want_evidence:
+            jpeg = render_snapshot(
+                frame.image, self.config.privacy_masks, width=self.config.snapshot_width
+            )
+            if want_evidence:
+                for clip in self.clips.push(t, jpeg):
+                    self.sink.clip(clip)
+            if want_snapshot:
+                self.sink.snapshot(jpeg, frame)
+            if want_timeline:
+                self.sink.timeline(jpeg, frame)
+
+        starting = motion.motion and not self._motion_active
+        self._motion_active = motion.motion
+        if starting and self._is_armed(frame):
+            key = f"motion@{t:.1f}"
+            self.sink.motion(motion, frame, key if self.clips.start(key, t) else None)
+        for event in tamper.events:
+            key = f"tamper:{event.kind}@{t:.1f}"
+            started = event.active and self.clips.start(key, t)
+            self.sink.tamper(event, frame, key if started else None)

@@ -1,0 +1,273 @@
+"""Tamper detection: covered lens, defocus, camera moved, frozen image, lost signal.
+
+Works on the small grey frame (frames.small_grey). A reference of the normal scene is learnt over
+the first seconds and then follows slow changes (daylight) only while nothing looks wrong. Each
+kind of tamper must hold for a few seconds before it is reported and must be gone for a few
+seconds before it clears, so one odd frame (a flash, a decode glitch) raises nothing.
+
+Cameras burn a timestamp into the image, which stays sharp and keeps changing when the lens is
+covered or out of focus: the measures are taken per grid cell and summarised with medians or
+counts so that a cell or two of overlay cannot hide a tamper.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+# Size of the "tiny" frame for per-cell flatness and scene comparison; divisible by the grids.
+_TINY = (80, 48)
+_HALF = (160, 96)
+_EDGES = (40, 24)
+
+
+class TamperKind(enum.StrEnum):
+    COVERED = "covered"
+    DEFOCUSED = "defocused"
+    MOVED = "moved"
+    FROZEN = "frozen"
+    SIGNAL_LOST = "signal_lost"
+
+
+@dataclass(frozen=True)
+class TamperConfig:
+    # Tamper develops over seconds: looking 2.5 times a second is plenty and halves the cost
+    # when the caller analyses at 5 fps. Frames closer together than this are skipped.
+    min_interval: float = 0.4
+    learn_seconds: float = 3.0
+    # How long a condition must hold before it is reported (all well under 10 s), and how long
+    # it must be gone before the report clears.
+    onset_seconds: dict[TamperKind, float] = field(
+        default_factory=lambda: {
+            TamperKind.COVERED: 3.0,
+            TamperKind.DEFOCUSED: 4.0,
+            TamperKind.MOVED: 4.0,
+            TamperKind.FROZEN: 6.0,
+        }
+    )
+    clear_seconds: float = 5.0
+    # Weight of each normal frame in the reference: at 5 fps it follows changes over minutes.
+    reference_alpha: float = 0.002
+    # Flatness is judged on a fine grid so that overlay text spoils only a few cells; focus on
+    # a coarse one, where each cell holds enough of the scene to measure.
+    flat_grid: int = 8
+    focus_grid: int = 4
+    # A cell whose 5th-95th percentile spread is below this is flat (covered, sprayed, black).
+    flat_spread: float = 14.0
+    covered_cell_fraction: float = 0.8
+    # Cells whose reference standard deviation reaches this carry texture to judge focus by.
+    textured_std: float = 10.0
+    min_textured_cells: int = 3
+    defocus_ratio: float = 0.3
+    # Moved: the blurred scene or its map of edges no longer correlates with the reference.
+    # Normal scenes, people, lights and defocus stay above 0.8; a camera turned by a third of
+    # its view falls below 0.5.
+    moved_correlation: float = 0.6
+    # Largest pixel difference between frames still counted as "the same picture" (a stalled
+    # encoder re-sends a frame with small requantisation changes).
+    frozen_max_diff: int = 6
+    signal_lost_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class TamperEvent:
+    kind: TamperKind
+    active: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class TamperResult:
+    active: frozenset[TamperKind]
+    events: tuple[TamperEvent, ...]
+    learning: bool
+    metrics: dict[str, float]
+
+
+def signal_lost(last_frame_at: float | None, now: float, after: float = 20.0) -> bool:
+    """No frame for `after` seconds (both times on one monotonic clock); the reader knows this,
+    the detectors never see it because they only run on frames."""
+    return last_frame_at is None or now - last_frame_at >= after
+
+
+@dataclass
+class _Reference:
+    tiny: np.ndarray  # float32, blurred low-resolution scene
+    edges: np.ndarray  # float32, coarse map of where the edges are
+    sharpness: np.ndarray  # per focus cell: Laplacian variance / grey variance
+    contrast: np.ndarray  # per focus cell: grey variance
+    frames: int = 0
+
+
+@dataclass
+class _Debounce:
+    since: float | None = None
+    absent_since: float | None = None
+    active: bool = False
+
+
+@dataclass(frozen=True)
+class _Features:
+    tiny: np.ndarray
+    edges: np.ndarray
+    spread: np.ndarray  # per flatness cell: 5th-95th percentile spread
+    sharpness: np.ndarray
+    contrast: np.ndarray
+
+
+class TamperDetector:
+    """Feed it small grey frames with their stream time (seconds); one instance per camera."""
+
+    def __init__(self, config: TamperConfig | None = None) -> None:
+        self.config = config or TamperConfig()
+        self._states = {kind: _Debounce() for kind in self.config.onset_seconds}
+        self.reset_reference()
+
+    def reset_reference(self) -> None:
+        """Learn the scene again, e.g. after an operator confirms the camera was re-aimed."""
+        self._reference: _Reference | None = None
+        self._learn_until: float | None = None
+        self._previous: np.ndarray | None = None
+        self._last_t: float | None = None
+
+    @property
+    def active(self) -> frozenset[TamperKind]:
+        return frozenset(kind for kind, state in self._states.items() if state.active)
+
+    def update(self, grey: np.ndarray, t: float) -> TamperResult:
+        cfg = self.config
+        last = self._last_t
+        learning = self._learn_until is None or t < self._learn_until
+        if last is not None and 0.0 <= t - last < cfg.min_interval * 0.95:
+            return TamperResult(self.active, (), learning, {})
+        self._last_t = t
+        features = self._features(grey)
+        conditions, metrics = self._conditions(grey, features)
+        self._previous = grey
+
+        learning = self._learn(features, t)
+        events: list[TamperEvent] = []
+        for kind, state in self._states.items():
+            event = self._debounce(kind, state, conditions.get(kind, False), t)
+            if event is not None:
+                events.append(event)
+        calm = not any(conditions.values()) and not self.active
+        if not learning and calm and self._reference is not None:
+            _blend(self._reference, features, cfg.reference_alpha)
+        return TamperResult(self.active, tuple(events), learning, metrics)
+
+    def _features(self, grey: np.ndarray) -> _Features:
+        tiny = cv2.resize(grey, _TINY, interpolation=cv2.INTER_AREA)
+        cfg = self.config
+        low, high = np.percentile(_cells(tiny, cfg.flat_grid), (5, 95), axis=1)
+        # Focus is judged at half the analysis size: sensor noise (strong at night) averages
+        # out there while a defocused lens still loses most of its fine detail.
+        half = cv2.resize(grey, _HALF, interpolation=cv2.INTER_AREA).astype(np.float32)
+        lap_var = _cells(cv2.Laplacian(half, cv2.CV_32F, ksize=3), cfg.focus_grid).var(axis=1)
+        contrast = _cells(half, cfg.focus_grid).var(axis=1)
+        # Divided by the cell's own contrast, so dimming the lights does not look like defocus.
+        sharpness = lap_var / (contrast + 4.0)
+        gradient_x = cv2.Sobel(half, cv2.CV_32F, 1, 0)
+        gradient_y = cv2.Sobel(half, cv2.CV_32F, 0, 1)
+        magnitude = cv2.magnitude(gradient_x, gradient_y)
+        return _Features(
+            tiny=cv2.GaussianBlur(tiny.astype(np.float32), (5, 5), 0),
+            edges=cv2.resize(magnitude, _EDGES, interpolation=cv2.INTER_AREA),
+            spread=high - low,
+            sharpness=sharpness,
+            contrast=contrast,
+        )
+
+    def _conditions(
+        self, grey: np.ndarray, features: _Features
+    ) -> tuple[dict[TamperKind, bool], dict[str, float]]:
+        cfg = self.config
+        flat = float(np.mean(features.spread < cfg.flat_spread))
+        metrics = {"flat_fraction": flat}
+        conditions = {TamperKind.COVERED: flat >= cfg.covered_cell_fraction}
+
+        if self._previous is not None and self._previous.shape == grey.shape:
+            largest = float(cv2.absdiff(grey, self._previous).max())
+            metrics["frame_diff"] = largest
+            conditions[TamperKind.FROZEN] = largest <= cfg.frozen_max_diff
+
+        ref = self._reference
+        if ref is None or ref.frames == 0 or conditions[TamperKind.COVERED]:
+            return conditions, metrics
+        textured = ref.contrast >= cfg.textured_std**2
+        if int(textured.sum()) >= cfg.min_textured_cells:
+            ratios = features.sharpness[textured] / np.maximum(ref.sharpness[textured], 1e-6)
+            ratio = float(np.median(ratios))
+            metrics["sharpness_ratio"] = ratio
+            conditions[TamperKind.DEFOCUSED] = ratio < cfg.defocus_ratio
+
+        correlation = min(
+            _correlation(features.tiny, ref.tiny), _correlation(features.edges, ref.edges)
+        )
+        metrics["correlation"] = correlation
+        conditions[TamperKind.MOVED] = correlation < cfg.moved_correlation
+        return conditions, metrics
+
+    def _learn(self, features: _Features, t: float) -> bool:
+        reference = self._reference
+        if reference is None or self._learn_until is None:
+            self._learn_until = t + self.config.learn_seconds
+            reference = self._reference = _Reference(
+                features.tiny.copy(),
+                features.edges.copy(),
+                features.sharpness.copy(),
+                features.contrast.copy(),
+            )
+        if t >= self._learn_until:
+            return False
+        # A running mean over the learning period: someone walking past averages out.
+        reference.frames += 1
+        _blend(reference, features, 1.0 / reference.frames)
+        return True
+
+    def _debounce(
+        self, kind: TamperKind, state: _Debounce, condition: bool, t: float
+    ) -> TamperEvent | None:
+        if condition:
+            state.absent_since = None
+            if state.since is None:
+                state.since = t
+            if not state.active and t - state.since >= self.config.onset_seconds[kind]:
+                state.active = True
+                return TamperEvent(kind, True, t)
+            return None
+        state.since = None
+        if state.active:
+            if state.absent_since is None:
+                state.absent_since = t
+            if t - state.absent_since >= self.config.clear_seconds:
+                state.active = False
+                state.absent_since = None
+                return TamperEvent(kind, False, t)
+        return None
+
+
+def _cells(image: np.ndarray, grid: int) -> np.ndarray:
+    """Split an image into grid x grid cells: one row of pixels per cell."""
+    rows, cols = image.shape[0] // grid, image.shape[1] // grid
+    trimmed = image[: rows * grid, : cols * grid]
+    return trimmed.reshape(grid, rows, grid, cols).swapaxes(1, 2).reshape(grid * grid, -1)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if denominator < 1e-6:
+        return 0.0
+    return float((a * b).sum() / denominator)
+
+
+def _blend(reference: _Reference, features: _Features, alpha: float) -> None:
+    for name in ("tiny", "edges", "sharpness", "contrast"):
+        current = getattr(reference, name)
+        current *= 1.0 - alpha
+        current += alpha * getattr(features, name)

@@ -1,0 +1,267 @@
+"""Frame-analysis cost: python -m bench.vision_bench [--quick] [--memory-minutes N]
+
+Measures, single-threaded decode, on the simulator's gate scene at 1280x720, 15 fps, 2 Mbit/s:
+  (a) decode-only CPU per frame and per camera-second, from an H.264 file;
+  (b) the full pipeline (decode every frame, motion + tamper at 5 fps, a masked snapshot a
+      second) through StreamReader, and its ratio to (a) (target <= 1.10);
+  (c) cameras per core over live RTSP: 16 readers as threads in one process, the simulator in
+      another process (its encoding is not counted);
+  (d) memory per watched camera: RSS growth of that process over the watching period.
+Prints `bench: <name> = <value> <unit>` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+
+from apps.vision.frames import Frame, small_grey
+from apps.vision.geometry import polygon
+from apps.vision.motion import MotionDetector, Zone
+from apps.vision.ringbuffer import FrameRing
+from apps.vision.simulator.clip import write_clip
+from apps.vision.simulator.scene import SceneRenderer, SceneState
+from apps.vision.snapshot import render_snapshot
+from apps.vision.stream import (
+    Backoff,
+    SourceConfig,
+    SourceKind,
+    StreamReader,
+    StreamState,
+    enable_file_sources,
+)
+from apps.vision.tamper import TamperDetector
+from apps.vision.urls import UrlPolicy
+
+WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 15.0, 2_000_000
+LIVE_CAMERAS = 16
+LOOPBACK = UrlPolicy.from_strings(["127.0.0.0/8"], allow_file=True)
+GATE = Zone("gate", polygon([(0.3, 0.3), (0.7, 0.3), (0.7, 1.0), (0.3, 1.0)]))
+PRIVACY = (polygon([(0.75, 0.0), (1.0, 0.0), (1.0, 0.3), (0.75, 0.3)]),)
+
+
+def report(name: str, value: float, unit: str) -> None:
+    print(f"bench: {name} = {value:.3g} {unit}", flush=True)
+
+
+class Analysis:
+    """What a camera watcher does with each analysed frame (mirrors apps.vision.pipeline)."""
+
+    def __init__(self) -> None:
+        self.motion = MotionDetector([GATE], ignore=PRIVACY)
+        self.tamper = TamperDetector()
+        self.ring = FrameRing(10.0)
+        self.last_snapshot: float | None = None
+        self.frames = 0
+
+    def __call__(self, frame: Frame) -> None:
+        grey = small_grey(frame.image)
+        self.motion.update(grey)
+        self.tamper.update(grey, frame.stream_time)
+        if self.last_snapshot is None or frame.stream_time - self.last_snapshot >= 0.95:
+            self.ring.push(frame.stream_time, render_snapshot(frame.image, PRIVACY))
+            self.last_snapshot = frame.stream_time
+        self.frames += 1
+
+
+def make_clip(path: Path, seconds: float) -> int:
+    renderer = SceneRenderer(WIDTH, HEIGHT, "bench-gate")
+    state = SceneState(person=True)
+    start = time.time()
+    frames = (
+        renderer.render(state, i / FPS, datetime.fromtimestamp(start + i / FPS))
+        for i in range(round(seconds * FPS))
+    )
+    return write_clip(path, frames, FPS, BITRATE)
+
+
+def decode_only(path: Path) -> tuple[float, int]:
+    """CPU seconds to open the file and grab (decode) every frame, and the frame count."""
+    # Opening is timed too, as it is in full_pipeline (StreamReader.run opens the file).
+    started = time.process_time()
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    count = 0
+    while capture.grab():
+        count += 1
+    cpu = time.process_time() - started
+    capture.release()
+    return cpu, count
+
+
+def full_pipeline(path: Path) -> tuple[float, int]:
+    analysis = Analysis()
+    source = SourceConfig(f"file://{path}", SourceKind.FILE, realtime=False)
+    reader = StreamReader(source, analysis, policy=LOOPBACK)
+    started = time.process_time()
+    reader.run()
+    cpu = time.process_time() - started
+    return cpu, reader.health().frames
+
+
+def file_benchmarks(seconds: float, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "gate.mp4"
+        frames = make_clip(path, seconds)
+        report("vision_clip_bitrate", path.stat().st_size * 8 / seconds / 1e6, "Mbit/s")
+        decode = statistics.median(decode_only(path)[0] for _ in range(runs))
+        full = statistics.median(full_pipeline(path)[0] for _ in range(runs))
+    per_frame = decode / frames * 1000
+    report("vision_decode_only_cpu_per_frame", per_frame, "ms")
+    report("vision_decode_only_cpu_per_camera_second", per_frame * FPS, "ms")
+    full_per_frame = full / frames * 1000
+    report("vision_full_pipeline_cpu_per_frame", full_per_frame, "ms")
+    report("vision_full_pipeline_cpu_per_camera_second", full_per_frame * FPS, "ms")
+    report("vision_full_over_decode_ratio", full / decode, "x")
+    report("vision_cameras_per_core_file", 1000 / (full_per_frame * FPS), "cameras")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def watch_live(url: str, cameras: int, cpu_seconds: float, memory_seconds: float) -> dict:
+    """Child process: watch `url` with `cameras` readers; CPU share and RSS figures."""
+    baseline = rss_mib()
+    stop = threading.Event()
+    analyses = [Analysis() for _ in range(cameras)]
+    readers = [
+        StreamReader(
+            SourceConfig(url, SourceKind.RTSP, label=f"bench-{i}", expected_fps=FPS),
+            analysis,
+            stop,
+            policy=LOOPBACK,
+            backoff=Backoff(first=0.5, maximum=2.0),
+        )
+        for i, analysis in enumerate(analyses)
+    ]
+    threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while not all(r.health().state == StreamState.ONLINE for r in readers):
+        if time.monotonic() > deadline:
+            raise RuntimeError("readers did not come online")
+        time.sleep(0.2)
+    time.sleep(2.0)  # let the burst of buffered frames after opening pass
+    warm_rss = rss_mib()
+    frames_before = [r.health().frames for r in readers]
+    wall_started, cpu_started = time.monotonic(), time.process_time()
+    time.sleep(cpu_seconds)
+    wall = time.monotonic() - wall_started
+    cpu = time.process_time() - cpu_started
+    fps = [(r.health().frames - n) / wall for r, n in zip(readers, frames_before, strict=True)]
+    time.sleep(max(0.0, memory_seconds - cpu_seconds))
+    end_rss = rss_mib()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    return {
+        "cpu": cpu,
+        "wall": wall,
+        "min_fps": min(fps),
+        "reconnects": sum(r.health().reconnects for r in readers),
+        "baseline_rss": baseline,
+        "warm_rss": warm_rss,
+        "end_rss": end_rss,
+    }
+
+
+def live_benchmarks(cameras: int, cpu_seconds: float, memory_seconds: float) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    simulator = subprocess.Popen(
+        [
+            sys.executable, "-m", "apps.vision.simulator", "--camera", "live",
+            "--size", f"{WIDTH}x{HEIGHT}", "--fps", str(FPS), "--bitrate", str(BITRATE),
+            "--person", "--http-port", "0", "--rtsp-port", "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if len(cpus) > 1:
+            # Keep the simulator's encoding off the core the readers are measured on.
+            os.sched_setaffinity(simulator.pid, cpus[1:])
+        url = _simulator_url(simulator)
+        child = subprocess.run(
+            [
+                sys.executable, "-m", "bench.vision_bench", "--live-child", url,
+                "--cameras", str(cameras), "--cpu-seconds", str(cpu_seconds),
+                "--memory-seconds", str(memory_seconds),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus[:1])) if len(cpus) > 1 else None,
+        )
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    share = result["cpu"] / result["wall"]
+    report("vision_live_rtsp_cameras", cameras, "cameras")
+    report("vision_live_rtsp_cpu_per_camera_second", share / cameras * 1000, "ms")
+    report("vision_live_rtsp_cameras_per_core", cameras / share, "cameras")
+    report("vision_live_rtsp_min_fps", result["min_fps"], "fps")
+    report("vision_live_rtsp_reconnects", result["reconnects"], "reconnects")
+    report(
+        "vision_memory_per_camera", (result["end_rss"] - result["baseline_rss"]) / cameras, "MiB"
+    )
+    report("vision_memory_growth_while_watching", result["end_rss"] - result["warm_rss"], "MiB")
+    report("vision_memory_watch_period", memory_seconds / 60, "min")
+
+
+def _simulator_url(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    url = None
+    for line in process.stdout:
+        parts = line.split()
+        if parts[:2] == ["live", "rtsp"]:
+            url = parts[2]
+        if line.strip() == "ready":
+            break
+    if url is None:
+        raise RuntimeError("the simulator did not print its RTSP URL")
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter clip and live runs")
+    parser.add_argument("--memory-minutes", type=float, default=1.0)
+    parser.add_argument("--cameras", type=int, default=LIVE_CAMERAS)
+    parser.add_argument("--live-child", help=argparse.SUPPRESS)
+    parser.add_argument("--cpu-seconds", type=float, default=20.0, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    # One OpenCV worker thread, as in a capture worker: with cameras already on their own
+    # threads, OpenCV splitting each small resize over cores only adds overhead.
+    cv2.setNumThreads(1)
+    enable_file_sources()
+    if args.live_child:
+        result = watch_live(args.live_child, args.cameras, args.cpu_seconds, args.memory_seconds)
+        print(json.dumps(result))
+        return 0
+    clip_seconds, runs, cpu_seconds = (6.0, 1, 8.0) if args.quick else (20.0, 3, 20.0)
+    memory_minutes = min(args.memory_minutes, 0.25) if args.quick else args.memory_minutes
+    file_benchmarks(clip_seconds, runs)
+    live_benchmarks(args.cameras, cpu_seconds, max(cpu_seconds, memory_minutes * 60))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""A watcher on real streams from the camera simulator (MJPEG over HTTP and RTSP/H.264)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import time as clock
+
+import pytest
+
+from apps.alerts.models import Alert, AlertEvidence
+from apps.cameras import frames
+from apps.cameras.leases import DatabaseLeases
+from apps.cameras.models import Camera, CameraHealth, CameraStateChange, Orientation
+from apps.cameras.watcher import Watcher
+from apps.vision.simulator import CameraSpec, Simulator
+from apps.vision.simulator.scene import SceneState
+
+
+def wait_for(condition, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    specs = [
+        CameraSpec("gate", 640, 360, 10.0, 800_000, SceneState(), seed=1),
+        CameraSpec("yard", 640, 360, 10.0, 800_000, SceneState(night=True), seed=2),
+    ]
+    with Simulator(specs) as sim:
+        yield sim
+
+
+@pytest.fixture(autouse=True)
+def _short_evidence_clips(settings):
+    settings.CAMERA_EVIDENCE_BEFORE = 6.0
+    settings.CAMERA_EVIDENCE_AFTER = 6.0
+
+
+@pytest.fixture
+def run_watcher():
+    watchers = []
+
+    def start(camera: Camera) -> Watcher:
+        watcher = Watcher(camera.pk, store=DatabaseLeases(), holder="test")
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        watchers.append((watcher, thread))
+        return watcher
+
+    yield start
+    for watcher, thread in watchers:
+        watcher.stop_event.set()
+        thread.join(timeout=15)
+
+
+def _camera(world, url: str, kind: str, **extra) -> Camera:
+    return Camera.objects.create(
+        facility=world.a.facilities["warehouse"], name=f"Gudang {kind}", source_kind=kind,
+        url=url, orientation=Orientation.OUTWARD, idle_snapshot_interval=1.0,
+        timeline_interval=2, **extra)
+
+
+def _online(camera):
+    health = CameraHealth.objects.filter(camera=camera).first()
+    return health if health and health.state == "online" and health.fps else None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["mjpeg", "rtsp"])
+def test_camera_on_the_simulator_goes_online_with_its_fps(world, simulator, run_watcher, kind):
+    url = simulator.urls("gate")[kind]
+    camera = _camera(world, url, kind)
+    run_watcher(camera)
+    # The first second after connecting can burst (buffered frames): wait for the real pace.
+    wait_for(lambda: (h := _online(camera)) and 8 <= h.fps <= 12, timeout=20)
+    assert wait_for(lambda: frames.read_latest(camera.pk), timeout=10)[0][:2] == b"\xff\xd8"
+    assert CameraStateChange.objects.filter(camera=camera, state="online").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_covering_the_lens_raises_one_tamper_alert_with_evidence(world, simulator, run_watcher):
+    camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
+    run_watcher(camera)
+    wait_for(lambda: _online(camera), timeout=20)
+    time.sleep(4)  # let the tamper detector learn the scene (3 s at the stream's pace)
+    simulator.control("gate", "cover")
+    started = time.monotonic()
+    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="tamper").first(),
+                     timeout=12)
+    assert time.monotonic() - started <= 10 + 1
+    assert "covered" in alert.title
+    simulator.control("gate", "uncover")
+    wait_for(lambda: AlertEvidence.objects.filter(alert=alert).count() >= 5, timeout=30)
+    assert Alert.objects.filter(camera=camera, kind="tamper").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_at_night_while_armed_raises_motion_with_before_and_after(
+        world, simulator, run_watcher):
+    camera = _camera(world, simulator.urls("yard")["mjpeg"], "mjpeg",
+                     armed_from=clock(0, 0), armed_until=clock(23, 59, 59))
+    run_watcher(camera)
+    wait_for(lambda: _online(camera), timeout=20)
+    time.sleep(3)
+    assert not Alert.objects.filter(camera=camera, kind="motion").exists()  # static scene
+    simulator.control("yard", "person")
+    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="motion").first(),
+                     timeout=15)
+    evidence = wait_for(lambda: list(AlertEvidence.objects.filter(alert=alert))
+                        if AlertEvidence.objects.filter(alert=alert, offset_seconds__gt=4)
+                        .exists() else None, timeout=20)
+    offsets = [e.offset_seconds for e in evidence]
+    assert min(offsets) < 0 < max(offsets)
+    simulator.control("yard", "empty")

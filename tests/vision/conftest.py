@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+import pytest
+
+from apps.vision.simulator import CameraSpec, Simulator
+from apps.vision.stream import enable_file_sources
+from apps.vision.urls import UrlPolicy
+
+PASSWORD = "s3cr3t:P@ss/w0rd"
+
+
+@pytest.fixture(scope="session")
+def loopback_policy() -> UrlPolicy:
+    enable_file_sources()
+    return UrlPolicy((ipaddress.ip_network("127.0.0.0/8"),), allow_file=True)
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Simulator]:
+    cameras = [
+        CameraSpec("cam-a", 320, 180, 15.0, bitrate=400_000),
+        CameraSpec("cam-b", 320, 180, 15.0, bitrate=400_000),
+        CameraSpec(
+            "cam-auth", 320, 180, 15.0, bitrate=400_000, username="operator", password=PASSWORD
+        ),
+    ]
+    with Simulator(cameras) as sim:
+        yield sim

@@ -1,0 +1,45 @@
+"""Shared helpers for the vision tests: generated frames and polling with a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import numpy as np
+
+from apps.vision.simulator.scene import SceneRenderer, SceneState
+
+T = TypeVar("T")
+CLOCK = datetime(2024, 2, 14, 10, 0, 0)
+
+
+def wait_until(condition: Callable[[], T], timeout: float, interval: float = 0.05) -> T:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def scene_frames(
+    seconds: float,
+    fps: float = 5.0,
+    *,
+    size: tuple[int, int] = (320, 180),
+    change_at: float | None = None,
+    before: SceneState | None = None,
+    after: SceneState | None = None,
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(t, BGR frame) pairs of the simulator's gate, switching scene state at `change_at`."""
+    renderer = SceneRenderer(*size, name="test-cam")
+    before = before or SceneState()
+    for index in range(round(seconds * fps)):
+        t = index / fps
+        state = after if after is not None and change_at is not None and t >= change_at else before
+        yield t, renderer.render(state, t, CLOCK + timedelta(seconds=t))
