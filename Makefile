@@ -32,6 +32,14 @@ run: $(VENV)/.runtime translations
 	$(BIN)/python manage.py load_demo
 	DEBUG=true $(BIN)/python manage.py serve --port $(PORT)
 
+# Cluster mode: Daphne, a streams worker, a worker for everything else and beat, against
+# DATABASE_URL and REDIS_URL (see README, "Cluster mode").
+serve: $(VENV)/.runtime translations
+	@test -n "$$REDIS_URL" || (echo "make serve needs REDIS_URL and DATABASE_URL (cluster mode)"; exit 2)
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $${PORT:-8000}
+
 test: $(VENV)/.dev translations
 	$(BIN)/pytest
 

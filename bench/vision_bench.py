@@ -26,13 +26,12 @@ from pathlib import Path
 
 import cv2
 
-from apps.vision.frames import Frame, small_grey
+from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
-from apps.vision.motion import MotionDetector, Zone
-from apps.vision.ringbuffer import FrameRing
+from apps.vision.motion import Zone
+from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.simulator.clip import write_clip
 from apps.vision.simulator.scene import SceneRenderer, SceneState
-from apps.vision.snapshot import render_snapshot
 from apps.vision.stream import (
     Backoff,
     SourceConfig,
@@ -41,7 +40,6 @@ from apps.vision.stream import (
     StreamState,
     enable_file_sources,
 )
-from apps.vision.tamper import TamperDetector
 from apps.vision.urls import UrlPolicy
 
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 15.0, 2_000_000
@@ -55,24 +53,33 @@ def report(name: str, value: float, unit: str) -> None:
     print(f"bench: {name} = {value:.3g} {unit}", flush=True)
 
 
-class Analysis:
-    """What a camera watcher does with each analysed frame (mirrors apps.vision.pipeline)."""
+class NullSink:
+    """Takes the pipeline's output and drops it: the benchmark measures the analysis itself."""
 
     def __init__(self) -> None:
-        self.motion = MotionDetector([GATE], ignore=PRIVACY)
-        self.tamper = TamperDetector()
-        self.ring = FrameRing(10.0)
-        self.last_snapshot: float | None = None
-        self.frames = 0
+        self.snapshots = 0
 
-    def __call__(self, frame: Frame) -> None:
-        grey = small_grey(frame.image)
-        self.motion.update(grey)
-        self.tamper.update(grey, frame.stream_time)
-        if self.last_snapshot is None or frame.stream_time - self.last_snapshot >= 0.95:
-            self.ring.push(frame.stream_time, render_snapshot(frame.image, PRIVACY))
-            self.last_snapshot = frame.stream_time
-        self.frames += 1
+    def snapshot(self, jpeg: bytes, frame: Frame) -> None:
+        self.snapshots += 1
+
+    def timeline(self, jpeg: bytes, frame: Frame) -> None:
+        pass
+
+    def motion(self, result, frame: Frame, clip_key: str | None) -> None:
+        pass
+
+    def tamper(self, event, frame: Frame, clip_key: str | None) -> None:
+        pass
+
+    def clip(self, clip) -> None:
+        pass
+
+
+def analysis() -> CameraPipeline:
+    """The watcher's pipeline with a 1 Hz snapshot, as when someone watches live."""
+    config = PipelineConfig(motion_zones=(GATE.polygon,), privacy_masks=PRIVACY,
+                            live_interval=1.0, idle_interval=1.0)
+    return CameraPipeline(config, NullSink(), is_live=lambda: True)
 
 
 def make_clip(path: Path, seconds: float) -> int:
@@ -100,9 +107,8 @@ def decode_only(path: Path) -> tuple[float, int]:
 
 
 def full_pipeline(path: Path) -> tuple[float, int]:
-    analysis = Analysis()
     source = SourceConfig(f"file://{path}", SourceKind.FILE, realtime=False)
-    reader = StreamReader(source, analysis, policy=LOOPBACK)
+    reader = StreamReader(source, analysis().process, policy=LOOPBACK)
     started = time.process_time()
     reader.run()
     cpu = time.process_time() - started
@@ -138,16 +144,15 @@ def watch_live(url: str, cameras: int, cpu_seconds: float, memory_seconds: float
     """Child process: watch `url` with `cameras` readers; CPU share and RSS figures."""
     baseline = rss_mib()
     stop = threading.Event()
-    analyses = [Analysis() for _ in range(cameras)]
     readers = [
         StreamReader(
             SourceConfig(url, SourceKind.RTSP, label=f"bench-{i}", expected_fps=FPS),
-            analysis,
+            analysis().process,
             stop,
             policy=LOOPBACK,
             backoff=Backoff(first=0.5, maximum=2.0),
         )
-        for i, analysis in enumerate(analyses)
+        for i in range(cameras)
     ]
     threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
     for thread in threads:

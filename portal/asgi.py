@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (added by the live issue)."""
+"""ASGI entry point: HTTP through Django; websockets through Channels, wrapped once:
+exact-origin check around session authentication around the URL router."""
 
 import os
 
@@ -8,6 +9,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+# Imported after Django is set up: they load models.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from apps.live.origin import ExactOriginValidator  # noqa: E402
+from apps.live.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": ExactOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -4,9 +4,25 @@ tasks on the in-process executor, so task code never needs to know which mode it
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutting_down
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender, **kwargs) -> None:
+    from apps.core import heartbeat
+
+    queues = [q.name for q in sender.app.amqp.queues.consume_from.values()]
+    heartbeat.start(sender.hostname, queues)
+
+
+@worker_shutting_down.connect
+def _stop_heartbeat(**kwargs) -> None:
+    from apps.core import heartbeat
+
+    heartbeat.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,7 +41,21 @@ def _embedded_secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+def _secret_setting(name: str) -> str:
+    """`NAME` from the environment, or the contents of the file `NAME_FILE` points at
+    (systemd credentials, Docker secrets). Secrets never live in the repository."""
+    path = env.str(f"{name}_FILE", default="")
+    if path and env.str(name, default=""):
+        raise ImproperlyConfigured(f"Give {name} or {name}_FILE, not both.")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}") from exc
+    return env.str(name, default="")
+
+
+SECRET_KEY = _secret_setting("SECRET_KEY")
 if not SECRET_KEY:
     if not EMBEDDED:
         raise ImproperlyConfigured("SECRET_KEY is required in cluster mode (REDIS_URL is set).")
@@ -61,7 +76,8 @@ def _embedded_camera_keys() -> list[str]:
 
 # AES-256-GCM keys for camera credentials, newest first (base64url). Rotate by prepending a key
 # and running `manage.py rotate_camera_keys`, then dropping the old key.
-CAMERA_KEYS = env.list("CAMERA_KEYS", default=[])
+# CAMERA_KEYS is comma-separated; a CAMERA_KEYS_FILE holds one key per line.
+CAMERA_KEYS = [k for k in _secret_setting("CAMERA_KEYS").replace(",", " ").split() if k]
 if not CAMERA_KEYS:
     if not EMBEDDED:
         raise ImproperlyConfigured("CAMERA_KEYS is required in cluster mode (REDIS_URL is set).")
@@ -82,6 +98,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "apps.core",
     "apps.org",
     "apps.accounts",
@@ -89,11 +110,18 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.alerts",
     "apps.cameras",
+    "apps.live",
+    "apps.duty",
+    "apps.records",
     "apps.demo",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Above whitenoise, so static files get the header too (an SVG is a document).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,8 +129,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.accounts.middleware.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.middleware.RequireTwoFactorMiddleware",
+    "apps.audit.recording.AuditContextMiddleware",
     "apps.core.middleware.NoStoreForAuthenticatedMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the 429 page
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -161,6 +193,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Login throttling (django-axes): failures count per username *and* client address together, so
+# a wrong password typed at a shared post locks neither the post nor the person elsewhere; the
+# pause ends by itself after the cool-off (never a permanent lockout).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "apps.accounts.lockout.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False  # administrators lift a pause from the person's admin page
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+
+# Two-step login (django-otp, apps.accounts.mfa): TOTP with one-time backup codes, required
+# for operators, commanders, administrators and admin users. Wrong codes double the wait.
+OTP_TOTP_ISSUER = "Posko"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -185,6 +242,10 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 3600  # One shift; the idle timeout is enforced separately.
+# Enforced by apps.accounts.middleware.SessionTimeoutMiddleware (the cookie age alone is not
+# absolute: the session is saved again as the person works).
+SESSION_ABSOLUTE_LIFETIME = SESSION_COOKIE_AGE
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -204,6 +265,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Content-Security-Policy (django-csp 4): scripts and styles from this site only, no inline
+# code; websockets only to the site's own origins.
+_WEBSOCKET_ORIGINS = [
+    origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    for origin in SITE_ORIGINS
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'", *_WEBSOCKET_ORIGINS],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -242,10 +324,41 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Lease expiry (15 s) + this interval keeps camera takeover well under 30 s.
     "cameras-supervise": {"task": "cameras.supervise", "schedule": 5.0},
     "cameras-prune-timeline": {"task": "cameras.prune_timeline", "schedule": 3600.0},
+    "alerts-escalate": {"task": "alerts.escalate", "schedule": 60.0},
 }
+# A high-severity alert still unacknowledged after this many minutes goes to the commander.
+ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=10)
 
+# Guard duty (apps.duty): checks run every minute and raise alerts through the alerts core.
+CELERY_BEAT_SCHEDULE["duty-check-guarding"] = {"task": "duty.check_guarding", "schedule": 60.0}
 # A check-in this many minutes after the shift starts is late; none after the second is missed.
+DUTY_LATE_AFTER_MINUTES = env.int("DUTY_LATE_AFTER_MINUTES", default=5)
+DUTY_MISSED_CHECK_IN_MINUTES = env.int("DUTY_MISSED_CHECK_IN_MINUTES", default=15)
 # Open slots (shifts nobody is assigned to) starting within this many hours raise an alert.
+DUTY_UNASSIGNED_LOOKAHEAD_HOURS = env.int("DUTY_UNASSIGNED_LOOKAHEAD_HOURS", default=6)
+
+# Field records (apps.records): patrol compliance every 5 minutes raises "patrol overdue"
+# alerts; the chain head is anchored once a day (the task is idempotent, so hourly is safe).
+CELERY_BEAT_SCHEDULE["records-check-patrols"] = {
+    "task": "records.check_patrols", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["records-anchor-chain"] = {
+    "task": "records.anchor_chain", "schedule": 3600.0,
+}
+# A facility is overdue this many minutes after its patrol interval has passed.
+RECORDS_PATROL_GRACE_MINUTES = env.int("RECORDS_PATROL_GRACE_MINUTES", default=15)
+# Pillars whose representatives must sign a joint warehouse check before it is complete.
+RECORDS_CHECK_PILLARS = env.list("RECORDS_CHECK_PILLARS",
+                                 default=["polri", "tni", "pemda", "kpu"])
+# Public tips accepted per address per hour (counted in the cache: in cluster mode the
+# cache must be shared, see CACHES below).
+RECORDS_TIPS_PER_HOUR = env.int("RECORDS_TIPS_PER_HOUR", default=5)
+# Whole request limit for field entries with photos (the per-photo limit is 8 MB).
+RECORDS_MAX_REQUEST_BYTES = env.int("RECORDS_MAX_REQUEST_BYTES", default=36 * 1024 * 1024)
+if not EMBEDDED and "CACHES" not in globals():
+    # Rate limits must hold across Daphne processes: keep their counters in Redis.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL)}}
 
 LOGGING = {
     "version": 1,
@@ -253,7 +366,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: failures and lockouts are warnings; successful logins are not worth a line each.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Networks camera URLs may point at (SSRF guard). Loopback only where the simulator runs.
@@ -265,6 +379,8 @@ CAMERA_NETWORKS = env.list(
 # Ports next to the portal that no camera URL may reach, even inside an allowed network.
 CAMERA_DENIED_PORTS = env.list("CAMERA_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 CAMERA_ALLOW_FILE_SOURCES = TESTING
+# Seconds without frames before a camera-offline alert (Frigate's default is 20).
+CAMERA_OFFLINE_ALERT_AFTER = env.float("CAMERA_OFFLINE_ALERT_AFTER", default=20.0)
 # Seconds of frames kept as evidence before and after an event.
 CAMERA_EVIDENCE_BEFORE = env.float("CAMERA_EVIDENCE_BEFORE", default=10.0)
 CAMERA_EVIDENCE_AFTER = env.float("CAMERA_EVIDENCE_AFTER", default=20.0)
@@ -275,3 +391,75 @@ CAMSIM_RTSP_PORT = env.int("CAMSIM_RTSP_PORT", default=8554)
 
 # How long a worker heartbeat stays valid; /healthz calls a worker dead after this.
 WORKER_HEARTBEAT_TTL = 30
+
+# --- API and webhooks (apps.api) -------------------------------------------------------------
+# JSON only (no browsable API: its pages need inline scripts). Device tokens first, so a
+# request without credentials gets 401 with `WWW-Authenticate: Bearer`; browser sessions are
+# CSRF-checked. Every queryset goes through apps.access.policy (see apps/api/views).
+INSTALLED_APPS += [
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI as static files of this site (no CDN)
+    "apps.api",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.TokenAuthentication",
+        "apps.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.SignedIn"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.PagePagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "apps.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405: nothing to learn about an object
+    "COERCE_DECIMAL_TO_STRING": False,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Posko API",
+    "DESCRIPTION": "Facilities, cameras, alerts, guard duty and field records of Posko. "
+                   "Times are ISO 8601 with a UTC offset; see the README, section API.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["apps.api.permissions.SignedIn"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "FacilityKindEnum": "apps.places.models.Facility.Kind",
+        "AlertKindEnum": "apps.alerts.models.Alert.Kind",
+        "AlertStateEnum": "apps.alerts.models.Alert.State",
+        "ViewKindEnum": "apps.cameras.models.ViewRecord.Kind",
+        "CameraStateEnum": "apps.cameras.models.CameraHealth.State",
+        "ItemKindEnum": "apps.records.models.ItemKind",
+        "IncidentStepEnum": "apps.records.models.Step",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+# A resent create with the same Idempotency-Key gets the first answer for this long.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["api-prune-idempotency"] = {
+    "task": "api.prune_idempotency", "schedule": 3600.0,
+}
+# Webhook URLs: https only (http too where nothing leaves the machine: embedded mode, tests),
+# never link-local, "this host", multicast or a denied port, and loopback only in embedded
+# mode; checked when saved and again before every delivery, connecting to the checked address.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=EMBEDDED or TESTING)
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=EMBEDDED or TESTING)
+WEBHOOK_NETWORKS = env.list("WEBHOOK_NETWORKS", default=["0.0.0.0/0", "::/0"])
+WEBHOOK_DENIED_PORTS = env.list("WEBHOOK_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+if EMBEDDED:
+    # No broker to hold a delayed retry: a sweeper sends the deliveries that are due.
+    CELERY_BEAT_SCHEDULE["api-retry-webhooks"] = {
+        "task": "api.retry_webhooks", "schedule": 30.0,
+    }
+# --- end of API and webhooks -----------------------------------------------------------------

@@ -7,6 +7,11 @@ urlpatterns = [
     path("", include("apps.places.urls")),
     path("peringatan/", include("apps.alerts.urls")),
     path("", include("apps.cameras.urls")),
+    path("pantauan/", include("apps.live.urls")),
+    path("", include("apps.duty.urls")),
+    path("", include("apps.records.urls")),
+    path("api/", include("apps.api.urls")),
+    path("", include("apps.api.page_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

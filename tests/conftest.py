@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django import test
 
 from tests.cast import City, build_city
 
@@ -33,6 +34,39 @@ def background_runner():
     """The embedded-mode in-process runner, as `manage.py serve` starts it."""
     from apps.core.background import runner
 
-    runner.start()
+    runner.start(schedule={})  # no periodic work (watchers!) inside unrelated tests
     yield runner
     runner.stop()
+
+
+def verify_otp(client: test.Client, user) -> None:
+    """Mark the client's session as past the second login step, as the code page does, for a
+    person whose role needs one (`force_login` skips the password, so it skips the code too).
+    Used by the `client` fixture and by the websocket tests."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.accounts import mfa
+
+    if not mfa.requires_two_factor(user):
+        return
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test",
+                                                 defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+class Client(test.Client):
+    """`force_login` also passes the second step; `force_login(user, otp=False)` stops before
+    it (a password-only session, for the two-step tests)."""
+
+    def force_login(self, user, backend=None, *, otp: bool = True) -> None:
+        super().force_login(user, backend)
+        if otp:
+            verify_otp(self, user)
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()

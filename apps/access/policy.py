@@ -21,8 +21,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from apps.access.models import RegionGrant
-from apps.accounts.models import SECURITY_ROLES, Role, RoleAssignment, User
+from apps.accounts.models import SECURITY_ROLES, Role, RoleAssignment, User, UserSession
 from apps.alerts.models import Alert, AlertEvent, AlertEvidence
+from apps.api.models import ApiToken, IdempotentRequest, WebhookDelivery, WebhookEndpoint
+from apps.audit.models import AuditEntry
 from apps.cameras.models import (
     Camera,
     CameraHealth,
@@ -33,8 +35,28 @@ from apps.cameras.models import (
     TimelineFrame,
     ViewRecord,
 )
+from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
+from apps.live.models import WallLayout
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation, OperationPeriodChange
+from apps.records.models import (
+    Amendment,
+    ChainAnchor,
+    ChainEntry,
+    CheckItem,
+    Checkpoint,
+    CheckSignature,
+    Incident,
+    IncidentAlertLink,
+    IncidentEvidence,
+    IncidentStep,
+    Patrol,
+    PatrolEnd,
+    PatrolMember,
+    PatrolVisit,
+    RecordPhoto,
+    WarehouseCheck,
+)
 
 
 class Action(StrEnum):
@@ -306,6 +328,396 @@ def alert_evidence_rule(user: User, action: Action) -> Q:
     return Q(alert__in=Alert.objects.filter(alert_rule(user, Action.VIEW))) & Q(
         camera__in=_viewable_cameras(user)
     )
+
+
+# --- guard duty (apps.duty) -----------------------------------------------------------------
+# Posts and standards follow their facility. Shifts and attendance follow their post, and a
+# draft roster is seen only by those who plan it: Padal and commanders of a security pillar
+# MANAGE the rosters of the facilities they may view. Field officers see their own published
+# shifts (wherever they were posted) and the published rosters of facilities they may view;
+# facility officials see the coverage (published shifts, attendance) of their own facilities;
+# administrators view everything and configure posts and standards, but plan no roster.
+
+
+def _plans_rosters(user: User) -> bool:
+    return _is_security(user) and user.has_role(Role.COMMANDER, Role.POST_COMMANDER)
+
+
+def _duty_setup_rule(facility_field: str) -> Rule:
+    def duty_setup(user: User, action: Action) -> Q:
+        if user.is_administrator:
+            return EVERYTHING if action in (Action.VIEW, Action.MANAGE) else NOTHING
+        in_view = Q(**{f"{facility_field}__in": _visible_facilities(user)})
+        if action == Action.VIEW or (action == Action.MANAGE and _plans_rosters(user)):
+            return in_view
+        return NOTHING
+
+    return duty_setup
+
+
+rule(GuardPost)(_duty_setup_rule("facility"))
+rule(CoverageStandard)(_duty_setup_rule("post__facility"))
+
+
+@rule(Shift)
+def shift_rule(user: User, action: Action) -> Q:
+    """OPERATE is checking in and out: only the person on the shift, once it is published."""
+    published = Q(published_at__isnull=False)
+    if action == Action.OPERATE:
+        return Q(person_id=user.pk) & published
+    planned_here = (
+        Q(post__facility__in=_visible_facilities(user)) if _plans_rosters(user) else NOTHING
+    )
+    if action == Action.MANAGE:
+        return planned_here
+    if user.is_administrator:
+        return EVERYTHING
+    return (
+        planned_here
+        | (published & Q(person_id=user.pk))
+        | (published & Q(post__facility__in=_visible_facilities(user)))
+    )
+
+
+@rule(Attendance)
+def attendance_rule(user: User, action: Action) -> Q:
+    """VIEW: the presence record. MANAGE: review it with its photo (planners of the post).
+    OPERATE: check out (the person themselves). Written by the check-in services only."""
+    own = Q(person_id=user.pk)
+    if action == Action.OPERATE:
+        return own
+    if action == Action.MANAGE:
+        if _plans_rosters(user):
+            return Q(post__facility__in=_visible_facilities(user))
+        return NOTHING
+    if user.is_administrator:
+        return EVERYTHING
+    return own | Q(post__facility__in=_visible_facilities(user))
+
+
+def duty_setup_facilities(user) -> models.QuerySet[Facility]:
+    """Where `user` may add guard posts: the GuardPost MANAGE rule for posts not created yet."""
+    if not _is_active(user):
+        return Facility.objects.none()
+    if user.is_administrator:
+        return Facility.objects.all()
+    return _visible_facilities(user) if _plans_rosters(user) else Facility.objects.none()
+
+
+def roster_facilities(user) -> models.QuerySet[Facility]:
+    """Where `user` may plan shifts: the Shift MANAGE rule for shifts not created yet."""
+    if _is_active(user) and _plans_rosters(user):
+        return _visible_facilities(user)
+    return Facility.objects.none()
+
+
+def may_set_up_posts_at(user, facility: Facility) -> bool:
+    return duty_setup_facilities(user).filter(pk=facility.pk).exists()
+
+
+def may_plan_roster_at(user, facility: Facility) -> bool:
+    return roster_facilities(user).filter(pk=facility.pk).exists()
+
+
+# --- end of guard duty -----------------------------------------------------------------------
+
+
+@rule(WallLayout)
+def wall_layout_rule(user: User, action: Action) -> Q:
+    return Q(owner_id=user.pk) if action in (Action.VIEW, Action.MANAGE) else NOTHING
+
+
+# --- field records (apps.records) ------------------------------------------------------------
+# Patrol visits, warehouse checks and incidents follow their facility. Field officers record
+# visits at checkpoints of facilities they may view and see their own records; operators, Padal
+# and commanders see the records of the facilities they may view; facility officials those of
+# their own facilities; administrators see all records, but camera evidence only where they
+# may view the camera (the inward-camera rule has no exception). Records are written by
+# apps.records.services only and never changed, so no rule grants MANAGE on a record; OPERATE
+# is the next step a person may add (a visit's correction, a signature, a workflow step). The
+# public tip form creates incidents and reads nothing.
+
+
+def _supervises(user: User) -> bool:
+    """Security staff who watch or command: operators, Padal and commanders."""
+    return _is_security(user) and user.has_role(
+        Role.OPERATOR, Role.POST_COMMANDER, Role.COMMANDER
+    )
+
+
+def _goes_out(user: User) -> bool:
+    """Security staff who patrol and take part in warehouse checks."""
+    return _is_security(user) and user.has_role(
+        Role.FIELD_OFFICER, Role.POST_COMMANDER, Role.COMMANDER
+    )
+
+
+def _owned_facility(user: User, field: str) -> Q:
+    if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
+        return Q(**{f"{field}__owner_agency__path__startswith": user.agency.path})
+    return NOTHING
+
+
+def _record_view(user: User, facility_field: str, own: Q) -> Q:
+    if user.is_administrator:
+        return EVERYTHING
+    q = own | _owned_facility(user, facility_field)
+    if _supervises(user):
+        q |= Q(**{f"{facility_field}__in": _visible_facilities(user)})
+    return q
+
+
+@rule(Checkpoint)
+def checkpoint_rule(user: User, action: Action) -> Q:
+    """MANAGE is setting checkpoints up and printing their labels (Padal, commanders,
+    administrators); OPERATE is recording a visit there (security staff who patrol)."""
+    if user.is_administrator and action in (Action.VIEW, Action.MANAGE):
+        return EVERYTHING
+    in_view = Q(facility__in=_visible_facilities(user))
+    if action == Action.VIEW:
+        return in_view
+    if action == Action.MANAGE and _is_security(user) and user.has_role(
+            Role.COMMANDER, Role.POST_COMMANDER):
+        return in_view
+    if action == Action.OPERATE and _goes_out(user):
+        return in_view & Q(active=True)
+    return NOTHING
+
+
+@rule(PatrolVisit)
+def patrol_visit_rule(user: User, action: Action) -> Q:
+    """OPERATE: correcting one's own visit (an amendment; the visit stays as it was)."""
+    own = Q(recorded_by_id=user.pk)
+    if action == Action.VIEW:
+        return _record_view(user, "facility", own)
+    return own if action == Action.OPERATE else NOTHING
+
+
+@rule(Patrol)
+def patrol_rule(user: User, action: Action) -> Q:
+    """A patrol is seen by its team, by those who supervise its agency's area, and by the
+    owners of facilities it visited. OPERATE (visits on it, ending it): its team."""
+    team = Q(leader_id=user.pk) | Q(
+        Exists(PatrolMember.objects.filter(patrol=OuterRef("pk"), person_id=user.pk))
+    )
+    if action == Action.OPERATE:
+        return team if _goes_out(user) else NOTHING
+    if action != Action.VIEW:
+        return NOTHING
+    if user.is_administrator:
+        return EVERYTHING
+    q = team
+    if _supervises(user):
+        q |= _within("agency__region__path", jurisdiction_paths(user))
+    owned = _owned_facility(user, "facility")
+    if owned != NOTHING:
+        q |= Q(Exists(PatrolVisit.objects.filter(owned, patrol=OuterRef("pk"))))
+    return q
+
+
+def _follows_patrol(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(patrol__in=Patrol.objects.filter(patrol_rule(user, Action.VIEW)))
+
+
+rule(PatrolMember)(_follows_patrol)
+rule(PatrolEnd)(_follows_patrol)
+
+
+@rule(WarehouseCheck)
+def warehouse_check_rule(user: User, action: Action) -> Q:
+    """A joint check is read by the staff of every pillar who may see the warehouse (they
+    sign it) and by its owners. OPERATE is signing; the service checks the signer's pillar."""
+    if action == Action.VIEW:
+        if user.is_administrator:
+            return EVERYTHING
+        q = Q(created_by_id=user.pk) | _owned_facility(user, "facility")
+        if _is_security(user):
+            q |= Q(facility__in=_visible_facilities(user))
+        return q
+    if action == Action.OPERATE:
+        q = _owned_facility(user, "facility")
+        if _goes_out(user):
+            q |= Q(facility__in=_visible_facilities(user))
+        return q
+    return NOTHING
+
+
+def _follows_check(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(check_record__in=WarehouseCheck.objects.filter(
+        warehouse_check_rule(user, Action.VIEW)))
+
+
+rule(CheckItem)(_follows_check)
+rule(CheckSignature)(_follows_check)
+
+
+@rule(Incident)
+def incident_rule(user: User, action: Action) -> Q:
+    """OPERATE: the workflow (acknowledge, verify, handle, close, link alerts), for
+    operators, Padal and commanders of the facility."""
+    if action == Action.VIEW:
+        return _record_view(user, "facility", Q(reporter_id=user.pk))
+    if action == Action.OPERATE and _supervises(user):
+        return Q(facility__in=_visible_facilities(user))
+    return NOTHING
+
+
+def _visible_incidents(user: User) -> models.QuerySet[Incident]:
+    return Incident.objects.filter(incident_rule(user, Action.VIEW))
+
+
+def _follows_incident(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(incident__in=_visible_incidents(user))
+
+
+rule(IncidentStep)(_follows_incident)
+rule(IncidentAlertLink)(_follows_incident)
+
+
+@rule(IncidentEvidence)
+def incident_evidence_rule(user: User, action: Action) -> Q:
+    """Camera frames of an incident: only for those who may view the camera itself, so an
+    inward camera's frame never reaches the security forces, whoever attached it."""
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(incident__in=_visible_incidents(user)) & Q(camera__in=_viewable_cameras(user))
+
+
+def _visible_visits(user: User) -> models.QuerySet[PatrolVisit]:
+    return PatrolVisit.objects.filter(patrol_visit_rule(user, Action.VIEW))
+
+
+@rule(RecordPhoto)
+def record_photo_rule(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    checks = WarehouseCheck.objects.filter(warehouse_check_rule(user, Action.VIEW))
+    return (Q(visit__in=_visible_visits(user)) | Q(warehouse_check__in=checks)
+            | Q(incident__in=_visible_incidents(user)))
+
+
+@rule(Amendment)
+def amendment_rule(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING
+    return Q(visit__in=_visible_visits(user)) | Q(incident__in=_visible_incidents(user))
+
+
+@rule(ChainEntry)
+def chain_entry_rule(user: User, action: Action) -> Q:
+    return EVERYTHING if action == Action.VIEW and user.is_administrator else NOTHING
+
+
+rule(ChainAnchor)(chain_entry_rule)
+
+
+def checkpoint_facilities(user) -> models.QuerySet[Facility]:
+    """Where `user` may set up checkpoints: the Checkpoint MANAGE rule for checkpoints not
+    created yet."""
+    if not _is_active(user):
+        return Facility.objects.none()
+    if user.is_administrator:
+        return Facility.objects.all()
+    if _is_security(user) and user.has_role(Role.COMMANDER, Role.POST_COMMANDER):
+        return _visible_facilities(user)
+    return Facility.objects.none()
+
+
+def warehouse_check_facilities(user) -> models.QuerySet[Facility]:
+    """Warehouses where `user` may record a joint check (the rule for checks not yet made):
+    security staff who go out, at warehouses they may view; KPU officials at their own."""
+    if not _is_active(user):
+        return Facility.objects.none()
+    q = Q(owner_agency__path__startswith=user.agency.path) if (
+        user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id) else NOTHING
+    if _goes_out(user):
+        q |= facility_rule(user, Action.VIEW)
+    return Facility.objects.filter(q, kind=Facility.Kind.KPU_WAREHOUSE)
+
+
+def incident_report_facilities(user) -> models.QuerySet[Facility]:
+    """Facilities where `user` may report an incident: any facility a security officer or
+    a facility official may view."""
+    if not _is_active(user) or not (
+            _is_security(user) or user.has_role(Role.FACILITY_OFFICIAL)):
+        return Facility.objects.none()
+    return _visible_facilities(user)
+
+
+# --- end of field records --------------------------------------------------------------------
+
+
+# --- accounts and audit (security) ----------------------------------------------------------
+# The audit trail is read by administrators and written by apps.audit.recording only. Session
+# bookkeeping (UserSession) is nobody's to read: a session key is as good as a password.
+
+
+@rule(AuditEntry)
+def audit_entry_rule(user: User, action: Action) -> Q:
+    return EVERYTHING if action == Action.VIEW and user.is_administrator else NOTHING
+
+
+@rule(UserSession)
+def user_session_rule(user: User, action: Action) -> Q:
+    return NOTHING
+
+
+def users_who_may_view_camera(camera: Camera) -> models.QuerySet[User]:
+    """The inverse of the camera VIEW rule, for per-recipient fan-out (alert payloads name a
+    camera only to those who may view it). Must agree with `can()`; tests compare the two."""
+    facility = camera.facility
+    q = Q(Exists(RoleAssignment.objects.filter(user=OuterRef("pk"),
+                                               role=Role.FACILITY_OFFICIAL))) & Q(
+        agency_id__in=facility.owner_agency.ancestor_ids()
+    )
+    if camera.orientation == Orientation.OUTWARD:
+        grantees = CameraShare.objects.valid_at().filter(camera=camera).values("grantee_id")
+        security = Q(agency__pillar__in=Agency.SECURITY_PILLARS) & Q(
+            Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=SECURITY_ROLES))
+        )
+        q |= security & Q(agency_id__in=grantees)
+        q |= Q(is_superuser=True) | Q(
+            Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role=Role.ADMINISTRATOR))
+        )
+    return users_who_may_view_facility(facility).filter(q)
+
+
+# --- end of accounts and audit ---------------------------------------------------------------
+
+
+# --- API and webhooks (apps.api) ------------------------------------------------------------
+# A token is its owner's alone (even administrators do not see others' tokens: a token is a
+# credential). Idempotency keys are bookkeeping nobody reads. Webhook endpoints and their
+# delivery log are the administrators'; MANAGE on a delivery is sending it again.
+
+
+@rule(ApiToken)
+def api_token_rule(user: User, action: Action) -> Q:
+    return Q(user_id=user.pk) if action in (Action.VIEW, Action.MANAGE) else NOTHING
+
+
+@rule(IdempotentRequest)
+def idempotent_request_rule(user: User, action: Action) -> Q:
+    return NOTHING
+
+
+def _administrators_only(user: User, action: Action) -> Q:
+    if user.is_administrator and action in (Action.VIEW, Action.MANAGE):
+        return EVERYTHING
+    return NOTHING
+
+
+rule(WebhookEndpoint)(_administrators_only)
+rule(WebhookDelivery)(_administrators_only)
+
+
+# --- end of API and webhooks -----------------------------------------------------------------
 
 
 # --- the questions every entry point asks ----------------------------------------------------

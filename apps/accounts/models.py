@@ -106,3 +106,20 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return self.get_role_display()
+
+
+class UserSession(models.Model):
+    """Which sessions belong to whom, so that all of a person's sessions can be ended at once
+    (logout, password change, deactivation) whatever the session backend. Written at login,
+    removed when the session ends; `apps.accounts.sessions` is the only writer."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    def __str__(self) -> str:  # never the key: it is as good as a password
+        return f"session of user {self.user_id}"

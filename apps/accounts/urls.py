@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from apps.accounts import views
 
@@ -13,19 +13,10 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("verifikasi/", views.otp_verify, name="otp_verify"),
+    path("dua-langkah/", views.otp_enrol, name="otp_enrol"),
+    path("dua-langkah/kode-cadangan/", views.backup_codes, name="backup_codes"),
+    path("keluar/", views.LogoutView.as_view(), name="logout"),
     path("profil/", views.profile, name="profile"),
-    path(
-        "ganti-sandi/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_changed"),
-        ),
-        name="password_change",
-    ),
-    path(
-        "ganti-sandi/selesai/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
-        name="password_changed",
-    ),
+    path("ganti-sandi/", views.PasswordChangeView.as_view(), name="password_change"),
 ]

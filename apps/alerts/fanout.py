@@ -11,11 +11,17 @@ from typing import TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.dispatch import Signal
 
 from apps.access import policy
+from apps.alerts import redaction
 from apps.alerts.models import Alert
 
 logger = logging.getLogger(__name__)
+
+# Sent by push_alert (after commit) for every change of an alert, with `alert_id`; apps.api
+# queues webhook deliveries from it. Receivers must not raise (send_robust logs them).
+alert_changed = Signal()
 
 
 class AlertPayload(TypedDict):
@@ -30,9 +36,30 @@ class AlertPayload(TypedDict):
     facility_id: int
     occurrences: int
     last_raised_at: str
+    url: str
+    escalated: bool
+    severity_label: str
+    state_label: str
+    camera: str | None  # None when the alert has no camera or the viewer may not view it
+    camera_id: int | None
 
 
-def alert_payload(alert: Alert) -> AlertPayload:
+def alert_payload(alert: Alert, viewer) -> AlertPayload:
+    """The alert as `viewer` may see it (see apps.alerts.redaction)."""
+    return _payload(alert, camera_visible=not redaction.hides_camera(
+        alert, redaction.visible_camera_ids(viewer, [alert])))
+
+
+def alert_payloads(alerts, viewer) -> list[AlertPayload]:
+    """Payloads for many alerts, with one camera query."""
+    alerts = list(alerts)
+    visible = redaction.visible_camera_ids(viewer, alerts)
+    return [_payload(a, camera_visible=not redaction.hides_camera(a, visible)) for a in alerts]
+
+
+def _payload(alert: Alert, *, camera_visible: bool) -> AlertPayload:
+    if not camera_visible:
+        alert = redaction.redacted(alert)
     return {
         "type": "alert.event",
         "seq": alert.last_seq,
@@ -45,21 +72,37 @@ def alert_payload(alert: Alert) -> AlertPayload:
         "facility_id": alert.facility_id,
         "occurrences": alert.occurrences,
         "last_raised_at": alert.last_raised_at.isoformat(),
+        "url": alert.get_absolute_url(),
+        "escalated": alert.escalated_at is not None,
+        "severity_label": str(alert.get_severity_display()),
+        "state_label": str(alert.get_state_display()),
+        "camera": alert.camera.name if alert.camera_id else None,
+        "camera_id": alert.camera_id,
     }
 
 
 def push_alert(alert_id: int) -> int:
     """Send the alert's current state to every allowed user. Returns the number of recipients."""
-    alert = Alert.objects.select_related("facility__region", "facility__owner_agency").get(
-        pk=alert_id
-    )
+    alert = Alert.objects.select_related(
+        "facility__region", "facility__owner_agency", "camera__facility__owner_agency"
+    ).get(pk=alert_id)
+    for _receiver, error in alert_changed.send_robust(sender=Alert, alert_id=alert_id):
+        if isinstance(error, Exception):
+            logger.error("alert %s: a receiver of alert_changed failed", alert_id,
+                         exc_info=error)
     layer = get_channel_layer()
     if layer is None:
         return 0
-    payload = alert_payload(alert)
     recipients = list(policy.users_who_may_view_alert(alert).values_list("pk", flat=True))
+    # Per recipient: only those who may view the alert's camera get its name.
+    camera_viewers = set(
+        policy.users_who_may_view_camera(alert.camera).values_list("pk", flat=True)
+    ) if alert.camera_id else set()
+    full = _payload(alert, camera_visible=True)
+    without_camera = _payload(alert, camera_visible=False) if alert.camera_id else full
     send = async_to_sync(layer.group_send)
     for user_id in recipients:
+        payload = full if not alert.camera_id or user_id in camera_viewers else without_camera
         try:
             send(f"user.{user_id}", payload)
         except Exception:  # A dead layer must not fail the write that raised the alert.

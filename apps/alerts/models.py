@@ -73,6 +73,7 @@ class Alert(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     # The id of the newest AlertEvent: the sequence number clients resync from.
     last_seq = models.PositiveBigIntegerField(default=0, db_index=True)
 
@@ -110,6 +111,7 @@ class AlertEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ASSIGNED = "assigned", _("Assigned")
         RESOLVED = "resolved", _("Resolved")
+        ESCALATED = "escalated", _("Escalated to the commander")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)

@@ -122,3 +122,28 @@ def alert_resolve(*, alert: Alert, user: User, comment: str) -> Alert:
     )
     _record(alert, AlertEvent.Action.RESOLVED, user, comment)
     return alert
+
+
+def alert_escalate_overdue(*, older_than: timedelta, now=None) -> list[int]:
+    """Escalate open high-severity alerts nobody acknowledged in time: each is marked once and
+    pushed again, now flagged, so the commanders who may see it are told. The conditional
+    update decides, so two schedulers cannot escalate one alert twice."""
+    now = now or timezone.now()
+    escalated = []
+    overdue = Alert.objects.filter(
+        state=Alert.State.OPEN, severity__gte=Alert.Severity.HIGH, escalated_at__isnull=True,
+        first_raised_at__lte=now - older_than,
+    ).values_list("pk", flat=True)
+    for alert_id in overdue:
+        with transaction.atomic():
+            if not Alert.objects.filter(pk=alert_id, escalated_at__isnull=True).update(
+                escalated_at=now
+            ):
+                continue
+            alert = Alert.objects.get(pk=alert_id)
+            minutes = int(older_than.total_seconds() // 60)
+            _record(alert, AlertEvent.Action.ESCALATED,
+                    comment=_("Not acknowledged within %(minutes)d minutes.")
+                    % {"minutes": minutes})
+            escalated.append(alert_id)
+    return escalated

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/tindak/", views.act, name="act"),
     path("<int:pk>/bukti/", views.evidence, name="evidence"),
+    path("bukti-kamera/<int:pk>/", views.evidence_frame, name="evidence_frame"),
 ]

@@ -9,10 +9,12 @@ from django.views.decorators.http import require_POST
 
 from apps.access import policy
 from apps.accounts.models import Role, User
-from apps.alerts import services
-from apps.alerts.fanout import alert_payload
+from apps.alerts import redaction, services
+from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
-from apps.alerts.models import Alert, AlertEvent
+from apps.alerts.models import Alert, AlertEvent, AlertEvidence
+from apps.cameras.models import ViewRecord
+from apps.cameras.records import record_view
 from apps.places.models import Facility
 
 _ALERTS = Alert.objects.select_related("facility__region", "assigned_to")
@@ -36,7 +38,8 @@ def feed(request: HttpRequest) -> HttpResponse:
     return render(
         request, "alerts/feed.html",
         {
-            "alerts": alerts.order_by("-severity", "-last_raised_at")[:FEED_LIMIT],
+            "alerts": redaction.for_viewer(
+                alerts.order_by("-severity", "-last_raised_at")[:FEED_LIMIT], request.user),
             "facilities": policy.scope(request.user, Facility.objects.only("id", "name")),
             "kinds": Alert.Kind.choices,
             "states": Alert.State.choices,
@@ -50,9 +53,10 @@ def events_since(request: HttpRequest, seq: int) -> JsonResponse:
     """Alert changes after sequence `seq`, for a page resyncing after a lost connection."""
     visible = policy.scope(request.user, Alert.objects.all())
     changed = (
-        visible.filter(last_seq__gt=seq).select_related("facility").order_by("last_seq")[:500]
+        visible.filter(last_seq__gt=seq).select_related("facility", "camera")
+        .order_by("last_seq")[:500]
     )
-    return JsonResponse({"alerts": [alert_payload(a) for a in changed]})
+    return JsonResponse({"alerts": alert_payloads(changed, request.user)})
 
 
 def _assignees(alert: Alert):
@@ -69,7 +73,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "alerts/detail.html",
         {
-            "alert": alert,
+            "alert": redaction.for_viewer([alert], request.user)[0],
+            "frames": policy.scope(request.user, alert.frames.all()).order_by("taken_at"),
             "events": AlertEvent.objects.filter(alert=alert).select_related("actor"),
             "form": AlertActionForm(assignees=_assignees(alert)) if may_operate else None,
         },
@@ -106,7 +111,21 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence(request: HttpRequest, pk: int) -> FileResponse:
     alert = policy.get_or_404(request.user, Alert.objects.all(), pk=pk)
+    alert = redaction.for_viewer([alert], request.user)[0]  # a camera's image needs the camera
     if not alert.evidence:
         raise Http404
     content_type = mimetypes.guess_type(alert.evidence.name)[0] or "application/octet-stream"
     return FileResponse(alert.evidence.open("rb"), content_type=content_type)
+
+
+@login_required
+def evidence_frame(request: HttpRequest, pk: int) -> HttpResponse:
+    """One camera frame kept as evidence: the alert and the camera must both be visible to
+    this person (inward-camera frames never reach security staff), and opening it is recorded
+    for the camera's owner."""
+    frame = policy.get_or_404(
+        request.user, AlertEvidence.objects.select_related("camera"), pk=pk)
+    record_view(request=request, camera=frame.camera, kind=ViewRecord.Kind.EVIDENCE)
+    response = FileResponse(frame.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    return response

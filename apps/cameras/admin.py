@@ -21,6 +21,11 @@ class CameraAdmin(PolicyModelAdmin):
     list_select_related = ["facility"]
     autocomplete_fields = ["facility"]
 
+    def save_model(self, request, obj, form, change):
+        # The admin saves with commit=False: credentials typed here would otherwise be lost.
+        super().save_model(request, obj, form, change)
+        form.save_credentials(obj)
+
 
 @admin.register(CameraShare)
 class CameraShareAdmin(PolicyModelAdmin):

@@ -48,14 +48,18 @@ class CameraForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Camera:
         camera = super().save(commit=commit)
         if commit:
-            if self.cleaned_data.get("clear_credentials"):
-                camera.set_credentials("", "")
-            else:
-                camera.set_credentials(
-                    self.cleaned_data.get("username") or None,
-                    self.cleaned_data.get("password") or None,
-                )
+            self.save_credentials(camera)
         return camera
+
+    def save_credentials(self, camera: Camera) -> None:
+        """Store what was typed (after the camera is saved: the key is bound to its id)."""
+        if self.cleaned_data.get("clear_credentials"):
+            camera.set_credentials("", "")
+        else:
+            camera.set_credentials(
+                self.cleaned_data.get("username") or None,
+                self.cleaned_data.get("password") or None,
+            )
 
     @staticmethod
     def polygons_json(value) -> str:

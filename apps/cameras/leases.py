@@ -8,6 +8,7 @@ mode keeps them in the database (a conditional UPDATE decides the holder)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -141,11 +142,14 @@ class DatabaseLeases:
         return dict(live.values_list("camera_id", "holder"))
 
 
+@functools.cache
 def redis_client():
+    """One client (and connection pool) per process: it is thread-safe, and connecting per
+    call would cost a TCP handshake on hot paths (the live view asks per frame)."""
     import redis
 
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5,
-                                health_check_interval=10)
+                                health_check_interval=10, retry_on_timeout=True)
 
 
 def lease_store() -> LeaseStore:

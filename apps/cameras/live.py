@@ -29,3 +29,17 @@ def publish_snapshot(camera_id: int, jpeg: bytes, taken_at: float) -> None:
         )
     except Exception:
         logger.debug("snapshot of camera %s not published", camera_id, exc_info=True)
+
+
+def publish_status(camera_id: int, state: str, tamper: str, label: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            camera_group(camera_id),
+            {"type": "camera.status", "camera": int(camera_id), "state": state,
+             "tamper": tamper, "label": label},
+        )
+    except Exception:
+        logger.debug("status of camera %s not published", camera_id, exc_info=True)

@@ -17,14 +17,20 @@ _local: dict[int, float] = {}
 _lock = threading.Lock()
 
 
-def mark_live(camera_id: int, seconds: float = LIVE_SECONDS) -> None:
+def mark_live(camera_ids, seconds: float = LIVE_SECONDS) -> None:
+    """Mark cameras as watched live for `seconds` (one round trip for all of them)."""
+    ids = list(camera_ids)
     if settings.EMBEDDED:
         with _lock:
-            _local[camera_id] = time.monotonic() + seconds
-    else:
-        from apps.cameras.leases import redis_client
+            for camera_id in ids:
+                _local[camera_id] = time.monotonic() + seconds
+        return
+    from apps.cameras.leases import redis_client
 
-        redis_client().set(_KEY.format(camera_id), "1", px=int(seconds * 1000))
+    pipeline = redis_client().pipeline(transaction=False)
+    for camera_id in ids:
+        pipeline.set(_KEY.format(camera_id), "1", px=int(seconds * 1000))
+    pipeline.execute()
 
 
 def is_live(camera_id: int) -> bool:

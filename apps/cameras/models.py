@@ -144,9 +144,16 @@ class Camera(models.Model):
             self.password_token = (
                 box.encrypt(password, camera_id=self.pk, field="password") if password else ""
             )
-        Camera.objects.filter(pk=self.pk).update(
-            username_token=self.username_token, password_token=self.password_token
-        )
+        from apps.audit.recording import CHANGED, record
+
+        with transaction.atomic():
+            Camera.objects.filter(pk=self.pk).update(
+                username_token=self.username_token, password_token=self.password_token
+            )
+            changed = [name for name, value in (("username", username), ("password", password))
+                       if value is not None]
+            if changed:  # the trail says that, never what
+                record(self, {f"{name}_token": CHANGED for name in changed})
 
     def credentials(self) -> tuple[str, str]:
         box = credentials.box()

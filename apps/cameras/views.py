@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -98,7 +99,10 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     camera = policy.get_or_404(request.user, Camera.objects.select_related("facility__region"),
                                policy.Action.MANAGE, pk=pk)
     form = _share_form(request.user, camera, request.POST)
-    if form.is_valid():
+    # A time typed without a zone is the facility's local time, not the server's.
+    with timezone.override(camera.facility.zoneinfo):
+        valid = form.is_valid()
+    if valid:
         try:
             services.share_grant(camera=camera, by=request.user, **form.cleaned_data)
             messages.success(request, _("Camera shared."))

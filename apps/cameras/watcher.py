@@ -7,23 +7,28 @@ in a Celery worker (cluster mode) and in a thread of the portal process (embedde
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import os
 import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import cv2
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
 from apps.cameras import frames, livestate
 from apps.cameras.crypto import CredentialError
-from apps.cameras.leases import Lease, LeaseStore, lease_store
+from apps.cameras.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
+from apps.cameras.live import publish_snapshot, publish_status
 from apps.cameras.models import Camera, CameraHealth, CameraStateChange, TimelineFrame
 from apps.cameras.validation import url_policy
 from apps.vision.frames import Frame
@@ -36,7 +41,9 @@ from apps.vision.tamper import TamperEvent
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_ALERT_AFTER = 20.0  # seconds without frames (Frigate's default)
+# One decode thread per camera: OpenCV's own pool costs more CPU than it saves here.
+cv2.setNumThreads(1)
+
 HEALTH_FLUSH_SECONDS = 2.0
 ALERT_COOLDOWN = timedelta(minutes=2)
 
@@ -44,8 +51,12 @@ ALERT_COOLDOWN = timedelta(minutes=2)
 shutdown = threading.Event()
 
 
+# Cameras watched by this process, reported in the worker heartbeat (/healthz).
+watching: set[int] = set()
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{threading.get_native_id()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
 
 
 def _fingerprint(camera: Camera) -> tuple:
@@ -56,13 +67,35 @@ def _fingerprint(camera: Camera) -> tuple:
             str(camera.motion_zones), str(camera.privacy_masks), camera.enabled)
 
 
+def _survives_outages(method):
+    """A database outage must not stop the stream: the reader would end on an exception from
+    the sink. The failed write is logged and skipped; health is flushed again later."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except DatabaseError:
+            logger.warning("camera %s: database unavailable, %s skipped", self.camera.pk,
+                           method.__name__)
+            close_old_connections()
+            return None
+
+    return wrapper
+
+
 class DjangoSink:
     """Receives the pipeline's output (in the reader thread) and stores it."""
 
     def __init__(self, camera: Camera) -> None:
         self.camera = camera
         self.storage_ok = True
+        # Clips being collected, by clip key: the alert they belong to and the wall time of
+        # the event (stream time is the pipeline's clock, wall time the records').
+        self._clip_alerts: dict[str, int] = {}
+        self._clip_walls: dict[str, float] = {}
 
+    @_survives_outages
     def snapshot(self, jpeg: bytes, frame: Frame) -> None:
         written = frames.write_latest(self.camera.pk, jpeg)
         if written != self.storage_ok:
@@ -70,10 +103,9 @@ class DjangoSink:
             if not written:
                 self._raise(Alert.Kind.STORAGE, Alert.Severity.HIGH, "storage",
                             "Media storage full: snapshots are not being saved")
-        from apps.cameras.live import publish_snapshot
-
         publish_snapshot(self.camera.pk, jpeg, frame.wall_time)
 
+    @_survives_outages
     def timeline(self, jpeg: bytes, frame: Frame) -> None:
         if not self.storage_ok:
             return
@@ -84,6 +116,7 @@ class DjangoSink:
         except OSError:
             logger.warning("timeline frame of camera %s not saved", self.camera.pk)
 
+    @_survives_outages
     def motion(self, result: MotionResult, frame: Frame, clip_key: str | None) -> None:
         zones = ", ".join(z.name for z in result.zones if z.moving)
         self._remember_clip(clip_key, self._raise(
@@ -91,16 +124,18 @@ class DjangoSink:
             f"Motion while armed: {self.camera.name}", detail=f"Zones: {zones}",
         ))
 
+    @_survives_outages
     def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None:
-        CameraHealth.objects.filter(camera=self.camera).update(
-            tamper=str(event.kind) if event.active else ""
-        )
+        tamper = str(event.kind) if event.active else ""
+        CameraHealth.objects.filter(camera=self.camera).update(tamper=tamper)
+        publish_status(self.camera.pk, "online", tamper, tamper or str(_("Online")))
         if event.active:
             self._remember_clip(clip_key, self._raise(
                 Alert.Kind.TAMPER, Alert.Severity.HIGH, f"tamper:{event.kind}",
                 f"Camera tampering ({event.kind}): {self.camera.name}",
             ))
 
+    @_survives_outages
     def clip(self, clip: Clip) -> None:
         alert_id = self._clip_alerts.pop(clip.key, None)
         if alert_id is None:
@@ -119,17 +154,16 @@ class DjangoSink:
 
     # -- helpers --------------------------------------------------------------------------
 
-    _clip_alerts: dict[str, int]
-    _clip_walls: dict[str, float]
-
     def _remember_clip(self, clip_key: str | None, alert: Alert | None) -> None:
         if clip_key is None or alert is None:
             return
-        self.__dict__.setdefault("_clip_alerts", {})[clip_key] = alert.pk
-        self.__dict__.setdefault("_clip_walls", {})[clip_key] = time.time()
+        self._clip_alerts[clip_key] = alert.pk
+        self._clip_walls[clip_key] = time.time()
 
     def _raise(self, kind: str, severity: int, key: str, title: str,
                detail: str = "") -> Alert | None:
+        # Titles name the camera, so whatever shows an alert must go through
+        # apps.alerts.redaction: people who may not view the camera get the alert kind.
         alert, created = alert_raise(
             kind=kind, severity=severity, facility=self.camera.facility,
             camera=self.camera, dedup_key=f"camera:{self.camera.pk}:{key}", title=title,
@@ -154,18 +188,46 @@ class Watcher:
         self.lease = self.store.acquire(self.camera_id, self.holder)
         if self.lease is None:
             return False
+        self._renewed_at = time.monotonic()
         logger.info("watching camera %s (lease token %s)", self.camera_id, self.lease.token)
+        watching.add(self.camera_id)
         try:
             while not self._should_stop():
-                camera = self._load()
+                try:
+                    camera = self._load()
+                except DatabaseError:
+                    logger.warning("camera %s: database unavailable, retrying", self.camera_id)
+                    if not self._renew():
+                        break
+                    self.stop_event.wait(2)
+                    continue
                 if camera is None or not camera.enabled:
                     break
                 self._watch(camera)
         finally:
-            self.store.release(self.lease)
+            watching.discard(self.camera_id)
+            try:
+                self.store.release(self.lease)
+            except Exception:  # noqa: BLE001 - it expires by itself
+                logger.warning("could not release the lease of camera %s", self.camera_id)
             close_old_connections()
             logger.info("stopped watching camera %s", self.camera_id)
         return True
+
+    def _renew(self) -> bool:
+        """Keep the lease. While the lease store is unreachable (a Redis restart) keep watching
+        until the lease would have expired anyway: after that another worker may hold it."""
+        try:
+            if self.store.renew(self.lease):
+                self._renewed_at = time.monotonic()
+                return True
+            logger.warning("lost the lease of camera %s: stopping", self.camera_id)
+            return False
+        except Exception:  # noqa: BLE001 - any store failure is handled the same way
+            unreachable_for = time.monotonic() - self._renewed_at
+            logger.warning("cannot renew the lease of camera %s (%.0f s)", self.camera_id,
+                           unreachable_for)
+            return unreachable_for < LEASE_SECONDS
 
     def _should_stop(self) -> bool:
         return self.stop_event.is_set() or shutdown.is_set()
@@ -221,11 +283,13 @@ class Watcher:
             while thread.is_alive() and not self._should_stop():
                 self.stop_event.wait(min(renew_every, HEALTH_FLUSH_SECONDS))
                 health.flush(reader.health(), self.holder)
-                if not self.store.renew(self.lease):
-                    logger.warning("lost the lease of camera %s: stopping", camera.pk)
+                if not self._renew():
                     self.stop_event.set()
                     break
-                current = self._load()
+                try:
+                    current = self._load()
+                except DatabaseError:
+                    continue  # keep watching with the configuration we have
                 if current is None or _fingerprint(current) != fingerprint:
                     break
         finally:
@@ -265,6 +329,16 @@ class _HealthTracker:
         """Called by the reader thread on a state change: noted, written at the next flush."""
 
     def flush(self, health: StreamHealth, worker: str) -> None:
+        try:
+            self._flush(health, worker)
+        except DatabaseError:
+            # The database is restarting: keep watching; the next flush writes the state.
+            logger.warning("camera %s: health not flushed (database unavailable)",
+                           self.camera.pk)
+            close_old_connections()
+            self.state = None
+
+    def _flush(self, health: StreamHealth, worker: str) -> None:
         now = timezone.now()
         state = str(health.state)
         last_frame = (
@@ -280,11 +354,15 @@ class _HealthTracker:
             if state != self.state:
                 CameraStateChange.objects.create(camera=self.camera, state=state, at=now)
                 self.state = state
+                label = str(CameraHealth.State(state).label)
+                transaction.on_commit(
+                    lambda: publish_status(self.camera.pk, state, "", label))
         if state == CameraHealth.State.OFFLINE:
             if self.offline_since is None:
                 self.offline_since = time.monotonic()
             if (not self.offline_alerted
-                    and time.monotonic() - self.offline_since >= OFFLINE_ALERT_AFTER):
+                    and time.monotonic() - self.offline_since
+                    >= settings.CAMERA_OFFLINE_ALERT_AFTER):
                 self.offline_alerted = True
                 alert_raise(
                     kind=Alert.Kind.CAMERA_OFFLINE, severity=Alert.Severity.HIGH,

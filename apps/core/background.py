@@ -35,10 +35,13 @@ class InProcessRunner:
         self._executor: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._scheduler: threading.Thread | None = None
+        self._schedule: dict[str, dict] = {}
 
-    def start(self) -> None:
+    def start(self, schedule: dict[str, dict] | None = None) -> None:
+        """Start the executor and the scheduler of `schedule` (default: the beat schedule)."""
         if self._executor is not None:
             return
+        self._schedule = settings.CELERY_BEAT_SCHEDULE if schedule is None else schedule
         self._stop.clear()
         self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="posko-task")
         self._scheduler = threading.Thread(
@@ -68,7 +71,7 @@ class InProcessRunner:
         next_due: dict[str, float] = {}
         while not self._stop.is_set():
             now = time.monotonic()
-            for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+            for name, entry in self._schedule.items():
                 interval = entry["schedule"]
                 seconds = (
                     interval.total_seconds() if isinstance(interval, timedelta) else interval

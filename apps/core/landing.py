@@ -21,10 +21,11 @@ class NavItem:
         return reverse(self.url_name)
 
 
-WALL = NavItem(_("Live wall"), "core:wall")
+WALL = NavItem(_("Live wall"), "live:wall")
 ALERTS = NavItem(_("Alerts"), "alerts:feed")
-MY_DUTY = NavItem(_("My duty"), "core:my_duty")
-COVERAGE = NavItem(_("Coverage"), "core:coverage")
+MY_DUTY = NavItem(_("My duty"), "duty:my_duty")
+COVERAGE = NavItem(_("Coverage"), "duty:coverage")
+ROSTERS = NavItem(_("Rosters"), "duty:posts")
 FACILITIES = NavItem(_("Facilities"), "places:facilities")
 MY_FACILITIES = NavItem(_("My facilities"), "places:my_facilities")
 OPERATIONS = NavItem(_("Operations"), "places:operations")
@@ -42,13 +43,31 @@ _LANDING = [
 
 _NAV = {
     Role.OPERATOR: [WALL, ALERTS, FACILITIES, OPERATIONS],
-    Role.COMMANDER: [COVERAGE, ALERTS, FACILITIES, OPERATIONS],
-    Role.POST_COMMANDER: [MY_DUTY, ALERTS, FACILITIES],
+    Role.COMMANDER: [COVERAGE, ROSTERS, ALERTS, FACILITIES, OPERATIONS],
+    Role.POST_COMMANDER: [MY_DUTY, ROSTERS, COVERAGE, ALERTS, FACILITIES],
     Role.FIELD_OFFICER: [MY_DUTY, FACILITIES],
-    Role.FACILITY_OFFICIAL: [MY_FACILITIES, ALERTS],
+    Role.FACILITY_OFFICIAL: [MY_FACILITIES, COVERAGE, ALERTS],
     Role.ADMINISTRATOR: [FACILITIES, OPERATIONS, ADMIN],
 }
 
+
+# --- field records (apps.records): added to the roles' navigation, landing pages unchanged.
+MY_PATROL = NavItem(_("My patrol"), "records:my_patrol")
+INCIDENTS = NavItem(_("Incidents"), "records:incidents")
+CHECKS = NavItem(_("Warehouse checks"), "records:checks")
+COMPLIANCE = NavItem(_("Patrol compliance"), "records:compliance")
+DAILY_REPORT = NavItem(_("Daily report"), "records:daily")
+INTEGRITY = NavItem(_("Record integrity"), "records:integrity")
+for _role, _items in {
+    Role.OPERATOR: [INCIDENTS, DAILY_REPORT],
+    Role.COMMANDER: [COMPLIANCE, INCIDENTS, CHECKS, DAILY_REPORT],
+    Role.POST_COMMANDER: [MY_PATROL, COMPLIANCE, INCIDENTS, CHECKS],
+    Role.FIELD_OFFICER: [MY_PATROL, INCIDENTS, CHECKS],
+    Role.FACILITY_OFFICIAL: [INCIDENTS, CHECKS, DAILY_REPORT],
+    Role.ADMINISTRATOR: [INTEGRITY],
+}.items():
+    _NAV[_role] = [*_NAV[_role], *_items]
+# --- end of field records
 
 def landing_url_for(user) -> str:
     roles = user.roles | ({Role.ADMINISTRATOR} if user.is_superuser else set())

@@ -15,3 +15,4 @@ class NoStoreForAuthenticatedMiddleware:
             patch_cache_control(response, no_store=True, private=True)
             patch_vary_headers(response, ["Cookie"])
         return response
+

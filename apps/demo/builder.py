@@ -24,6 +24,10 @@ from apps.places.models import Facility, Operation
 
 # Published on purpose: demo accounts exist only in demo mode (see load_demo).
 DEMO_PASSWORD = "posko-demo-2026"  # noqa: S105
+# The demo's two-step login secret, published like the password (demo mode only). Base32 for
+# an authenticator app: DEMO_TOTP_SECRET; the same key in hex as django-otp stores it.
+DEMO_TOTP_KEY_HEX = "706f736b6f2d64656d6f2d3266612d3230323621"  # b"posko-demo-2fa-2026!"
+DEMO_TOTP_SECRET = "OBXXG23PFVSGK3LPFUZGMYJNGIYDENRB"  # noqa: S105
 
 P, U = Agency.Pillar, Agency.UnitKind
 
@@ -207,7 +211,33 @@ def build_demo() -> list[Login]:
         admin.save(update_fields=["is_staff"])
     logins.append(Login("admin.demo", Role.ADMINISTRATOR.label, "—"))
     _build_cameras()
+    _build_demo_authenticators()
+    # Guard posts, standards and a roster around today with real gaps (apps.duty).
+    from apps.demo.duty_roster import build_duty_roster
+
+    build_duty_roster()
+    # Checkpoints, a patrol, a signed warehouse check and an incident (apps.records).
+    from apps.demo.records import build_demo_records
+
+    build_demo_records()
     return logins
+
+
+def _build_demo_authenticators() -> None:
+    """Demo people whose role needs two-step login get an authenticator with the published
+    DEMO_TOTP_SECRET, so the demo stays usable (`manage.py demo_code` prints today's code)."""
+    from apps.accounts import mfa
+
+    for user in User.objects.filter(username__in=[*demo_two_step_usernames()]):
+        mfa.demo_device(user, DEMO_TOTP_KEY_HEX)
+
+
+def demo_two_step_usernames() -> list[str]:
+    from apps.accounts.mfa import TWO_FACTOR_ROLES
+
+    names = [f"{prefix}.{spec.slug}" for spec in CITIES
+             for prefix, _stem, _rank, _agency, role in CAST if role in TWO_FACTOR_ROLES]
+    return [*names, "admin.demo"]
 
 
 def _build_cameras() -> None:

@@ -1,11 +1,16 @@
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from apps.access import policy
+from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraShare
+from apps.cameras.uptime import uptime_by_camera
 from apps.places.models import Facility, Operation
 
 _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
@@ -52,12 +57,16 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         state=Alert.State.RESOLVED
     )
     operations = policy.scope(request.user, facility.operations.all())
-    cameras = policy.scope(request.user, facility.cameras.select_related("health"))
+    cameras = list(policy.scope(request.user, facility.cameras.select_related("health")))
+    day_end = timezone.now()
+    uptime = uptime_by_camera([c.pk for c in cameras], day_end - timedelta(hours=24), day_end)
+    for camera in cameras:
+        camera.uptime = uptime[camera.pk]
     return render(
         request, "places/facility_detail.html",
         {
             "facility": facility,
-            "open_alerts": open_alerts,
+            "open_alerts": redaction.for_viewer(open_alerts, request.user),
             "operations": operations,
             "cameras": cameras,
             "may_manage": policy.can(request.user, policy.Action.MANAGE, facility),

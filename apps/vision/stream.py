@@ -18,6 +18,7 @@ import enum
 import http.client
 import logging
 import os
+import re
 import socket
 import ssl
 import threading
@@ -88,6 +89,12 @@ class SourceConfig:
     # at the end instead of stopping.
     realtime: bool = True
     loop: bool = False
+
+    def __repr__(self) -> str:
+        # The URL should carry no userinfo (the URL check refuses it), but a repr must not
+        # leak it even when someone put it there.
+        url = self.redact(re.sub(r"//.*@", "//***@", self.url))
+        return f"SourceConfig(url={url!r}, kind={self.kind.value!r}, label={self.label!r})"
 
     def redact(self, text: str) -> str:
         """`text` with the username and password (plain or percent-encoded) replaced."""
@@ -188,14 +195,11 @@ class StreamReader:
         self._frames = 0
         self._corrupt = 0
         self._error: str | None = None
+        self._logged_error: str | None = None
         self._reported: StreamState | None = None
 
     def __repr__(self) -> str:
         return f"StreamReader({self.source!r})"
-
-    @property
-    def stop_event(self) -> threading.Event:
-        return self._stop
 
     def stop(self) -> None:
         """Ask run() to return; an HTTP read in progress is interrupted at once."""
@@ -303,7 +307,7 @@ class StreamReader:
                 self._frames += 1
                 self._last_mono = now
                 self._last_wall = time.time()
-                self._error = None
+                self._error = self._logged_error = None
             else:
                 self._corrupt += 1
                 self._corrupt_times.append(now)
@@ -316,8 +320,12 @@ class StreamReader:
     def _record_error(self, message: str) -> None:
         message = self.source.redact(message)
         with self._lock:
-            self._error = message
-        logger.warning("%s: %s", self.source.label, message)
+            repeated = message == self._logged_error
+            self._error = self._logged_error = message
+        # A camera that stays down fails the same way on every retry: say so once, not every
+        # 30 s for days.
+        logger.log(logging.DEBUG if repeated else logging.WARNING, "%s: %s",
+                   self.source.label, message)
         self._announce()
 
     def _set_connected(self, capture: _Capture | None) -> None:

@@ -41,6 +41,7 @@ def simulator():
 def _short_evidence_clips(settings):
     settings.CAMERA_EVIDENCE_BEFORE = 6.0
     settings.CAMERA_EVIDENCE_AFTER = 6.0
+    settings.CAMERA_OFFLINE_ALERT_AFTER = 6.0
 
 
 @pytest.fixture
@@ -119,3 +120,28 @@ def test_a_person_at_night_while_armed_raises_motion_with_before_and_after(
     offsets = [e.offset_seconds for e in evidence]
     assert min(offsets) < 0 < max(offsets)
     simulator.control("yard", "empty")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fault", ["stall", "refuse", "garbage"])
+def test_a_failing_camera_goes_offline_and_alerts_while_the_other_keeps_streaming(
+        world, simulator, run_watcher, fault):
+    broken = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
+    healthy = _camera(world, simulator.urls("yard")["mjpeg"], "mjpeg")
+    run_watcher(broken)
+    run_watcher(healthy)
+    wait_for(lambda: _online(broken) and _online(healthy), timeout=20)
+    simulator.control("gate", fault)
+    started = time.monotonic()
+    try:
+        alert = wait_for(
+            lambda: Alert.objects.filter(camera=broken, kind="camera_offline").first(),
+            timeout=6 + 10 + 5)  # 6 s without frames here, the read timeout, a few seconds
+        assert time.monotonic() - started <= 21
+        assert CameraHealth.objects.get(camera=broken).state == "offline"
+        assert _online(healthy), "the other camera of the worker must keep streaming"
+        assert Alert.objects.filter(camera=broken, kind="camera_offline").count() == 1
+    finally:
+        simulator.control("gate", "restore")
+    wait_for(lambda: _online(broken), timeout=30)
+    assert alert.pk

@@ -8,8 +8,7 @@ import pytest
 from apps.vision.simulator import CameraSpec, Simulator
 from apps.vision.stream import enable_file_sources
 from apps.vision.urls import UrlPolicy
-
-PASSWORD = "s3cr3t:P@ss/w0rd"
+from tests.vision.helpers import PASSWORD
 
 
 @pytest.fixture(scope="session")

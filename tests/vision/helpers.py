@@ -13,6 +13,8 @@ from apps.vision.simulator.scene import SceneRenderer, SceneState
 
 T = TypeVar("T")
 CLOCK = datetime(2024, 2, 14, 10, 0, 0)
+# Has the characters that break URLs when put in userinfo unencoded.
+PASSWORD = "s3cr3t:P@ss/w0rd"
 
 
 def wait_until(condition: Callable[[], T], timeout: float, interval: float = 0.05) -> T:

@@ -32,8 +32,7 @@ from apps.vision.stream import (
     StreamState,
 )
 from apps.vision.urls import UrlPolicy
-from tests.vision.conftest import PASSWORD
-from tests.vision.helpers import scene_frames, wait_until
+from tests.vision.helpers import PASSWORD, scene_frames, wait_until
 
 FAST_BACKOFF = Backoff(first=0.2, maximum=1.0)
 
@@ -118,7 +117,10 @@ def test_silent_peer_fails_within_the_open_timeout(
             assert health.state == StreamState.OFFLINE
 
 
-def test_refused_port_fails_fast_without_busy_looping(loopback_policy: UrlPolicy) -> None:
+def test_refused_port_fails_fast_without_busy_looping(
+    loopback_policy: UrlPolicy, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="apps.vision.stream")
     with socket.create_server(("127.0.0.1", 0)) as placeholder:
         port = placeholder.getsockname()[1]
     source = SourceConfig(f"http://127.0.0.1:{port}/mjpeg/x", SourceKind.MJPEG)
@@ -132,6 +134,9 @@ def test_refused_port_fails_fast_without_busy_looping(loopback_policy: UrlPolicy
         assert reader.health().reconnects == 1
         assert time.process_time() - cpu_before < 0.3
         assert "refused" in (reader.health().error or "").lower()
+        wait_until(lambda: reader.health().reconnects >= 2, timeout=3)
+    # Three failed attempts, one warning: a dead camera does not flood the log.
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
 
 
 @pytest.mark.parametrize(
@@ -218,6 +223,8 @@ def test_credentials_work_and_never_leak(
     with reading(good, loopback_policy) as (reader, _):
         wait_until(lambda: online(reader), timeout=10)
         assert PASSWORD not in repr(reader) and PASSWORD not in repr(good)
+    leaky = SourceConfig(f"rtsp://operator:{PASSWORD}@127.0.0.1/x", kind, password=PASSWORD)
+    assert "P@ss" not in repr(leaky) and "w0rd" not in repr(leaky)
 
     wrong_password = "Wr0ng-S3cret!"
     bad = SourceConfig(url, kind, username="operator", password=wrong_password)

@@ -178,6 +178,12 @@ class SimCamera:
         with self._lock:
             self._subscriptions.discard(subscription)
 
+    @property
+    def client_count(self) -> int:
+        """Connected readers of this camera (tests use it to prove one watcher per camera)."""
+        with self._lock:
+            return len(self._subscriptions)
+
     def control(self, action: str) -> None:
         """Apply one of ACTIONS; raises KeyError for an unknown one."""
         self._latest = None  # a snapshot taken after this call must show the change

@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.demo.builder import DEMO_PASSWORD, build_demo
+from apps.demo.builder import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    build_demo,
+    demo_two_step_usernames,
+)
 
 
 class Command(BaseCommand):
@@ -18,3 +23,9 @@ class Command(BaseCommand):
                                              f"{DEMO_PASSWORD}):"))
         for login in logins:
             self.stdout.write(f"  {login.username:<24} {login.role:<36} {login.city}")
+        self.stdout.write(
+            "Two-step login for operators, commanders and the administrator "
+            f"({', '.join(sorted(demo_two_step_usernames())[:2])}, ...): add the secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app (TOTP, 6 digits, 30 s), "
+            "or run `python manage.py demo_code` for the current code."
+        )

@@ -1,0 +1,48 @@
+"""What a person learns about an alert from a camera they may not view.
+
+Security staff are told about every alert at a facility they guard, including one raised by
+the facility's inward camera; but that camera's name, images, address and the alert's detail
+text (which may quote them) stay with the people who may view the camera. Such an alert reaches
+them with its kind as the title, no detail, no camera and no evidence. Every page, the resync
+JSON and the websocket payload go through here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+
+from apps.access import policy
+from apps.alerts.models import Alert
+from apps.cameras.models import Camera
+
+
+def visible_camera_ids(viewer, alerts: Iterable[Alert]) -> set[int]:
+    """The cameras of `alerts` that `viewer` may view (one query)."""
+    ids = {a.camera_id for a in alerts if a.camera_id is not None}
+    if not ids:
+        return set()
+    return set(policy.scope(viewer, Camera.objects.filter(pk__in=ids)).values_list("pk",
+                                                                                 flat=True))
+
+
+def hides_camera(alert: Alert, visible_ids: set[int]) -> bool:
+    return alert.camera_id is not None and alert.camera_id not in visible_ids
+
+
+def redacted(alert: Alert) -> Alert:
+    """A copy of `alert` without its camera: for display only, never saved."""
+    shown = copy.copy(alert)
+    shown.title = str(alert.get_kind_display())
+    shown.detail = ""
+    shown.evidence = None
+    shown.camera = None
+    shown.camera_hidden = True
+    return shown
+
+
+def for_viewer(alerts: Iterable[Alert], viewer) -> list[Alert]:
+    """`alerts` as `viewer` may see them."""
+    alerts = list(alerts)
+    visible = visible_camera_ids(viewer, alerts)
+    return [redacted(a) if hides_camera(a, visible) else a for a in alerts]

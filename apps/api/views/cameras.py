@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+
+from apps.access import policy
+from apps.alerts import redaction
+from apps.api import filters
+from apps.api.idempotency import PARAMETER, idempotent
+from apps.api.serializers.cameras import (
+    CameraSerializer,
+    CameraShareSerializer,
+    ShareGrantSerializer,
+    ShareRevokeSerializer,
+    ViewRecordSerializer,
+)
+from apps.api.views.base import ReadOnlyViewSet
+from apps.cameras import frames, services
+from apps.cameras.models import Camera, CameraShare, ViewRecord
+from apps.cameras.records import record_view
+from apps.org.models import Agency
+from apps.places.models import Operation
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def scoped_pk(user, queryset, pk, *, field: str, action=policy.Action.VIEW, message: str):
+    """An object named in a request body: one the person may reach, or a field error that
+    reads the same for a missing and a forbidden id."""
+    found = policy.scope(user, queryset, action).filter(pk=pk).first()
+    if found is None:
+        raise serializers.ValidationError({field: [message]}, code="does_not_exist")
+    return found
+
+
+class MarkCameraVisibility:
+    def prepare(self, objects: list) -> list:
+        visible = redaction.visible_camera_ids(self.request.user, objects)
+        for obj in objects:
+            obj.camera_visible = obj.camera_id in visible
+        return objects
+
+
+class CameraViewSet(ReadOnlyViewSet):
+    """Cameras the person may view: owners their own (inward ones too), security staff only
+    outward cameras shared with their agency. Never an address or a credential."""
+
+    queryset = Camera.objects.select_related("facility", "health")
+    serializer_class = CameraSerializer
+    filterset_class = filters.CameraFilter
+    ordering_fields = ["id", "name", "facility"]
+    ordering = ["facility__name", "name", "id"]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The snapshot answers JPEG; its errors are JSON whatever the client accepts.
+        return super().perform_content_negotiation(request, force=force or
+                                                   self.action == "snapshot")
+
+    @extend_schema(
+        responses={(200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                        description="The latest frame.")},
+        description="The latest frame (JPEG, privacy masks burned in). Each fetch is "
+                    "recorded in the owner's view record; never cached.")
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def snapshot(self, request, pk=None):
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            raise Http404
+        camera = self.get_object()
+        latest = frames.read_latest(camera.pk)
+        if latest is None:
+            raise Http404
+        data, modified = latest
+        record_view(request=request, camera=camera, kind=ViewRecord.Kind.SNAPSHOT)
+        response = HttpResponse(data, content_type="image/jpeg")
+        response["Last-Modified"] = http_date(modified)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class CameraShareViewSet(MarkCameraVisibility, ReadOnlyViewSet):
+    """Shares of outward cameras: the owner agency grants and revokes them (apps.cameras
+    .services); the grantee agency sees what it was given."""
+
+    queryset = CameraShare.objects.select_related("camera", "grantee", "granted_by")
+    serializer_class = CameraShareSerializer
+    filterset_class = filters.CameraShareFilter
+    ordering_fields = ["id", "granted_at", "valid_from", "valid_until"]
+    ordering = ["-granted_at", "-id"]
+    idempotent_writes = True
+
+    @extend_schema(request=ShareGrantSerializer, responses={201: CameraShareSerializer},
+                   parameters=[PARAMETER])
+    @idempotent
+    def create(self, request):
+        data = validated(ShareGrantSerializer, request)
+        user = request.user
+        camera = scoped_pk(user, Camera.objects.all(), data["camera"], field="camera",
+                           action=policy.Action.MANAGE, message=_("Unknown camera."))
+        grantee = scoped_pk(user, Agency.objects.all(), data["grantee"], field="grantee",
+                            message=_("Unknown agency."))
+        operation = None
+        if data.get("operation"):
+            operation = scoped_pk(user, Operation.objects.all(), data["operation"],
+                                  field="operation", message=_("Unknown operation."))
+        share = services.share_grant(
+            camera=camera, grantee=grantee, basis=data["basis"], by=user, operation=operation,
+            valid_from=data.get("valid_from"), valid_until=data.get("valid_until"))
+        return self.respond(share, 201)
+
+    @extend_schema(request=ShareRevokeSerializer, responses={200: CameraShareSerializer},
+                   parameters=[PARAMETER])
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    @idempotent
+    def revoke(self, request, pk=None):
+        share = self.get_object()
+        data = validated(ShareRevokeSerializer, request)
+        share = services.share_revoke(share=share, by=request.user, reason=data["reason"])
+        return self.respond(share, 200, CameraShareSerializer)
+
+
+class ViewRecordViewSet(MarkCameraVisibility, ReadOnlyViewSet):
+    """Who viewed which camera, when and from where: owners see the record of their cameras,
+    everyone their own views."""
+
+    queryset = ViewRecord.objects.select_related("camera", "viewer", "viewer_agency")
+    serializer_class = ViewRecordSerializer
+    filterset_class = filters.ViewRecordFilter
+    ordering_fields = ["id", "started_at"]
+    ordering = ["-started_at", "-id"]

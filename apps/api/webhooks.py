@@ -1,0 +1,424 @@
+"""Webhooks out: alerts (and incident reports) as signed JSON to systems administrators chose.
+
+Each change of an alert (raised, repeated, acknowledged, assigned, resolved, escalated)
+becomes one delivery per matching endpoint, after commit; a Celery task posts it
+(apps.api.tasks) and retries with exponential backoff. The body is fixed when the delivery
+is made; each attempt signs it again:
+
+    X-Posko-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
+
+Receivers check the HMAC with a constant-time compare, refuse a `t` older than 5 minutes,
+and drop repeats by X-Posko-Delivery (delivery is at least once). `verify_signature` below
+is the reference check.
+
+What leaves Posko: an alert from an inward camera goes out without the camera, its name or
+the alert's detail (apps.alerts.redaction), and no payload ever carries an image or a
+snapshot address. An incident report goes without the tipster's contact.
+
+Where it may go: see `check_url` and the WEBHOOK_* settings. The address is checked again
+before every attempt, and the connection goes to the address that was checked (a DNS answer
+that changes in between cannot redirect it); redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from apps.alerts import fanout, redaction
+from apps.alerts.models import Alert, AlertEvent
+from apps.api.models import WebhookDelivery, WebhookEndpoint
+from apps.cameras import credentials
+from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected
+from apps.vision.urls import check_url as check_network_url
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Posko-Signature"
+SIGNATURE_TOLERANCE = 300  # seconds
+# Associated data of the sealed secret: a camera credential cannot stand in for it.
+SEALED_FIELD = "webhook-signing-key"
+BACKOFF_FACTOR = 30  # seconds before the first retry; doubles each time
+BACKOFF_MAX = 3600
+RESPONSE_READ_LIMIT = 64 * 1024
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, *, now: float | None = None,
+                     tolerance: int = SIGNATURE_TOLERANCE) -> bool:
+    """What a receiver does: parse `t` and `v1`, refuse old timestamps, compare in constant
+    time."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    expected = signature(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def seal(endpoint: WebhookEndpoint, secret: str) -> str:
+    return credentials.box().encrypt(secret, camera_id=endpoint.pk, field=SEALED_FIELD)
+
+
+def endpoint_secret(endpoint: WebhookEndpoint) -> str:
+    return credentials.box().decrypt(endpoint.secret_token, camera_id=endpoint.pk,
+                                     field=SEALED_FIELD)
+
+
+# --- where a webhook may go ------------------------------------------------------------------
+
+
+def url_policy() -> UrlPolicy:
+    schemes = {"https", "http"} if settings.WEBHOOK_ALLOW_HTTP else {"https"}
+    return UrlPolicy.from_strings(settings.WEBHOOK_NETWORKS, schemes=frozenset(schemes),
+                                  denied_ports=frozenset(settings.WEBHOOK_DENIED_PORTS))
+
+
+def check_url(url: str) -> CheckedUrl:
+    """The URL taken apart and resolved, or UrlRejected. Besides the camera URL rules (no
+    credentials in it, no control characters, no odd IPv4 spellings, never link-local such
+    as 169.254.169.254, "this host" or multicast): https only unless WEBHOOK_ALLOW_HTTP,
+    loopback only with WEBHOOK_ALLOW_LOOPBACK, no reserved addresses, no denied port."""
+    checked = check_network_url(url, url_policy())
+    for address in checked.addresses:
+        if address.is_loopback and not settings.WEBHOOK_ALLOW_LOOPBACK:
+            raise UrlRejected("loopback addresses are not allowed")
+        if address.is_reserved or address.is_unspecified:
+            raise UrlRejected("address not allowed")
+        if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+            raise UrlRejected("address not allowed")
+    return checked
+
+
+def validate_url(url: str) -> str:
+    url = url.strip()
+    try:
+        check_url(url)
+    except UrlRejected as rejected:
+        raise ValidationError(
+            {"url": _("This address is not allowed: %(reason)s") % {"reason": rejected.reason}},
+            code="url") from None
+    return url
+
+
+# --- configuration (administrators) ----------------------------------------------------------
+
+
+def _require_administrator(user) -> None:
+    if not (user and user.is_active and user.is_administrator):
+        raise PermissionDenied(_("Only administrators configure webhooks."))
+
+
+@transaction.atomic
+def endpoint_create(*, by, name: str, url: str, send_alerts: bool = True,
+                    send_incidents: bool = False, min_severity: int = Alert.Severity.LOW,
+                    region=None) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown once)."""
+    _require_administrator(by)
+    endpoint = WebhookEndpoint(name=name.strip(), url=validate_url(url),
+                               send_alerts=send_alerts, send_incidents=send_incidents,
+                               min_severity=min_severity, region=region, created_by=by)
+    endpoint.full_clean(exclude=["secret_token"])
+    endpoint.save()
+    secret = new_secret()
+    endpoint.secret_token = seal(endpoint, secret)
+    endpoint.save(update_fields=["secret_token"])
+    return endpoint, secret
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, by, **values) -> WebhookEndpoint:
+    _require_administrator(by)
+    if "url" in values:
+        values["url"] = validate_url(values["url"])
+    for name, value in values.items():
+        setattr(endpoint, name, value)
+    endpoint.full_clean(exclude=["secret_token"])
+    endpoint.save(update_fields=list(values))
+    return endpoint
+
+
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by) -> str:
+    """A new secret at once (the old one stops signing); shown once."""
+    _require_administrator(by)
+    secret = new_secret()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret_token=seal(endpoint, secret))
+    return secret
+
+
+def delivery_resend(*, delivery: WebhookDelivery, by) -> WebhookDelivery:
+    """Send a failed (or delivered) delivery again, as a new delivery with the same body."""
+    _require_administrator(by)
+    body = json.loads(delivery.body)
+    copy = WebhookDelivery(endpoint_id=delivery.endpoint_id, event=delivery.event)
+    body["id"] = str(copy.delivery_id)
+    copy.body = _dumps(body)
+    copy.save()
+    transaction.on_commit(lambda: _enqueue(copy.pk))
+    return copy
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _time(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _facility(facility) -> dict:
+    return {"id": facility.pk, "name": facility.name, "kind": facility.kind,
+            "region": facility.region.name, "time_zone": facility.region.timezone}
+
+
+def _link(path: str) -> str:
+    origins = settings.SITE_ORIGINS
+    return f"{origins[0]}{path}" if origins else path
+
+
+def alert_data(alert: Alert) -> dict:
+    """The alert as it leaves Posko: an inward camera stays inside."""
+    if alert.camera_id is not None and not alert.camera.is_outward:
+        alert = redaction.redacted(alert)
+    camera = ({"id": alert.camera_id, "name": alert.camera.name}
+              if alert.camera_id is not None else None)
+    return {
+        "id": alert.pk, "seq": alert.last_seq, "kind": alert.kind,
+        "kind_label": str(alert.get_kind_display()), "severity": alert.severity,
+        "state": alert.state, "title": alert.title, "detail": alert.detail,
+        "facility": _facility(alert.facility), "camera": camera,
+        "occurrences": alert.occurrences, "first_raised_at": _time(alert.first_raised_at),
+        "last_raised_at": _time(alert.last_raised_at),
+        "acknowledged_at": _time(alert.acknowledged_at),
+        "resolved_at": _time(alert.resolved_at), "escalated": alert.escalated_at is not None,
+        "url": _link(alert.get_absolute_url()),
+    }
+
+
+def incident_data(incident, alert: Alert) -> dict:
+    return {
+        "id": incident.pk, "category": incident.category,
+        "category_label": str(incident.get_category_display()), "source": incident.source,
+        "facility": _facility(incident.facility),
+        "occurred_at": _time(incident.occurred_at), "received_at": _time(incident.received_at),
+        "description": incident.description, "location_detail": incident.location_detail,
+        "latitude": float(incident.latitude) if incident.latitude is not None else None,
+        "longitude": float(incident.longitude) if incident.longitude is not None else None,
+        "reporter_agency": str(incident.reporter_agency) if incident.reporter_agency_id
+        else None,
+        "alert_id": alert.pk,
+    }
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    data: dict
+    incident: bool = False
+
+
+def _events(alert: Alert) -> list[Event]:
+    last = AlertEvent.objects.filter(alert_id=alert.pk).order_by("-id").first()
+    action = last.action if last is not None else AlertEvent.Action.RAISED
+    events = [Event(f"alert.{action}", alert_data(alert))]
+    if alert.kind == Alert.Kind.INCIDENT and action == AlertEvent.Action.RAISED:
+        from apps.records.models import IncidentAlertLink
+
+        link = (IncidentAlertLink.objects.filter(alert_id=alert.pk)
+                .select_related("incident__facility__region", "incident__reporter_agency")
+                .order_by("id").first())
+        if link is not None:
+            events.append(Event("incident.reported", incident_data(link.incident, alert),
+                                incident=True))
+    return events
+
+
+def _matching_endpoints(alert: Alert):
+    endpoints = WebhookEndpoint.objects.filter(active=True).select_related("region")
+    path = alert.facility.region.path
+    return [e for e in endpoints if e.region is None or path.startswith(e.region.path)]
+
+
+def alert_deliveries(alert_id: int) -> list[int]:
+    """Make the deliveries of the alert's latest change; queue them after commit."""
+    alert = (Alert.objects.select_related("facility__region", "camera")
+             .filter(pk=alert_id).first())
+    endpoints = _matching_endpoints(alert) if alert is not None else []
+    if not endpoints:
+        return []
+    made = []
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        events = _events(alert)
+        for endpoint in endpoints:
+            for event in events:
+                wanted = endpoint.send_incidents if event.incident else (
+                    endpoint.send_alerts and alert.severity >= endpoint.min_severity)
+                if not wanted:
+                    continue
+                delivery = WebhookDelivery(endpoint=endpoint, event=event.name)
+                delivery.body = _dumps({"id": str(delivery.delivery_id), "event": event.name,
+                                        "created_at": timezone.now().isoformat(),
+                                        "data": event.data})
+                delivery.save()
+                made.append(delivery.pk)
+        transaction.on_commit(lambda: [_enqueue(pk) for pk in made])
+    return made
+
+
+@receiver(fanout.alert_changed)
+def _on_alert_changed(sender, alert_id: int, **kwargs) -> None:
+    alert_deliveries(alert_id)
+
+
+def _enqueue(delivery_id: int) -> None:
+    from apps.api.tasks import deliver_webhook
+    from apps.core.background import enqueue
+
+    enqueue(deliver_webhook, delivery_id)
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address; the Host header still names the host."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked address, with the certificate checked against the host name."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    checked = check_url(url)
+    connection_class = (_PinnedHTTPSConnection if checked.scheme == "https"
+                        else _PinnedHTTPConnection)
+    connection = connection_class(checked.host, checked.port, address=str(checked.addresses[0]),
+                                  timeout=settings.WEBHOOK_TIMEOUT)
+    try:
+        connection.request("POST", checked.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(RESPONSE_READ_LIMIT)
+        return response.status
+    finally:
+        connection.close()
+
+
+def _retryable(status: int | None) -> bool:
+    return status is None or status >= 500 or status in (408, 425, 429)
+
+
+def backoff(attempts: int) -> float:
+    from celery.utils.time import get_exponential_backoff_interval
+
+    return get_exponential_backoff_interval(BACKOFF_FACTOR, max(attempts - 1, 0), BACKOFF_MAX,
+                                            full_jitter=True)
+
+
+def delivery_attempt(*, delivery_id: int, schedule_retry: bool) -> str:
+    """One attempt. Returns the delivery's state afterwards; RETRYING means try again later
+    (after `backoff()`: the Celery retry, or with `schedule_retry` the embedded sweeper)."""
+    delivery = (WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id)
+                .first())
+    if delivery is None or delivery.state in (WebhookDelivery.State.DELIVERED,
+                                              WebhookDelivery.State.FAILED):
+        return delivery.state if delivery is not None else WebhookDelivery.State.FAILED
+    endpoint = delivery.endpoint
+    status, error = None, ""
+    if not endpoint.active:
+        error = "endpoint disabled"
+    else:
+        body = delivery.body.encode()
+        headers = {
+            "Content-Type": "application/json", "User-Agent": "Posko-Webhooks/1",
+            "X-Posko-Event": delivery.event, "X-Posko-Delivery": str(delivery.delivery_id),
+            SIGNATURE_HEADER: signature(endpoint_secret(endpoint), int(time.time()), body),
+        }
+        try:
+            status = _post(endpoint.url, body, headers)
+            error = "" if 200 <= status < 300 else f"HTTP {status}"
+        except UrlRejected as rejected:
+            error = f"address refused: {rejected.reason}"
+        except (OSError, http.client.HTTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:200]
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    if status is not None and 200 <= status < 300:
+        state = WebhookDelivery.State.DELIVERED
+    elif (not endpoint.active or not _retryable(status)
+          or attempts >= settings.WEBHOOK_MAX_ATTEMPTS or error.startswith("address refused")):
+        state = WebhookDelivery.State.FAILED
+    else:
+        state = WebhookDelivery.State.RETRYING
+    next_at = (now + timedelta(seconds=backoff(attempts))
+               if state == WebhookDelivery.State.RETRYING and schedule_retry else None)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=state, attempts=attempts, last_status=status, last_error=error[:200],
+        last_attempt_at=now, next_attempt_at=next_at,
+        delivered_at=now if state == WebhookDelivery.State.DELIVERED else None)
+    if state != WebhookDelivery.State.DELIVERED:
+        logger.info("webhook delivery %s to endpoint %s: %s (%s)", delivery.pk, endpoint.pk,
+                    state, error)
+    return state
+
+
+def retry_due(*, now=None) -> int:
+    """Embedded mode: queue the deliveries whose retry is due. The conditional update claims
+    each one, so two sweeps cannot send it twice."""
+    now = now or timezone.now()
+    due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.RETRYING,
+                                         next_attempt_at__lte=now).values_list("pk", flat=True)
+    queued = 0
+    for pk in list(due[:100]):
+        if WebhookDelivery.objects.filter(pk=pk, state=WebhookDelivery.State.RETRYING,
+                                          next_attempt_at__lte=now).update(next_attempt_at=None):
+            _enqueue(pk)
+            queued += 1
+    return queued

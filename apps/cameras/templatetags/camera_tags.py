@@ -1,0 +1,28 @@
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+from apps.cameras.uptime import uptime_fraction
+
+register = template.Library()
+
+
+@register.simple_tag
+def uptime_bar(parts):
+    """A 24-hour strip: one rectangle per state segment (online, degraded, offline, unknown)."""
+    if not parts:
+        return ""
+    start, end = parts[0].start, parts[-1].end
+    total = (end - start).total_seconds() or 1
+    rects = format_html_join(
+        "", '<rect class="up-{}" x="{:.2f}" y="0" width="{:.2f}" height="10"></rect>',
+        ((s.state, 100 * (s.start - start).total_seconds() / total,
+          100 * s.seconds / total) for s in parts),
+    )
+    fraction = uptime_fraction(parts)
+    label = _("Uptime in the last 24 hours: %(pct)s") % {
+        "pct": "—" if fraction is None else f"{100 * fraction:.1f}%"}
+    return format_html(
+        '<svg class="uptime" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
+        'aria-label="{}">{}</svg><span class="muted">{}</span>',
+        label, rects, "—" if fraction is None else f"{100 * fraction:.1f}%")

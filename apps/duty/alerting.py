@@ -1,0 +1,160 @@
+"""The duty checks behind the alerts, run every minute by `apps.duty.tasks.check_guarding`.
+
+Three conditions, each raised through `apps.alerts.services.alert_raise` with a dedup key so
+that a condition seen again next minute counts as a repeat of its open alert:
+
+- a post below its standard right now (fewer people checked in than required, or a required
+  pillar missing): key ``duty:understaffed:post:<id>``;
+- a missed check-in, DUTY_MISSED_CHECK_IN_MINUTES after a published shift started: key
+  ``duty:missed:shift:<id>``, recorded once on the shift;
+- an open slot (a shift with nobody assigned) starting within
+  DUTY_UNASSIGNED_LOOKAHEAD_HOURS: key ``duty:unassigned:shift:<id>``, raised once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from apps.alerts.models import Alert
+from apps.alerts.services import alert_raise
+from apps.duty import coverage as cov
+from apps.duty.loading import coverage_inputs
+from apps.duty.models import Shift
+from apps.places.models import Facility
+
+# Repeats of a condition resolved this recently reopen its alert instead of a new one.
+UNDERSTAFFED_COOLDOWN = timedelta(minutes=15)
+# Missed check-ins older than this are history, not news (e.g. after downtime).
+MISSED_LOOKBACK = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    understaffed: int
+    missed: int
+    unassigned: int
+
+
+def _local(moment: datetime, facility: Facility) -> str:
+    return date_format(timezone.localtime(moment, facility.zoneinfo), "H:i") + " " + (
+        facility.region.zone_abbreviation
+    )
+
+
+def duty_checks_run(*, now: datetime | None = None) -> CheckResult:
+    now = now or timezone.now()
+    # Alert titles are stored text read by Indonesian-speaking operators.
+    with override(settings.LANGUAGE_CODE):
+        return CheckResult(
+            understaffed=_understaffed_posts(now),
+            missed=_missed_check_ins(now),
+            unassigned=_unassigned_slots(now),
+        )
+
+
+def _understaffed_posts(now: datetime) -> int:
+    """Posts whose requirement is not met at `now`, from the same arithmetic as the reports."""
+    facilities = list(
+        Facility.objects.filter(guard_posts__isnull=False, status=Facility.Status.ACTIVE)
+        .distinct().select_related("region")
+    )
+    if not facilities:
+        return 0
+    window = cov.Interval(now - timedelta(minutes=1), now)
+    inputs = coverage_inputs(facilities=facilities, period=window, now=now)
+    report = inputs.compute(now=now, include_hours=False)
+    by_id = {f.pk: f for f in facilities}
+    raised = 0
+    for result in report.facilities:
+        facility = by_id[result.facility_id]
+        for post in result.posts:
+            gap = next((g for g in post.gaps if g.end == window.end), None)
+            if gap is None:
+                continue
+            name = inputs.post_names[post.post_id]
+            missing = ", ".join(sorted(p.upper() for p in gap.missing_pillars))
+            detail = _("%(present)d of %(required)d personnel checked in.") % {
+                "present": gap.present or 0, "required": gap.required}
+            if missing:
+                detail += " " + _("Missing pillar: %(pillars)s.") % {"pillars": missing}
+            alert_raise(
+                kind=Alert.Kind.POST_UNDERSTAFFED,
+                severity=Alert.Severity.CRITICAL if not gap.present else Alert.Severity.HIGH,
+                facility=facility,
+                dedup_key=f"duty:understaffed:post:{post.post_id}",
+                title=_("Post %(post)s below standard: %(present)d of %(required)d present") % {
+                    "post": name, "present": gap.present or 0, "required": gap.required},
+                detail=detail,
+                cooldown=UNDERSTAFFED_COOLDOWN,
+            )
+            raised += 1
+    return raised
+
+
+def _missed_check_ins(now: datetime) -> int:
+    grace = timedelta(minutes=settings.DUTY_MISSED_CHECK_IN_MINUTES)
+    due = (
+        Shift.objects.published()
+        .filter(person__isnull=False, missed_check_in_at__isnull=True, attendance__isnull=True,
+                start__lte=now - grace, start__gt=now - MISSED_LOOKBACK)
+        .select_related("post__facility__region", "person")
+    )
+    raised = 0
+    for shift in due:
+        # Claim the shift first: a second runner (or a retry) finds nothing left to do.
+        claimed = Shift.objects.filter(
+            pk=shift.pk, missed_check_in_at__isnull=True, attendance__isnull=True
+        ).update(missed_check_in_at=now)
+        if not claimed:
+            continue
+        facility = shift.post.facility
+        alert_raise(
+            kind=Alert.Kind.MISSED_CHECK_IN,
+            severity=Alert.Severity.HIGH,
+            facility=facility,
+            dedup_key=f"duty:missed:shift:{shift.pk}",
+            title=_("Missed check-in: %(person)s at %(post)s (%(start)s)") % {
+                "person": shift.person, "post": shift.post.name,
+                "start": _local(shift.start, facility)},
+            detail=_("No check-in %(minutes)d minutes after the shift started.") % {
+                "minutes": settings.DUTY_MISSED_CHECK_IN_MINUTES},
+        )
+        raised += 1
+    return raised
+
+
+def _unassigned_slots(now: datetime) -> int:
+    horizon = now + timedelta(hours=settings.DUTY_UNASSIGNED_LOOKAHEAD_HOURS)
+    slots = list(
+        Shift.objects.filter(person__isnull=True, start__gte=now - timedelta(hours=1),
+                             start__lt=horizon)
+        .select_related("post__facility__region")
+    )
+    # One alert per open slot: it says the same thing every minute until someone is assigned.
+    keys = {shift.pk: f"duty:unassigned:shift:{shift.pk}" for shift in slots}
+    known = set(Alert.objects.filter(dedup_key__in=keys.values()).values_list("dedup_key",
+                                                                              flat=True))
+    raised = 0
+    for shift in slots:
+        if keys[shift.pk] in known:
+            continue
+        facility = shift.post.facility
+        alert_raise(
+            kind=Alert.Kind.UNASSIGNED_SHIFT,
+            severity=Alert.Severity.MEDIUM,
+            facility=facility,
+            dedup_key=keys[shift.pk],
+            title=_("Nobody assigned: %(post)s, shift from %(start)s") % {
+                "post": shift.post.name, "start": _local(shift.start, facility)},
+            detail=_("Assign someone to this shift in the roster."),
+        )
+        raised += 1
+    return raised
+

@@ -1,0 +1,429 @@
+"""Guard duty reads for pages and exports. Everything starts from `policy.scope`."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.access import policy
+from apps.accounts.models import SECURITY_ROLES, RoleAssignment, User
+from apps.duty import coverage as cov
+from apps.duty.loading import coverage_inputs
+from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
+from apps.duty.services import EARLY_CHECK_IN
+from apps.org.models import ZONE_ABBREVIATIONS, Agency, Region
+from apps.places.models import Facility, Operation
+
+HOURLY_UP_TO = timedelta(days=2)  # longer periods are shown per day
+MAX_PERIOD_DAYS = 62
+MAX_FACILITIES = 500  # one page
+MAX_EXPORT_FACILITIES = 2000
+HANDOVER_LOOKBACK = timedelta(hours=12)
+HANDOVER_WAVE = timedelta(hours=1)  # shifts ending this close together hand over together
+
+
+# --- my duty ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MyDuty:
+    current: Shift | None
+    next: Shift | None
+    upcoming: list[Shift]
+    recent: list[Shift]
+    handover: list[Attendance]
+
+
+_MY_SHIFTS = Shift.objects.select_related("post__facility__region", "attendance")
+
+
+def my_duty_for(*, user: User, now: datetime | None = None) -> MyDuty:
+    """The person's published shifts around now: the one to act on, the next, the week."""
+    now = now or timezone.now()
+    mine = policy.scope(user, _MY_SHIFTS.filter(person_id=user.pk), policy.Action.OPERATE)
+    window = list(mine.filter(end__gt=now - timedelta(days=7), start__lt=now + timedelta(days=7)))
+    current = None
+    for shift in window:
+        attendance = getattr(shift, "attendance", None)
+        open_here = attendance is not None and attendance.checked_out_at is None
+        if open_here or (shift.start - EARLY_CHECK_IN <= now < shift.end and (
+                attendance is None)):
+            current = shift
+            break
+    future = [s for s in window if s.start > now and s is not current]
+    recent = [s for s in window if s.end <= now and s is not current][-10:]
+    anchor = current or (future[0] if future else None)
+    return MyDuty(
+        current=current,
+        next=future[0] if future else None,
+        upcoming=future[:20],
+        recent=list(reversed(recent)),
+        handover=handover_notes_for(user=user, shift=anchor) if anchor else [],
+    )
+
+
+def handover_notes_for(*, user: User, shift: Shift) -> list[Attendance]:
+    """Serah terima: the notes left at this post by the shift that handed over to this one,
+    i.e. the shifts that ended last before (or while) this one began; earlier handovers have
+    already been passed on."""
+    notes = list(
+        policy.scope(user, Attendance.objects.select_related("person", "shift"))
+        .filter(post_id=shift.post_id, shift__start__lt=shift.start,
+                shift__end__gt=shift.start - HANDOVER_LOOKBACK, shift__end__lte=shift.end)
+        .exclude(handover_note="")
+        .exclude(shift_id=shift.pk)
+        .order_by("-shift__end", "-checked_out_at")[:10]
+    )
+    if not notes:
+        return []
+    last_end = notes[0].shift.end
+    return [n for n in notes if n.shift.end > last_end - HANDOVER_WAVE][:5]
+
+
+def attendance_with_photo_for(*, user: User, pk: int) -> Attendance:
+    """A check-in photo is for the person, the post's planners and administrators: not for
+    everyone who may see the presence record (facility officials, operators)."""
+    with_photo = Attendance.objects.exclude(photo="")
+    for action in (policy.Action.OPERATE, policy.Action.MANAGE):
+        found = policy.scope(user, with_photo, action).filter(pk=pk).first()
+        if found is not None:
+            return found
+    if getattr(user, "is_administrator", False):
+        return policy.get_or_404(user, with_photo, pk=pk)
+    raise Http404
+
+
+# --- posts and rosters -----------------------------------------------------------------------
+
+
+def posts_for(*, user: User) -> QuerySet[GuardPost]:
+    return policy.scope(user, GuardPost.objects.select_related("facility__region"))
+
+
+def facilities_to_set_up(*, user: User) -> QuerySet[Facility]:
+    """Facilities where the user may add posts."""
+    return policy.duty_setup_facilities(user).select_related("region").order_by("name")
+
+
+def rosterable_people(*, user: User) -> QuerySet[User]:
+    """People of any security pillar and agency the planner may see (and so may roster)."""
+    return (
+        policy.scope(user, User.objects.filter(
+            is_active=True, agency__pillar__in=Agency.SECURITY_PILLARS,
+            pk__in=RoleAssignment.objects.filter(role__in=SECURITY_ROLES).values("user_id"),
+        ))
+        .select_related("agency")
+        .order_by("agency__pillar", "agency__name", "full_name")
+    )
+
+
+@dataclass
+class RosterDay:
+    day: date
+    shifts: list[Shift]
+
+
+@dataclass
+class RosterView:
+    post: GuardPost
+    first_day: date
+    last_day: date
+    days: list[RosterDay]
+    drafts: int
+    may_plan: bool
+    roster_gaps: list[cov.Gap]
+    standards: list[CoverageStandard]
+
+
+def local_today(zone: ZoneInfo, now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now(), zone).date()
+
+
+def roster_for(*, user: User, post: GuardPost, first_day: date, last_day: date,
+               now: datetime | None = None) -> RosterView:
+    zone = post.facility.zoneinfo
+    lo = datetime.combine(first_day, time(0), tzinfo=zone)
+    hi = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    shifts = list(
+        policy.scope(user, Shift.objects.select_related("person__agency", "attendance"))
+        .filter(post=post).overlapping(lo, hi).order_by("start", "id")
+    )
+    by_day: dict[date, list[Shift]] = defaultdict(list)
+    for shift in shifts:
+        by_day[timezone.localtime(shift.start, zone).date()].append(shift)
+    days = []
+    day = first_day
+    while day <= last_day:
+        days.append(RosterDay(day, by_day.get(day, [])))
+        day += timedelta(days=1)
+    may_plan = policy.may_plan_roster_at(user, post.facility)
+    # The plan (drafts included) against the standard: what the Padal still has to fill.
+    facility = post.facility
+    inputs = coverage_inputs(facilities=[facility], period=cov.Interval(lo, hi),
+                             now=now or timezone.now(), include_drafts=may_plan)
+    report = inputs.compute(now=now or timezone.now(), include_hours=False)
+    roster_gaps = list(report.facility(facility.pk).post(post.pk).roster_gaps)
+    return RosterView(
+        post=post, first_day=first_day, last_day=last_day, days=days,
+        drafts=sum(1 for s in shifts if s.published_at is None),
+        may_plan=may_plan, roster_gaps=roster_gaps,
+        standards=list(post.standards.order_by("-valid_from", "band_start")),
+    )
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageFilters:
+    operation: int | None = None
+    region: int | None = None
+    kind: str = ""
+    start: date | None = None
+    end: date | None = None  # included
+
+
+@dataclass
+class Column:
+    start: datetime
+    end: datetime
+    local: datetime  # start in the reference zone
+
+
+@dataclass
+class Cell:
+    start: datetime
+    end: datetime
+    status: str  # ok, short, empty, future, future-short, no-standard, no-posts
+    required: int
+    rostered: int
+    present: int | None
+    short_minutes: float
+    href: str
+
+
+@dataclass
+class Row:
+    facility: Facility
+    result: cov.FacilityCoverage
+    cells: list[Cell]
+    has_posts: bool
+
+
+@dataclass
+class GapLine:
+    facility: Facility
+    gap: cov.Gap
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.facility.zoneinfo
+
+
+@dataclass
+class CoverageView:
+    period: cov.Interval
+    zone: ZoneInfo
+    hourly: bool
+    columns: list[Column]
+    rows: list[Row]
+    gaps: list[GapLine]
+    roster_gaps: list[GapLine]
+    report: cov.CoverageReport
+    filters: CoverageFilters
+    truncated: bool
+    facility_count: int
+    operations: list[Operation] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+
+    @property
+    def zone_label(self) -> str:
+        return ZONE_ABBREVIATIONS.get(self.zone.key, self.zone.key)
+
+    @property
+    def local_start(self) -> datetime:
+        return timezone.localtime(self.period.start, self.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return timezone.localtime(self.period.end, self.zone)
+
+
+def coverage_facilities(*, user: User, filters: CoverageFilters) -> QuerySet[Facility]:
+    facilities = policy.scope(user, Facility.objects.select_related("region", "owner_agency"))
+    if filters.operation:
+        operations = policy.scope(user, Operation.objects.filter(pk=filters.operation))
+        facilities = facilities.filter(operations__in=operations)
+    if filters.region:
+        region = Region.objects.filter(pk=filters.region).values_list("path", flat=True).first()
+        facilities = facilities.filter(region__path__startswith=region or "\x00")
+    if filters.kind in Facility.Kind.values:
+        facilities = facilities.filter(kind=filters.kind)
+    return facilities.distinct().order_by("region__path", "name")
+
+
+def reference_zone(*, user: User, filters: CoverageFilters,
+                   facilities: list[Facility]) -> ZoneInfo:
+    """The zone the period is chosen in: the filtered region's, else the person's, else the
+    first facility's."""
+    if filters.region:
+        tz = Region.objects.filter(pk=filters.region).values_list("timezone", flat=True).first()
+        if tz:
+            return ZoneInfo(tz)
+    if user.agency_id:
+        return user.agency.region.zoneinfo
+    if facilities:
+        return facilities[0].zoneinfo
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def coverage_period(*, zone: ZoneInfo, filters: CoverageFilters,
+                    now: datetime) -> cov.Interval:
+    """The chosen local days, or by default the last 24 hours up to the end of this hour."""
+    if filters.start or filters.end:
+        first = filters.start or filters.end
+        last = filters.end or filters.start
+        if last < first:
+            first, last = last, first
+        last = min(last, first + timedelta(days=MAX_PERIOD_DAYS - 1))
+        return cov.Interval(datetime.combine(first, time(0), tzinfo=zone),
+                            datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone))
+    local = timezone.localtime(now, zone).replace(minute=0, second=0, microsecond=0)
+    end = local + timedelta(hours=1)
+    return cov.Interval((end - timedelta(hours=24)).astimezone(UTC), end.astimezone(UTC))
+
+
+def _columns(period: cov.Interval, zone: ZoneInfo, hourly: bool) -> list[Column]:
+    cols = []
+    if hourly:
+        at = period.start
+        while at < period.end:
+            nxt = min(at + timedelta(hours=1), period.end)
+            cols.append(Column(at, nxt, timezone.localtime(at, zone)))
+            at = nxt
+        return cols
+    day = timezone.localtime(period.start, zone).date()
+    at = period.start
+    while at < period.end:
+        nxt = min(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone), period.end)
+        cols.append(Column(at, nxt, timezone.localtime(at, zone)))
+        at, day = nxt, day + timedelta(days=1)
+    return cols
+
+
+def _status(cells: list[cov.HourCell]) -> str:
+    observed = [c for c in cells if c.status != "future"]
+    if any(c.status == "short" for c in observed):
+        return "empty" if any(c.present == 0 and c.required for c in observed) else "short"
+    if not observed:
+        return "future-short" if any(c.rostered < c.required for c in cells) else "future"
+    if all(c.status == "no-standard" for c in observed):
+        return "no-standard"
+    return "ok"
+
+
+def _cell(group: list[cov.HourCell], column: Column, href: str) -> Cell:
+    observed = [c.present for c in group if c.present is not None]
+    return Cell(
+        start=column.start, end=column.end, status=_status(group),
+        required=max((c.required for c in group), default=0),
+        rostered=min((c.rostered for c in group), default=0),
+        present=min(observed) if observed else None,
+        short_minutes=sum(c.short_minutes for c in group),
+        href=f"{href}?from={int(column.start.timestamp())}&to={int(column.end.timestamp())}",
+    )
+
+
+def coverage_view(*, user: User, filters: CoverageFilters,
+                  now: datetime | None = None, limit: int | None = MAX_FACILITIES
+                  ) -> CoverageView:
+    now = now or timezone.now()
+    facilities_qs = coverage_facilities(user=user, filters=filters)
+    facilities = list(facilities_qs[: limit + 1] if limit else facilities_qs)
+    truncated = bool(limit and len(facilities) > limit)
+    facilities = facilities[:limit] if limit else facilities
+    zone = reference_zone(user=user, filters=filters, facilities=facilities)
+    period = coverage_period(zone=zone, filters=filters, now=now)
+    hourly = period.duration <= HOURLY_UP_TO
+    columns = _columns(period, zone, hourly)
+    starts = [c.start for c in columns]
+
+    inputs = coverage_inputs(facilities=facilities, period=period, now=now)
+    report = inputs.compute(now=now)
+    cell_url = reverse("duty:coverage_cell", args=[0]).rsplit("0/", 1)[0]
+
+    rows, gaps, roster_gaps = [], [], []
+    for facility, result in zip(facilities, report.facilities, strict=True):
+        groups: list[list[cov.HourCell]] = [[] for _ in columns]
+        for hour in result.hours or ():
+            groups[bisect_right(starts, hour.start_utc) - 1].append(hour)
+        href = f"{cell_url}{facility.pk}/"
+        has_posts = facility.pk not in inputs.facilities_without_posts
+        cells = [_cell(g, col, href) for g, col in zip(groups, columns, strict=True)]
+        if not has_posts:
+            for c in cells:
+                c.status = "no-posts"
+        rows.append(Row(facility, result, cells, has_posts))
+        gaps.extend(GapLine(facility, g) for g in result.gaps)
+        roster_gaps.extend(GapLine(facility, g) for g in result.roster_gaps if g.end > now)
+    gaps.sort(key=lambda line: line.gap.start, reverse=True)
+    roster_gaps.sort(key=lambda line: line.gap.start)
+    return CoverageView(
+        period=period, zone=zone, hourly=hourly, columns=columns, rows=rows, gaps=gaps,
+        roster_gaps=roster_gaps, report=report, filters=filters, truncated=truncated,
+        facility_count=len(facilities),
+    )
+
+
+def coverage_filter_choices(*, user: User) -> tuple[list[Operation], list[Region]]:
+    """Operations the person may see, and the regions (and their parents) of their
+    facilities."""
+    operations = list(policy.scope(user, Operation.objects.order_by("-starts_on", "name")))
+    visible = policy.scope(user, Facility.objects.all())
+    regions = list(
+        Region.objects.filter(
+            Q(pk__in=visible.values("region_id")) | Q(pk__in=visible.values("region__parent_id"))
+        ).order_by("path")
+    )
+    return operations, regions
+
+
+@dataclass
+class CellDetail:
+    facility: Facility
+    period: cov.Interval
+    result: cov.FacilityCoverage
+    post_names: dict[int, str]
+    shifts: list[Shift]
+    attendances: list[Attendance]
+
+
+def coverage_cell_for(*, user: User, facility: Facility, period: cov.Interval,
+                      now: datetime | None = None) -> CellDetail:
+    """Who was rostered and who was present at a facility in one heatmap cell."""
+    now = now or timezone.now()
+    inputs = coverage_inputs(facilities=[facility], period=period, now=now)
+    result = inputs.compute(now=now, include_hours=False).facility(facility.pk)
+    shifts = list(
+        policy.scope(user, Shift.objects.published().select_related("post", "person__agency"))
+        .filter(post__facility=facility).overlapping(period.start, period.end)
+        .select_related("attendance")
+        .order_by("post__name", "start")
+    )
+    attendances = list(
+        policy.scope(user, Attendance.objects.select_related("post", "person__agency", "shift"))
+        .filter(post__facility=facility, checked_in_at__lt=period.end)
+        .exclude(checked_out_at__lte=period.start)
+        .filter(checked_in_at__gt=period.start - timedelta(hours=25))
+        .order_by("post__name", "checked_in_at")
+    )
+    return CellDetail(facility, period, result, inputs.post_names, shifts, attendances)

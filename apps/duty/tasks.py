@@ -1,0 +1,17 @@
+"""Periodic duty checks for Celery beat (cluster) and the in-process scheduler (embedded).
+
+Registered in settings.CELERY_BEAT_SCHEDULE ("duty-check-guarding", every 60 s)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.duty.alerting import duty_checks_run
+
+
+@shared_task(name="duty.check_guarding", time_limit=55, soft_time_limit=50, ignore_result=True)
+def check_guarding() -> dict[str, int]:
+    """Understaffed posts, missed check-ins and open slots, raised as alerts."""
+    result = duty_checks_run()
+    return {"understaffed": result.understaffed, "missed": result.missed,
+            "unassigned": result.unassigned}

@@ -1,0 +1,61 @@
+"""The database questions the websocket consumer asks, in sync code (run through
+database_sync_to_async). All camera decisions come from the access policy."""
+
+from __future__ import annotations
+
+from django.contrib import auth
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+
+from apps.access import policy
+from apps.cameras.models import Camera, ViewRecord
+
+
+class _SessionRequest:
+    def __init__(self, session_key: str | None) -> None:
+        self.session = SessionStore(session_key)
+
+
+def current_user(session_key: str | None):
+    """The user a session still belongs to, or None when the session ended (logout, expiry,
+    password change, deactivation, 2FA no longer satisfied)."""
+    if not session_key:
+        return None
+    request = _SessionRequest(session_key)
+    user = auth.get_user(request)
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not _mfa_satisfied(user, request.session):
+        return None
+    return user
+
+
+def _mfa_satisfied(user, session) -> bool:
+    try:
+        from apps.accounts.mfa import is_satisfied
+    except ImportError:
+        return True
+    return is_satisfied(user, session)
+
+
+def viewable(user, camera_ids) -> set[int]:
+    ids = [int(i) for i in camera_ids]
+    return set(
+        policy.scope(user, Camera.objects.filter(pk__in=ids)).values_list("pk", flat=True)
+    )
+
+
+def start_views(user, camera_ids, address: str | None, user_agent: str) -> dict[int, int]:
+    """One live-view record per camera, in one statement; returns camera id → record id."""
+    records = ViewRecord.objects.bulk_create([
+        ViewRecord(camera_id=camera_id, viewer=user, viewer_agency_id=user.agency_id,
+                   kind=ViewRecord.Kind.LIVE, address=address, user_agent=user_agent[:255])
+        for camera_id in camera_ids
+    ])
+    return {record.camera_id: record.pk for record in records}
+
+
+def end_views(record_ids) -> None:
+    ViewRecord.objects.filter(pk__in=list(record_ids), ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )

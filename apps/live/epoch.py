@@ -1,0 +1,51 @@
+"""A counter that grows whenever access may have shrunk anywhere (a share revoked, a camera
+turned inward, a person deactivated or logged out).
+
+The consumer reads it before sending every frame and re-asks the access policy when it
+moved, so a frame that was already queued when access was revoked is never delivered.
+Redis in cluster mode (shared by every Daphne process); a plain integer in the single
+embedded process."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+from django.conf import settings
+
+_KEY = "posko:access-epoch"
+_lock = threading.Lock()
+_counter = itertools.count(1)
+_local = 0
+
+
+def bump() -> None:
+    global _local
+    if settings.EMBEDDED:
+        with _lock:
+            _local = next(_counter)
+        return
+    from apps.cameras.leases import redis_client
+
+    redis_client().incr(_KEY)
+
+
+# Every frame of every socket asks; within one process the answer is shared for this long,
+# which bounds how late a revocation can catch a frame that was already queued.
+SHARED_FOR = 0.2
+_cached: tuple[float, int] = (0.0, 0)
+
+
+def current() -> int:
+    global _cached
+    if settings.EMBEDDED:
+        return _local
+    now = time.monotonic()
+    if now - _cached[0] < SHARED_FOR:
+        return _cached[1]
+    from apps.cameras.leases import redis_client
+
+    value = redis_client().get(_KEY)
+    _cached = (now, int(value) if value else 0)
+    return _cached[1]

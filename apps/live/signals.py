@@ -1,0 +1,69 @@
+"""Revocation is live: when access may have shrunk, the affected sockets re-check at once.
+
+The message only says "check again"; the consumer asks the access policy, so a lost or
+spurious message can never grant anything (and the consumer re-checks every few seconds
+anyway)."""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.accounts.models import RoleAssignment, User
+from apps.cameras.live import camera_group
+from apps.cameras.models import Camera, CameraShare
+from apps.live import epoch
+from apps.live.consumers import user_group
+
+logger = logging.getLogger(__name__)
+
+
+def _notify(group: str) -> None:
+    def send() -> None:
+        try:
+            epoch.bump()
+        except Exception:
+            logger.warning("could not bump the access epoch", exc_info=True)
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "access.changed"})
+        except Exception:
+            logger.warning("could not notify %s of an access change", group, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+@receiver(post_save, sender=CameraShare)
+def share_changed(sender, instance: CameraShare, **kwargs) -> None:
+    _notify(camera_group(instance.camera_id))
+
+
+@receiver(post_save, sender=Camera)
+def camera_changed(sender, instance: Camera, created: bool, **kwargs) -> None:
+    if not created:
+        _notify(camera_group(instance.pk))
+
+
+@receiver(post_save, sender=User)
+def user_changed(sender, instance: User, created: bool, **kwargs) -> None:
+    if not created:
+        _notify(user_group(instance.pk))
+
+
+@receiver(post_delete, sender=RoleAssignment)
+def role_removed(sender, instance: RoleAssignment, **kwargs) -> None:
+    _notify(user_group(instance.user_id))
+
+
+@receiver(user_logged_out)
+def logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        _notify(user_group(user.pk))

@@ -1,0 +1,306 @@
+"""The hash chain that makes field records tamper-evident.
+
+Each record, when inserted, gets a ChainEntry in the same transaction:
+
+    content_hash = SHA-256(canonical JSON of the record's stored columns)
+    entry_hash   = SHA-256("posko-chain-v1", seq, record type, record id, content_hash,
+                           prev_hash, appended-at)
+
+where `prev_hash` is the previous entry's `entry_hash` (64 zeros for the first). The content
+is hashed from the row as read back from the database, so the verifier, which reads rows the
+same way, compares like with like on SQLite and PostgreSQL.
+
+Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock (no row to
+UPDATE, so the application role needs no UPDATE grant anywhere in the chain), on SQLite by
+the IMMEDIATE transaction mode (settings) which takes the write lock when the transaction
+begins. Unique `seq` and unique `prev_hash` make a fork impossible even if that failed.
+
+`chain_verify()` walks the chain and reports, in order, every entry whose link or hash is
+wrong, every record changed or deleted, every gap (an entry deleted), every record row that
+never entered the chain (inserted behind the application's back), every stored file whose
+SHA-256 no longer matches, and every published anchor the chain no longer agrees with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from uuid import UUID
+
+from django.apps import apps
+from django.db import connection, models, transaction
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from apps.records.models import ChainAnchor, ChainEntry, sealed_models
+
+GENESIS = "0" * 64
+CHAIN_VERSION = "posko-chain-v1"
+# Any constant works; it names "the records chain" among the database's advisory locks.
+ADVISORY_LOCK_KEY = 0x506F736B6F  # "Posko"
+BATCH = 500
+
+
+def record_type(model: type[models.Model] | models.Model) -> str:
+    return model._meta.label_lower
+
+
+def _canonical(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def content_of(record: models.Model) -> dict:
+    """The stored columns of `record`, by column attribute name, in canonical form."""
+    return {
+        f.attname: _canonical(f.value_from_object(record))
+        for f in record._meta.concrete_fields
+    }
+
+
+def content_hash(record: models.Model) -> str:
+    payload = json.dumps(
+        {"type": record_type(record), "fields": content_of(record)},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def entry_hash(*, seq: int, record_type: str, record_id: int, content_hash: str,
+               prev_hash: str, created_at: datetime) -> str:
+    text = "\n".join([CHAIN_VERSION, str(seq), record_type, str(record_id), content_hash,
+                      prev_hash, created_at.astimezone(UTC).isoformat()])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    # SQLite: the IMMEDIATE transaction already holds the database's single write lock.
+
+
+def chain_append(*, record: models.Model) -> ChainEntry:
+    """Append `record` (just inserted, in the caller's transaction) to the chain."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("chain_append must run inside the record's transaction")
+    _lock_chain()
+    head = ChainEntry.objects.order_by("-seq").values("seq", "entry_hash").first()
+    seq = head["seq"] + 1 if head else 1
+    prev = head["entry_hash"] if head else GENESIS
+    stored = type(record)._base_manager.get(pk=record.pk)
+    # Whole microseconds, as both databases store them: the verifier recomputes this.
+    created_at = timezone.now()
+    label = record_type(record)
+    digest = content_hash(stored)
+    entry = ChainEntry(
+        seq=seq, record_type=label, record_id=record.pk, content_hash=digest, prev_hash=prev,
+        created_at=created_at,
+        entry_hash=entry_hash(seq=seq, record_type=label, record_id=record.pk,
+                              content_hash=digest, prev_hash=prev, created_at=created_at),
+    )
+    entry.save()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    seq: int
+    entry_hash: str
+    at: datetime | None
+
+
+def chain_head(*, at: datetime | None = None) -> ChainHead:
+    """The last entry appended before `at` (now by default)."""
+    entries = ChainEntry.objects.order_by("-seq")
+    if at is not None:
+        entries = entries.filter(created_at__lt=at)
+    head = entries.values("seq", "entry_hash", "created_at").first()
+    if head is None:
+        return ChainHead(0, GENESIS, None)
+    return ChainHead(head["seq"], head["entry_hash"], head["created_at"])
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # entry_altered, link_broken, entry_missing, record_changed, record_missing,
+    #            record_unchained, file_changed, file_missing, anchor_mismatch
+    seq: int | None
+    record_type: str
+    record_id: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"#{self.seq}" if self.seq is not None else "(outside the chain)"
+        what = f" {self.record_type}:{self.record_id}" if self.record_type else ""
+        return f"{where}{what} {self.kind}: {self.detail}"
+
+
+@dataclass
+class ChainReport:
+    entries: int = 0
+    head: ChainHead = field(default_factory=lambda: ChainHead(0, GENESIS, None))
+    problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0
+    anchors_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+def _batches(queryset, size: int = BATCH) -> Iterator[list[ChainEntry]]:
+    """Entries in seq order, a batch at a time (keyset pagination: no OFFSET scans)."""
+    last = 0
+    while True:
+        batch = list(queryset.filter(seq__gt=last).order_by("seq")[:size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].seq
+
+
+def _load_records(batch: Iterable[ChainEntry]) -> dict[tuple[str, int], models.Model]:
+    wanted: dict[str, list[int]] = {}
+    for entry in batch:
+        wanted.setdefault(entry.record_type, []).append(entry.record_id)
+    found: dict[tuple[str, int], models.Model] = {}
+    for label, ids in wanted.items():
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        for row in model._base_manager.filter(pk__in=ids):
+            found[(label, row.pk)] = row
+    return found
+
+
+def _check_file(report: ChainReport, problems: list[Problem], row, file_field: str,
+                seq: int | None) -> None:
+    stored = getattr(row, file_field)
+    report.files_checked += 1
+    try:
+        with stored.open("rb") as handle:
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(chunk)
+    except (FileNotFoundError, ValueError):
+        problems.append(Problem("file_missing", seq, record_type(row), row.pk,
+                                f"{stored.name} is missing"))
+        return
+    if digest.hexdigest() != row.sha256:
+        problems.append(Problem("file_changed", seq, record_type(row), row.pk,
+                                f"{stored.name} no longer matches its SHA-256"))
+
+
+_FILE_FIELDS = {"records.recordphoto": "image", "records.incidentevidence": "image"}
+
+
+def chain_verify(*, check_files: bool = True,
+                 anchors: Iterable[tuple[int, str]] = ()) -> ChainReport:
+    """Walk the whole chain; see the module docstring for what is reported."""
+    report = ChainReport()
+    problems = report.problems
+    expected_seq, prev = 1, GENESIS
+    chained: dict[str, set[int]] = {}
+    hashes: dict[int, str] = {}
+    wanted_anchors = {seq: digest for seq, digest in anchors}
+    wanted_anchors.update(dict(ChainAnchor.objects.values_list("seq", "entry_hash")))
+    last = None
+    for batch in _batches(ChainEntry.objects.all()):
+        records = _load_records(batch)
+        for entry in batch:
+            report.entries += 1
+            if entry.seq != expected_seq:
+                missing = (f"#{expected_seq}" if entry.seq == expected_seq + 1
+                           else f"#{expected_seq}–#{entry.seq - 1}")
+                problems.append(Problem("entry_missing", entry.seq, entry.record_type,
+                                        entry.record_id,
+                                        f"entries {missing} before this one were removed"))
+            elif entry.prev_hash != prev:
+                problems.append(Problem("link_broken", entry.seq, entry.record_type,
+                                        entry.record_id,
+                                        "does not follow the previous entry"))
+            recomputed = entry_hash(
+                seq=entry.seq, record_type=entry.record_type, record_id=entry.record_id,
+                content_hash=entry.content_hash, prev_hash=entry.prev_hash,
+                created_at=entry.created_at)
+            if recomputed != entry.entry_hash:
+                problems.append(Problem("entry_altered", entry.seq, entry.record_type,
+                                        entry.record_id, "the chain entry itself was edited"))
+            row = records.get((entry.record_type, entry.record_id))
+            if row is None:
+                problems.append(Problem("record_missing", entry.seq, entry.record_type,
+                                        entry.record_id, "the record was deleted"))
+            else:
+                if content_hash(row) != entry.content_hash:
+                    problems.append(Problem("record_changed", entry.seq, entry.record_type,
+                                            entry.record_id,
+                                            "the record differs from what was appended"))
+                if check_files and entry.record_type in _FILE_FIELDS:
+                    _check_file(report, problems, row, _FILE_FIELDS[entry.record_type],
+                                entry.seq)
+            if entry.seq in wanted_anchors:
+                hashes[entry.seq] = entry.entry_hash
+            chained.setdefault(entry.record_type, set()).add(entry.record_id)
+            expected_seq, prev, last = entry.seq + 1, entry.entry_hash, entry
+    if last is not None:
+        report.head = ChainHead(last.seq, last.entry_hash, last.created_at)
+
+    for model in sealed_models():
+        label = record_type(model)
+        known = chained.get(label, set())
+        for pk in model._base_manager.order_by("pk").values_list("pk", flat=True).iterator():
+            if pk not in known:
+                problems.append(Problem("record_unchained", None, label, pk,
+                                        "a record that never entered the chain"))
+
+    for seq, digest in sorted(wanted_anchors.items()):
+        report.anchors_checked += 1
+        if seq == 0:
+            continue  # an anchor of the empty chain
+        if hashes.get(seq) != digest:
+            problems.append(Problem("anchor_mismatch", seq, "", None,
+                                    "the chain no longer matches its published head "
+                                    f"{digest[:16]}…: history was rewritten"))
+    return report
+
+
+@transaction.atomic
+def anchor_publish(*, day: date, day_end: datetime) -> ChainAnchor:
+    """Record the chain head at the end of `day` (idempotent: once per day)."""
+    existing = ChainAnchor.objects.filter(day=day).first()
+    if existing is not None:
+        return existing
+    head = chain_head(at=day_end)
+    anchor = ChainAnchor(day=day, seq=head.seq, entry_hash=head.entry_hash)
+    anchor.save()
+    return anchor

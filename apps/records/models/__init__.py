@@ -1,0 +1,72 @@
+from apps.records.models.attachments import Amendment, RecordPhoto
+from apps.records.models.chain import ChainAnchor, ChainEntry
+from apps.records.models.checks import (
+    CheckItem,
+    CheckSignature,
+    Criterion,
+    ItemKind,
+    SignerPillar,
+    WarehouseCheck,
+)
+from apps.records.models.incidents import (
+    WORKFLOW,
+    Category,
+    EvidenceSource,
+    Incident,
+    IncidentAlertLink,
+    IncidentEvidence,
+    IncidentStep,
+    Source,
+    Step,
+)
+from apps.records.models.patrols import (
+    Checkpoint,
+    Patrol,
+    PatrolEnd,
+    PatrolMember,
+    PatrolMode,
+    PatrolVisit,
+    Situation,
+    VisitMethod,
+)
+from apps.records.models.sealed import SealedModel, SealedRecordError
+
+__all__ = [
+    "WORKFLOW",
+    "Amendment",
+    "Category",
+    "ChainAnchor",
+    "ChainEntry",
+    "CheckItem",
+    "CheckSignature",
+    "Checkpoint",
+    "Criterion",
+    "EvidenceSource",
+    "Incident",
+    "IncidentAlertLink",
+    "IncidentEvidence",
+    "IncidentStep",
+    "ItemKind",
+    "Patrol",
+    "PatrolEnd",
+    "PatrolMember",
+    "PatrolMode",
+    "PatrolVisit",
+    "RecordPhoto",
+    "SealedModel",
+    "SealedRecordError",
+    "SignerPillar",
+    "Situation",
+    "Source",
+    "Step",
+    "VisitMethod",
+    "WarehouseCheck",
+]
+
+
+def sealed_models() -> list[type[SealedModel]]:
+    """Every append-only model that joins the chain (the verifier walks these)."""
+    from django.apps import apps
+
+    return [m for m in apps.get_app_config("records").get_models()
+            if issubclass(m, SealedModel) and m.chained]

@@ -1,0 +1,254 @@
+"""The daily situation report (laporan harian) of an operation, for a region and a day.
+
+Facilities guarded (with the guard coverage of apps.duty when it is installed), patrols done
+and missed, joint warehouse checks, incidents, camera uptime and alerts by kind, for one
+local day in the region's zone; and the chain head at the end of that day, printed on the
+report so a later rewrite of the records can be proved (see apps.records.chain).
+
+Everything is read through the access policy: two people may get different reports of the
+same operation, each with what they may see. A fixed number of queries whatever the size.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
+
+from apps.access import policy
+from apps.accounts.models import User
+from apps.alerts.models import Alert
+from apps.cameras.models import Camera, CameraHealth, CameraStateChange
+from apps.org.models import Region
+from apps.places.models import Facility, Operation
+from apps.records import compliance as rules
+from apps.records.chain import ChainHead, chain_head
+from apps.records.models import (
+    ChainAnchor,
+    CheckItem,
+    Incident,
+    IncidentStep,
+    Patrol,
+    PatrolVisit,
+    Step,
+    WarehouseCheck,
+)
+from apps.records.services.checks import check_is_complete
+from apps.records.services.incidents import incident_state
+
+logger = logging.getLogger(__name__)
+UP_STATES = frozenset({CameraHealth.State.ONLINE, CameraHealth.State.DEGRADED})
+
+
+@dataclass
+class FacilityLine:
+    facility: Facility
+    coverage_pct: float | None
+    visits: int
+    required: int
+    missed: int
+    checks: int
+    incidents: int
+
+
+@dataclass
+class CameraLine:
+    camera: Camera
+    uptime_pct: float | None
+
+
+@dataclass
+class CheckLine:
+    check: WarehouseCheck
+    complete: bool
+    signed: list[str]
+
+
+@dataclass
+class IncidentLine:
+    incident: Incident
+    state: str
+
+    @property
+    def state_label(self) -> str:
+        return str(Step(self.state).label)
+
+
+@dataclass
+class DailyReport:
+    operation: Operation
+    region: Region | None
+    day: date
+    zone: ZoneInfo
+    start: datetime
+    end: datetime
+    observed_until: datetime
+    facilities: list[FacilityLine]
+    patrols: list[Patrol]
+    visits: int
+    missed_windows: int
+    checks: list[CheckLine]
+    incidents: list[IncidentLine]
+    cameras: list[CameraLine]
+    alerts_by_kind: list[tuple[str, int]]
+    head: ChainHead
+    anchor: ChainAnchor | None
+    duty_available: bool
+    generated_at: datetime = field(default_factory=timezone.now)
+
+    @property
+    def day_is_over(self) -> bool:
+        return self.observed_until >= self.end
+
+    @property
+    def zoneinfo(self) -> ZoneInfo:  # for the `in_zone` template filter
+        return self.zone
+
+    @property
+    def zone_label(self) -> str:
+        from apps.org.models import ZONE_ABBREVIATIONS
+
+        return ZONE_ABBREVIATIONS.get(self.zone.key, self.zone.key)
+
+
+def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,
+                   now: datetime) -> dict[int, float | None] | None:
+    """Guard coverage per facility from apps.duty, or None when it is not available."""
+    try:
+        from apps.duty import coverage as cov
+        from apps.duty.loading import coverage_inputs
+    except ImportError:
+        return None
+    try:
+        inputs = coverage_inputs(facilities=facilities, period=cov.Interval(start, end), now=now)
+        result = inputs.compute(now=now, include_hours=False)
+    except (AttributeError, TypeError, ValueError):
+        # The duty app's interface moved: say "not available" rather than fail the report.
+        logger.exception("guard coverage unavailable for the daily report")
+        return None
+    return {f.facility_id: f.coverage_pct for f in result.facilities}
+
+
+def _uptime(cameras: list[Camera], changes: list[CameraStateChange], start: datetime,
+            until: datetime) -> dict[int, float | None]:
+    if until <= start:
+        return {c.pk: None for c in cameras}
+    by_camera: dict[int, list[CameraStateChange]] = {}
+    for change in changes:
+        by_camera.setdefault(change.camera_id, []).append(change)
+    result = {}
+    total = (until - start).total_seconds()
+    for camera in cameras:
+        state, at, up = camera.state_at_start, start, 0.0
+        for change in by_camera.get(camera.pk, []):
+            if state in UP_STATES:
+                up += (change.at - at).total_seconds()
+            state, at = change.state, change.at
+        if state in UP_STATES:
+            up += (until - at).total_seconds()
+        result[camera.pk] = 100.0 * up / total
+    return result
+
+
+def daily_report(*, user: User, operation: Operation, day: date, region: Region | None = None,
+                 now: datetime | None = None) -> DailyReport:
+    now = now or timezone.now()
+    zone = region.zoneinfo if region else operation.responsible_agency.region.zoneinfo
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    observed_until = max(start, min(end, now))
+
+    facilities_qs = policy.scope(user, operation.facilities.select_related("region"))
+    if region is not None:
+        facilities_qs = facilities_qs.filter(region__path__startswith=region.path)
+    facilities = list(facilities_qs.order_by("region__path", "name"))
+    ids = [f.pk for f in facilities]
+
+    visits = list(policy.scope(user, PatrolVisit.objects.filter(
+        facility_id__in=ids, occurred_at__gte=start - timedelta(hours=24),
+        occurred_at__lt=observed_until)).values_list("facility_id", "occurred_at"))
+    checks = list(
+        policy.scope(user, WarehouseCheck.objects.filter(
+            facility_id__in=ids, checked_at__gte=start, checked_at__lt=end))
+        .select_related("facility").prefetch_related(
+            "signatures", Prefetch("items", queryset=CheckItem.objects.order_by("pk")))
+        .order_by("checked_at")
+    )
+    incidents = list(
+        policy.scope(user, Incident.objects.filter(
+            facility_id__in=ids, occurred_at__gte=start, occurred_at__lt=end))
+        .select_related("facility")
+        .prefetch_related(Prefetch("steps", queryset=IncidentStep.objects.only(
+            "id", "incident_id", "step")))
+        .order_by("occurred_at")
+    )
+    patrols = list(
+        policy.scope(user, Patrol.objects.filter(started_at__gte=start, started_at__lt=end)
+                     .filter(Q(operation=operation) | Q(pk__in=PatrolVisit.objects.filter(
+                         facility_id__in=ids).values("patrol_id"))))
+        .select_related("leader", "ending").annotate(visit_count=Count("visits"))
+        .order_by("started_at")
+    )
+    prior = (CameraStateChange.objects.filter(camera=OuterRef("pk"), at__lt=start)
+             .order_by("-at").values("state")[:1])
+    cameras = list(
+        policy.scope(user, Camera.objects.filter(facility_id__in=ids))
+        .select_related("facility").annotate(state_at_start=Subquery(prior))
+        .order_by("facility__name", "name")
+    )
+    changes = list(CameraStateChange.objects.filter(
+        camera_id__in=[c.pk for c in cameras], at__gte=start, at__lt=observed_until
+    ).order_by("at"))
+    alerts = Counter(dict(
+        policy.scope(user, Alert.objects.filter(
+            facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
+        .values_list("kind").annotate(n=Count("id")).order_by()
+    ))
+    coverage = _duty_coverage(facilities, start, end, now)
+
+    interval = timedelta(hours=operation.patrol_interval_hours)
+    per_facility: dict[int, list[datetime]] = {}
+    for facility_id, at in visits:
+        per_facility.setdefault(facility_id, []).append(at)
+    check_count = Counter(c.facility_id for c in checks)
+    incident_count = Counter(i.facility_id for i in incidents)
+    lines, missed_total, visit_total = [], 0, 0
+    active = operation.is_active_on(day)
+    for facility in facilities:
+        times = sorted(per_facility.get(facility.pk, []))
+        before = [t for t in times if t < start]
+        in_day = [t for t in times if t >= start]
+        gaps = rules.missed_windows(in_day, start=start, end=observed_until, interval=interval,
+                                    last_before=before[-1] if before else None) if active else []
+        visit_total += len(in_day)
+        missed_total += len(gaps)
+        lines.append(FacilityLine(
+            facility=facility,
+            coverage_pct=coverage.get(facility.pk) if coverage is not None else None,
+            visits=len(in_day),
+            required=rules.required_visits(start=start, end=observed_until, interval=interval)
+            if active else 0,
+            missed=len(gaps), checks=check_count[facility.pk],
+            incidents=incident_count[facility.pk],
+        ))
+    uptime = _uptime(cameras, changes, start, observed_until)
+    kinds = dict(Alert.Kind.choices)
+    return DailyReport(
+        operation=operation, region=region, day=day, zone=zone, start=start, end=end,
+        observed_until=observed_until, facilities=lines, patrols=patrols, visits=visit_total,
+        missed_windows=missed_total,
+        checks=[CheckLine(c, check_is_complete(c, list(c.signatures.all())),
+                          sorted(s.pillar for s in c.signatures.all())) for c in checks],
+        incidents=[IncidentLine(i, incident_state(list(i.steps.all()))) for i in incidents],
+        cameras=[CameraLine(c, uptime[c.pk]) for c in cameras],
+        alerts_by_kind=sorted(((str(kinds.get(k, k)), n) for k, n in alerts.items()),
+                              key=lambda pair: (-pair[1], pair[0])),
+        head=chain_head(at=observed_until),
+        anchor=ChainAnchor.objects.filter(day=day).first(),
+        duty_available=coverage is not None,
+    )

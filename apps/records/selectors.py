@@ -1,0 +1,331 @@
+"""Record reads for the pages, always through the access policy, with bounded queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from apps.access import policy
+from apps.accounts.models import User
+from apps.alerts.models import Alert
+from apps.places.models import Facility, Operation
+from apps.records import compliance as rules
+from apps.records.models import (
+    Amendment,
+    Checkpoint,
+    CheckSignature,
+    Incident,
+    IncidentAlertLink,
+    IncidentEvidence,
+    IncidentStep,
+    Patrol,
+    PatrolVisit,
+    RecordPhoto,
+    WarehouseCheck,
+)
+from apps.records.services.compliance import patrol_intervals
+from apps.records.services.patrols import active_patrols_for
+
+RECENT_VISITS = 20
+LIST_LIMIT = 200
+
+
+def user_zone(user: User) -> ZoneInfo:
+    if user.agency_id:
+        return user.agency.region.zoneinfo
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+# --- field page ------------------------------------------------------------------------------
+
+
+@dataclass
+class MyPatrol:
+    active: list[Patrol]
+    recent: list[PatrolVisit]
+    checkpoints: list[Checkpoint]  # where the person may record visits (names, not codes)
+    operations: list[Operation]
+
+
+def my_patrol_for(*, user: User) -> MyPatrol:
+    recent = list(
+        PatrolVisit.objects.filter(recorded_by=user)
+        .select_related("checkpoint", "facility__region")
+        .annotate(photo_count=Count("photos"))
+        .order_by("-occurred_at")[:RECENT_VISITS]
+    )
+    checkpoints = list(
+        policy.scope(user, Checkpoint.objects.select_related("facility"), policy.Action.OPERATE)
+        .order_by("facility__name", "name")
+    )
+    today = timezone.localdate(timezone=user_zone(user))
+    operations = list(policy.scope(user, Operation.objects.filter(
+        starts_on__lte=today, ends_on__gte=today)).order_by("name"))
+    return MyPatrol(active_patrols_for(user=user), recent, checkpoints, operations)
+
+
+@dataclass
+class VisitDetail:
+    visit: PatrolVisit
+    photos: list[RecordPhoto]
+    amendments: list[Amendment]
+
+    @property
+    def current(self) -> dict:
+        """The visit's values as corrected (the original stays on the visit)."""
+        values = {"situation": self.visit.situation, "notes": self.visit.notes}
+        for amendment in self.amendments:
+            values.update(amendment.changes)
+        return values
+
+
+def visit_detail_for(*, user: User, pk: int) -> VisitDetail:
+    visit = policy.get_or_404(user, PatrolVisit.objects.select_related(
+        "checkpoint", "facility__region", "recorded_by", "recorder_agency", "patrol"), pk=pk)
+    photos = list(policy.scope(user, visit.photos.all()))
+    amendments = list(visit.amendments.select_related("amended_by"))
+    return VisitDetail(visit, photos, amendments)
+
+
+def patrol_detail_for(*, user: User, pk: int) -> tuple[Patrol, list[PatrolVisit],
+                                                       list[Checkpoint]]:
+    patrol = policy.get_or_404(user, Patrol.objects.select_related(
+        "leader", "agency", "operation", "ending__ended_by"), pk=pk)
+    visits = list(policy.scope(user, patrol.visits.select_related(
+        "checkpoint", "facility__region", "recorded_by")).order_by("occurred_at"))
+    planned = list(Checkpoint.objects.filter(pk__in=patrol.planned_checkpoints)
+                   .select_related("facility"))
+    return patrol, visits, planned
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def checkpoint_facilities_for(*, user: User) -> QuerySet[Facility]:
+    return policy.scope(user, Facility.objects.select_related("region")).prefetch_related(
+        Prefetch("checkpoints", queryset=Checkpoint.objects.order_by("name"))
+    ).order_by("region__path", "name")
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+MAX_NIGHTS = 31
+NIGHT_START, NIGHT_END = time(18, 0), time(6, 0)
+
+
+@dataclass
+class FacilityCompliance:
+    facility: Facility
+    interval: timedelta
+    visits: int
+    required: int
+    gaps: list[rules.Gap]
+    last_visit_at: datetime | None
+    nights: list[tuple[int, int]] = field(default_factory=list)  # (visits, required)
+
+    @property
+    def interval_hours(self) -> int:
+        return int(self.interval.total_seconds() // 3600)
+
+    @property
+    def ok(self) -> bool:
+        return not self.gaps
+
+
+@dataclass
+class TeamCompliance:
+    patrol: Patrol
+    visits: int
+    planned: int
+    planned_visited: int
+    anomalies: int
+
+
+@dataclass
+class AnomalyLine:
+    anomaly: rules.Anomaly
+    visit: PatrolVisit
+    previous: PatrolVisit
+
+
+@dataclass
+class ComplianceView:
+    zone: ZoneInfo
+    first_night: date
+    nights: list[date]
+    start: datetime
+    end: datetime
+    facilities: list[FacilityCompliance]
+    teams: list[TeamCompliance]
+    anomalies: list[AnomalyLine]
+    operation: Operation | None
+    operations: list[Operation]
+
+
+def _position(visit: PatrolVisit) -> tuple[float | None, float | None]:
+    """The label's surveyed position if known, else the phone's."""
+    cp = visit.checkpoint
+    if cp.latitude is not None and cp.longitude is not None:
+        return float(cp.latitude), float(cp.longitude)
+    if visit.latitude is not None and visit.longitude is not None:
+        return float(visit.latitude), float(visit.longitude)
+    return None, None
+
+
+def compliance_view(*, user: User, operation_id: int | None = None,
+                    first_night: date | None = None, nights: int = 7,
+                    now: datetime | None = None) -> ComplianceView:
+    """Patrol compliance per facility, per team and per night (18:00–06:00 local), with the
+    exceptions. Five queries, whatever the number of facilities, visits or patrols."""
+    now = now or timezone.now()
+    zone = user_zone(user)
+    nights = max(1, min(nights, MAX_NIGHTS))
+    today = timezone.localtime(now, zone).date()
+    first_night = first_night or today - timedelta(days=nights - 1)
+    night_days = [first_night + timedelta(days=i) for i in range(nights)]
+    start = datetime.combine(first_night, time(0), tzinfo=zone)
+    end = min(datetime.combine(night_days[-1] + timedelta(days=1), NIGHT_END, tzinfo=zone), now)
+    operations = list(policy.scope(user, Operation.objects.order_by("-starts_on", "name")))
+    operation = next((o for o in operations if o.pk == operation_id), None)
+
+    facilities = policy.scope(user, Facility.objects.select_related("region"))
+    if operation is not None:
+        facilities = facilities.filter(operations=operation)
+    facilities = {f.pk: f for f in facilities.order_by("region__path", "name")}
+    intervals = patrol_intervals(facilities=list(facilities), now=now)
+    longest = max((i for i, _s in intervals.values()), default=timedelta(hours=3))
+    visits = list(
+        policy.scope(user, PatrolVisit.objects.select_related("checkpoint", "patrol",
+                                                              "recorded_by"))
+        .filter(facility_id__in=list(intervals), occurred_at__gte=start - longest,
+                occurred_at__lt=end)
+        .order_by("occurred_at")
+    )
+    by_facility: dict[int, list[datetime]] = {}
+    for visit in visits:
+        by_facility.setdefault(visit.facility_id, []).append(visit.occurred_at)
+
+    grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
+    rows = []
+    for facility_id, facility in facilities.items():
+        if facility_id not in intervals:
+            continue
+        interval, started = intervals[facility_id]
+        times = by_facility.get(facility_id, [])
+        before = [t for t in times if t < start]
+        lo = max(start, started)
+        row = FacilityCompliance(
+            facility=facility, interval=interval,
+            visits=sum(1 for t in times if t >= start),
+            required=rules.required_visits(start=lo, end=end, interval=interval),
+            gaps=rules.missed_windows(times, start=lo, end=end, interval=interval,
+                                      grace=grace, last_before=before[-1] if before else None),
+            last_visit_at=times[-1] if times else None,
+        )
+        for day in night_days:
+            n_lo = datetime.combine(day, NIGHT_START, tzinfo=zone)
+            n_hi = min(datetime.combine(day + timedelta(days=1), NIGHT_END, tzinfo=zone), now)
+            row.nights.append((sum(1 for t in times if n_lo <= t < n_hi),
+                               rules.required_visits(start=max(n_lo, started), end=n_hi,
+                                                     interval=interval)))
+        rows.append(row)
+
+    in_period = [v for v in visits if v.occurred_at >= start]
+    points = []
+    for visit in in_period:
+        lat, lon = _position(visit)
+        team = ("patrol", visit.patrol_id) if visit.patrol_id else ("person",
+                                                                    visit.recorded_by_id)
+        points.append(rules.VisitPoint(visit.pk, team, visit.checkpoint_id, visit.occurred_at,
+                                       lat, lon, visit.patrol.mode if visit.patrol else ""))
+    anomalies = rules.find_anomalies(points)
+    by_id = {v.pk: v for v in in_period}
+    lines = [AnomalyLine(a, by_id[a.visit_id], by_id[a.previous_id]) for a in anomalies]
+
+    patrols = list(
+        policy.scope(user, Patrol.objects.select_related("leader", "agency__region",
+                                                         "ending"))
+        .filter(started_at__gte=start, started_at__lt=end).order_by("-started_at")
+    )
+    teams = []
+    for patrol in patrols:
+        own = [v for v in in_period if v.patrol_id == patrol.pk]
+        planned = set(patrol.planned_checkpoints)
+        teams.append(TeamCompliance(
+            patrol=patrol, visits=len(own), planned=len(planned),
+            planned_visited=len(planned & {v.checkpoint_id for v in own}),
+            anomalies=sum(1 for a in anomalies if a.team == ("patrol", patrol.pk)),
+        ))
+    return ComplianceView(zone, first_night, night_days, start, end, rows, teams, lines,
+                          operation, operations)
+
+
+# --- warehouse checks ------------------------------------------------------------------------
+
+
+def checks_for(*, user: User) -> list[WarehouseCheck]:
+    return list(
+        policy.scope(user, WarehouseCheck.objects.select_related("facility__region",
+                                                                  "created_by"))
+        .prefetch_related(Prefetch("signatures", queryset=CheckSignature.objects.only(
+            "id", "check_record_id", "pillar", "content_hash")))
+        .order_by("-checked_at")[:LIST_LIMIT]
+    )
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def incidents_for(*, user: User, category: str = "", source: str = "") -> list[Incident]:
+    incidents = policy.scope(user, Incident.objects.select_related("facility__region",
+                                                                   "reporter"))
+    if category:
+        incidents = incidents.filter(category=category)
+    if source:
+        incidents = incidents.filter(source=source)
+    return list(incidents.prefetch_related(
+        Prefetch("steps", queryset=IncidentStep.objects.only("id", "incident_id", "step"))
+    ).order_by("-occurred_at")[:LIST_LIMIT])
+
+
+@dataclass
+class IncidentDetail:
+    incident: Incident
+    steps: list[IncidentStep]
+    photos: list[RecordPhoto]
+    evidence: list[IncidentEvidence]
+    links: list[IncidentAlertLink]
+    amendments: list[Amendment]
+    linkable_alerts: list[Alert]
+
+    @property
+    def current(self) -> dict:
+        values = {"category": self.incident.category,
+                  "description": self.incident.description,
+                  "location_detail": self.incident.location_detail}
+        for amendment in self.amendments:
+            values.update(amendment.changes)
+        return values
+
+
+def incident_detail_for(*, user: User, pk: int) -> IncidentDetail:
+    incident = policy.get_or_404(user, Incident.objects.select_related(
+        "facility__region", "reporter", "reporter_agency"), pk=pk)
+    steps = list(incident.steps.select_related("actor", "actor_agency"))
+    photos = list(policy.scope(user, incident.photos.all()))
+    evidence = list(policy.scope(user, incident.evidence.select_related("camera",
+                                                                        "attached_by")))
+    links = list(policy.scope(user, incident.alert_links.select_related("alert", "linked_by"))
+                 .filter(alert__in=policy.scope(user, Alert.objects.all())))
+    amendments = list(incident.amendments.select_related("amended_by"))
+    linkable = []
+    if policy.can(user, policy.Action.OPERATE, incident):
+        linked = [link.alert_id for link in links]
+        linkable = list(policy.scope(user, Alert.objects.filter(facility=incident.facility))
+                        .exclude(pk__in=linked).order_by("-last_raised_at")[:30])
+    return IncidentDetail(incident, steps, photos, evidence, links, amendments, linkable)

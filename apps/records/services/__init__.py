@@ -1,0 +1,1 @@
+"""Record writes (keyword-only, typed, named <entity>_<action>). Reads are in selectors."""

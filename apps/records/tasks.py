@@ -1,0 +1,22 @@
+"""Periodic record work for Celery beat (cluster) and the in-process scheduler (embedded).
+
+Registered in settings.CELERY_BEAT_SCHEDULE: "records-check-patrols" (every 5 minutes) and
+"records-anchor-chain" (hourly; anchors yesterday's chain head once)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.records.services.compliance import anchor_yesterday, patrol_overdue_check
+
+
+@shared_task(name="records.check_patrols", time_limit=120, soft_time_limit=100,
+             ignore_result=True)
+def check_patrols() -> int:
+    return patrol_overdue_check()
+
+
+@shared_task(name="records.anchor_chain", time_limit=120, soft_time_limit=100,
+             ignore_result=True)
+def anchor_chain() -> int:
+    return anchor_yesterday().seq

@@ -1,0 +1,2 @@
+"""Record pages. Reads go through apps.records.selectors, writes through the services; a
+forbidden object looks like a missing one (404)."""

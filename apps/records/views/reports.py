@@ -1,0 +1,168 @@
+"""Commanders' and administrators' pages: patrol compliance, the daily situation report
+(page, CSV, PDF) and the integrity check of the records."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from apps.access import policy
+from apps.core.export import safe_csv_cell
+from apps.org.models import Region
+from apps.places.models import Facility, Operation
+from apps.records import selectors
+from apps.records.chain import chain_verify
+from apps.records.forms import DailyReportForm
+from apps.records.models import ChainAnchor
+from apps.records.report import DailyReport, daily_report
+from apps.records.report_pdf import daily_report_pdf_bytes
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+@login_required
+@require_GET
+def compliance(request: HttpRequest) -> HttpResponse:
+    """Patrol compliance per facility, team and night, with the exceptions."""
+    view = selectors.compliance_view(
+        user=request.user, operation_id=_int(request.GET.get("operation")),
+        first_night=_date(request.GET.get("from")),
+        nights=_int(request.GET.get("nights")) or 7)
+    return render(request, "records/compliance.html", {"view": view})
+
+
+# --- daily report ----------------------------------------------------------------------------
+
+
+def _report_form(request: HttpRequest) -> DailyReportForm:
+    operations = policy.scope(request.user, Operation.objects.select_related(
+        "responsible_agency__region").order_by("-starts_on", "name"))
+    visible = policy.scope(request.user, Facility.objects.all())
+    regions = Region.objects.filter(Q(pk__in=visible.values("region_id"))
+                                    | Q(pk__in=visible.values("region__parent_id"))
+                                    ).order_by("path")
+    return DailyReportForm(request.GET or None, operations=operations, regions=regions)
+
+
+def _report(request: HttpRequest) -> tuple[DailyReportForm, DailyReport | None]:
+    form = _report_form(request)
+    if not form.is_bound or not form.is_valid():
+        return form, None
+    operation, region = form.cleaned_data["operation"], form.cleaned_data["region"]
+    zone = region.zoneinfo if region else operation.responsible_agency.region.zoneinfo
+    day = form.cleaned_data["day"] or timezone.localtime(timezone.now(), zone).date()
+    return form, daily_report(user=request.user, operation=operation, day=day, region=region)
+
+
+@login_required
+@require_GET
+def daily(request: HttpRequest) -> HttpResponse:
+    form, report = _report(request)
+    return render(request, "records/daily.html", {
+        "form": form, "report": report, "query": request.GET.urlencode(),
+    }, status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+def _filename(report: DailyReport, ext: str) -> str:
+    return f"laporan-harian-{report.operation.pk}-{report.day.isoformat()}.{ext}"
+
+
+@login_required
+@require_GET
+def daily_csv(request: HttpRequest) -> HttpResponse:
+    _form, report = _report(request)
+    if report is None:
+        raise Http404
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
+    w = csv.writer(response)
+
+    def row(*cells) -> None:
+        w.writerow([safe_csv_cell(c) for c in cells])
+
+    row("operation", report.operation.name)
+    row("region", report.region.name if report.region else "")
+    row("day", report.day.isoformat(), report.zone.key)
+    row("counted_until", report.observed_until.isoformat())
+    row("chain_head_seq", report.head.seq)
+    row("chain_head_hash", report.head.entry_hash)
+    row()
+    row("facility", "guard_coverage_pct", "patrol_visits", "required_visits",
+        "missed_windows", "checks", "incidents")
+    for line in report.facilities:
+        row(line.facility.name,
+            "" if line.coverage_pct is None else f"{line.coverage_pct:.1f}", line.visits,
+            line.required, line.missed, line.checks, line.incidents)
+    row()
+    row("patrol", "leader", "mode", "started_at", "ended_at", "visits")
+    for p in report.patrols:
+        ending = getattr(p, "ending", None)
+        row(p.team_name, str(p.leader), p.mode, p.started_at.isoformat(),
+            ending.ended_at.isoformat() if ending else "", p.visit_count)
+    row()
+    row("check_warehouse", "checked_at", "discrepancy", "signed_by", "complete")
+    for c in report.checks:
+        row(c.check.facility.name, c.check.checked_at.isoformat(), c.check.has_discrepancy,
+            " ".join(c.signed), c.complete)
+    row()
+    row("incident_time", "facility", "category", "source", "state")
+    for i in report.incidents:
+        row(i.incident.occurred_at.isoformat(), i.incident.facility.name, i.incident.category,
+            i.incident.source, i.state)
+    row()
+    row("camera", "facility", "uptime_pct")
+    for c in report.cameras:
+        row(c.camera.name, c.camera.facility.name,
+            "" if c.uptime_pct is None else f"{c.uptime_pct:.1f}")
+    row()
+    row("alert_kind", "count")
+    for kind, count in report.alerts_by_kind:
+        row(kind, count)
+    return response
+
+
+@login_required
+@require_GET
+def daily_pdf(request: HttpRequest) -> HttpResponse:
+    _form, report = _report(request)
+    if report is None:
+        raise Http404
+    response = HttpResponse(daily_report_pdf_bytes(report=report, user=request.user),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "pdf")}"'
+    return response
+
+
+# --- integrity -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def integrity(request: HttpRequest) -> HttpResponse:
+    """The administrator's check of the hash chain: the first row changed, deleted or
+    inserted behind the application's back, and the published anchors."""
+    if not request.user.is_administrator:
+        raise Http404  # the chain is for administrators only (ChainEntry's rule)
+    report = chain_verify(check_files=request.GET.get("files") == "1")
+    anchors = policy.scope(request.user, ChainAnchor.objects.all())[:30]
+    return render(request, "records/integrity.html", {
+        "report": report, "problems": report.problems[:100], "anchors": anchors,
+        "files_checked": request.GET.get("files") == "1",
+    })

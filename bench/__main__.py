@@ -1,0 +1,34 @@
+"""`make bench`: every benchmark of the project, one after another, printing
+`bench: <name> = <value> <unit>` lines. BENCH_QUICK=1 shortens the long runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+RUNS = [
+    ["bench.vision_bench", *(["--quick"] if QUICK else ["--memory-minutes", "10"])],
+    ["bench.coverage_bench"],
+    ["bench.live_bench", "--seconds", "20" if QUICK else "60"],
+    # The load this 2-core machine sustains with the viewers' clients on the same machine.
+    ["bench.live_bench", "--viewers", "30", "--seconds", "20" if QUICK else "60",
+     "--label", "live_30_viewers"],
+    ["bench.live_bench", "--viewers", "200", "--cameras", "1", "--seconds",
+     "20" if QUICK else "60", "--label", "load_viewers"],
+]
+
+
+def main() -> int:
+    failures = 0
+    for module, *args in RUNS:
+        print(f"# {module} {' '.join(args)}", flush=True)
+        result = subprocess.run([sys.executable, "-m", module, *args], check=False)
+        failures += result.returncode != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

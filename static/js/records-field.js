@@ -1,0 +1,343 @@
+// Field pages on a phone (patrol visits, incident reports, warehouse checks).
+//
+// - The outbox: a form marked `js-outbox` is not posted directly. The entry (with its photos)
+//   is saved in this phone's IndexedDB with a fresh UUID as its idempotency key and the
+//   phone's clock as device time, then sent when there is a network. The server answers a
+//   resend of the same key with the record it already has, so nothing is ever duplicated.
+//   Entries are tagged with the person: another person logging in on the phone never sends
+//   them. What is still waiting is listed on the page.
+// - The QR scanner: the browser's BarcodeDetector when it exists; typing the label's code
+//   works everywhere. A label URL opened by the phone's own camera app fills the token in.
+// - The service worker (served at /sw.js) keeps the field pages available offline.
+// No inline script and no library: the strings come from data- attributes of the page.
+(function () {
+  "use strict";
+
+  const panel = document.querySelector("[data-outbox]");
+  const text = panel ? panel.dataset : {};
+  const USER = panel ? panel.dataset.outboxUser : "";
+  const DB_NAME = "posko-field";
+  const STORE = "outbox";
+  const RETRY_MS = 15000;
+  const sent = [];
+  let flushing = false;
+
+  function uuid() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  // --- IndexedDB, the smallest wrapper that works ----------------------------------------
+  let dbPromise = null;
+  function db() {
+    if (!dbPromise) {
+      dbPromise = new Promise(function (resolve, reject) {
+        const request = indexedDB.open(DB_NAME, 1);
+        request.onupgradeneeded = function () {
+          request.result.createObjectStore(STORE, { keyPath: "key" });
+        };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { reject(request.error); };
+      });
+    }
+    return dbPromise;
+  }
+  function withStore(mode, action) {
+    return db().then(function (database) {
+      return new Promise(function (resolve, reject) {
+        const tx = database.transaction(STORE, mode);
+        const request = action(tx.objectStore(STORE));
+        tx.oncomplete = function () { resolve(request ? request.result : undefined); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+  function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
+  function remove(key) { return withStore("readwrite", function (s) { return s.delete(key); }); }
+  function mine() {
+    return withStore("readonly", function (s) { return s.getAll(); }).then(function (all) {
+      return (all || []).filter(function (e) { return e.user === USER; })
+        .sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+    });
+  }
+
+  // --- rendering ---------------------------------------------------------------------------
+  function setStatus(message) {
+    const status = document.querySelector("[data-outbox-status]");
+    if (status) status.textContent = message;
+  }
+
+  function item(label, detail, className) {
+    const li = document.createElement("li");
+    li.className = className || "";
+    const strong = document.createElement("strong");
+    strong.textContent = label;
+    li.appendChild(strong);
+    if (detail) {
+      li.appendChild(document.createElement("br"));
+      const span = document.createElement("span");
+      span.className = "muted";
+      span.textContent = detail;
+      li.appendChild(span);
+    }
+    return li;
+  }
+
+  function render() {
+    if (!panel) return Promise.resolve();
+    return mine().then(function (entries) {
+      const list = panel.querySelector("[data-outbox-list]");
+      list.replaceChildren();
+      entries.forEach(function (entry) {
+        const refused = entry.state === "refused";
+        const li = item(entry.label, refused ? text.textRefused + ": " + entry.error
+          : text.textWaiting, refused ? "outbox-refused" : "outbox-waiting");
+        li.dataset.outboxKey = entry.key;
+        if (refused) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "link-button";
+          button.textContent = text.textRemove;
+          button.addEventListener("click", function () { remove(entry.key).then(render); });
+          li.appendChild(button);
+        }
+        list.appendChild(li);
+      });
+      const waiting = entries.filter(function (e) { return e.state !== "refused"; }).length;
+      const badge = panel.querySelector("[data-outbox-count]");
+      badge.textContent = String(waiting);
+      badge.classList.toggle("zero", waiting === 0);
+      const done = panel.querySelector("[data-outbox-sent]");
+      if (sent.length) {
+        done.replaceChildren();
+        sent.slice(-10).reverse().forEach(function (s) {
+          done.appendChild(item(s.label, s.message, "outbox-done"));
+        });
+      }
+    }).catch(function () { /* no IndexedDB: nothing to show */ });
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+  function csrfToken() {
+    const field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  function send(entry) {
+    const body = new FormData();
+    entry.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    return fetch(entry.url, {
+      method: "POST", body: body, credentials: "same-origin", redirect: "manual",
+      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+    }).then(function (response) {
+      // A redirect (to the login page) or a CSRF refusal: the session ended. Keep it.
+      if (response.type === "opaqueredirect" || response.status === 403) {
+        setStatus(text.textLogin);
+        return "stop";
+      }
+      return response.json().catch(function () { return {}; }).then(function (payload) {
+        if (response.ok) {
+          sent.push({ label: entry.label, message: payload.message || text.textSent });
+          return remove(entry.key).then(function () { return "next"; });
+        }
+        if ([400, 409, 413, 422].indexOf(response.status) !== -1) {
+          entry.state = "refused";
+          entry.error = (payload.errors || []).join(" ") || String(response.status);
+          return put(entry).then(function () { return "next"; });
+        }
+        setStatus(text.textRetry);
+        return "stop";
+      });
+    }, function () {
+      setStatus(text.textOffline);
+      return "stop";
+    });
+  }
+
+  function flush() {
+    if (!panel || flushing) return Promise.resolve();
+    flushing = true;
+    return mine().then(function (entries) {
+      const waiting = entries.filter(function (e) { return e.state !== "refused"; });
+      if (!navigator.onLine && waiting.length) {
+        setStatus(text.textOffline);
+        return;
+      }
+      let chain = Promise.resolve("next");
+      waiting.forEach(function (entry) {
+        chain = chain.then(function (result) { return result === "stop" ? "stop" : send(entry); });
+      });
+      return chain.then(function (result) {
+        if (result !== "stop") setStatus(navigator.onLine ? text.textOnline : text.textOffline);
+      });
+    }).catch(function () { /* keep the entries; try again later */ })
+      .then(function () { flushing = false; return render(); });
+  }
+
+  // --- queuing a form ----------------------------------------------------------------------
+  function summary(form, data) {
+    const parts = [form.dataset.outboxKind || ""];
+    const code = data.get("code");
+    if (code) parts.push(text.textCode + " " + String(code).toUpperCase());
+    else if (data.get("token")) parts.push(text.textQr);
+    const facility = form.querySelector("select[name=facility]");
+    if (facility && facility.selectedIndex > 0) parts.push(facility.options[facility.selectedIndex].text);
+    parts.push(new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    return parts.filter(Boolean).join(" · ");
+  }
+
+  function queue(form) {
+    const data = new FormData(form);
+    const key = uuid();
+    data.set("client_key", key);
+    data.set("device_time", new Date().toISOString());
+    const fields = [];
+    data.forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken") return;
+      if (value instanceof File && !value.name && value.size === 0) return;  // no file chosen
+      fields.push([name, value]);
+    });
+    const entry = {
+      key: key, user: USER, url: form.action || window.location.href, label: summary(form, data),
+      created: new Date().toISOString(), fields: fields, state: "waiting", error: "",
+    };
+    return put(entry).then(function () {
+      form.reset();
+      clearScan(form);
+      setStatus(text.textQueued);
+      return render();
+    }).then(flush);
+  }
+
+  document.querySelectorAll("form.js-outbox").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!panel || !window.indexedDB) return;  // no outbox here: an ordinary post
+      event.preventDefault();
+      fillLocation(form);
+      queue(form).catch(function () { form.submit(); });
+    });
+  });
+
+  // Plain forms still carry the phone's clock (the server keeps its own time beside it).
+  document.querySelectorAll("form.js-device-time").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      const field = form.querySelector("input[name=device_time]");
+      if (field) field.value = new Date().toISOString();
+    });
+  });
+
+  // --- location ----------------------------------------------------------------------------
+  let lastFix = null;
+  function watchLocation() {
+    if (!document.querySelector("form.js-location") || !navigator.geolocation) return;
+    const state = document.querySelector("[data-location-state]");
+    const ask = function () {
+      navigator.geolocation.getCurrentPosition(function (position) {
+        lastFix = position;
+        if (state) state.textContent = "± " + Math.round(position.coords.accuracy) + " m";
+      }, function () { lastFix = null; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    };
+    ask();
+    setInterval(function () { if (document.visibilityState === "visible") ask(); }, 60000);
+  }
+  function fillLocation(form) {
+    if (!lastFix || Date.now() - lastFix.timestamp > 120000) return;
+    const set = function (name, value) {
+      const field = form.querySelector("input[name=" + name + "]");
+      if (field) field.value = value;
+    };
+    set("latitude", lastFix.coords.latitude.toFixed(6));
+    set("longitude", lastFix.coords.longitude.toFixed(6));
+    set("accuracy_m", String(Math.round(lastFix.coords.accuracy)));
+  }
+
+  // --- QR scanning -------------------------------------------------------------------------
+  function tokenFrom(value) {
+    try {
+      const url = new URL(value, window.location.href);
+      if (url.searchParams.get("t")) return url.searchParams.get("t");
+    } catch (error) { /* not a URL: the bare token */ }
+    return value.trim();
+  }
+
+  function setScan(form, token) {
+    const field = form.querySelector("input[name=token]");
+    if (field) field.value = token;
+    const state = form.querySelector("[data-scan-state]");
+    if (state) state.hidden = !token;
+  }
+  function clearScan(form) {
+    if (form.classList.contains("js-scan")) setScan(form, "");
+  }
+
+  document.querySelectorAll("form.js-scan").forEach(function (form) {
+    const fromUrl = new URLSearchParams(window.location.search).get("t");
+    if (fromUrl) {
+      setScan(form, fromUrl);
+      // Drop the token from the address bar and history: it opens this checkpoint.
+      window.history.replaceState(null, "", window.location.pathname);
+    }
+    const clear = form.querySelector("[data-scan-clear]");
+    if (clear) clear.addEventListener("click", function () { setScan(form, ""); });
+    const start = form.querySelector("[data-scan-start]");
+    const video = form.querySelector("[data-scan-video]");
+    if (!start || !video || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+    // Offer the scanner only where the browser can read QR codes; typing always works.
+    Promise.resolve(window.BarcodeDetector.getSupportedFormats ?
+      window.BarcodeDetector.getSupportedFormats() : []).then(function (formats) {
+      start.hidden = formats.indexOf("qr_code") === -1;
+    }, function () { start.hidden = true; });
+    start.addEventListener("click", function () {
+      const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+        video.srcObject = stream;
+        video.hidden = false;
+        const stop = function () {
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          video.hidden = true;
+        };
+        const deadline = Date.now() + 60000;
+        const look = function () {
+          if (Date.now() > deadline) { stop(); return; }
+          detector.detect(video).then(function (codes) {
+            if (codes.length) {
+              stop();
+              setScan(form, tokenFrom(codes[0].rawValue));
+            } else {
+              window.requestAnimationFrame(look);
+            }
+          }, function () { window.requestAnimationFrame(look); });
+        };
+        video.play().then(look);
+      }, function () { start.hidden = true; });
+    });
+  });
+
+  // --- service worker and start-up -----------------------------------------------------------
+  if (panel && "serviceWorker" in navigator && panel.dataset.swUrl) {
+    navigator.serviceWorker.register(panel.dataset.swUrl, { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      const urls = [window.location.pathname];
+      document.querySelectorAll("link[rel=stylesheet], link[rel=icon], script[src]").forEach(function (el) {
+        urls.push(el.href || el.src);
+      });
+      if (registration.active) registration.active.postMessage({ type: "cache", urls: urls });
+    }).catch(function () { /* installable or not, the page works */ });
+  }
+
+  if (panel) {
+    const button = panel.querySelector("[data-outbox-flush]");
+    if (button) button.addEventListener("click", flush);
+    window.addEventListener("online", flush);
+    window.addEventListener("offline", function () { setStatus(text.textOffline); });
+    setInterval(function () { if (document.visibilityState === "visible") flush(); }, RETRY_MS);
+    render().then(flush);
+  }
+  watchLocation();
+})();

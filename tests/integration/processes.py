@@ -1,0 +1,139 @@
+"""Real processes for end-to-end tests: a private Redis, portal commands, Celery workers.
+
+Every process binds to 127.0.0.1 on a free port and is stopped by the fixture that started
+it. Nothing here touches the machine's own Redis or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.2,
+             what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+class Processes:
+    """Starts processes with one environment and stops them all at the end."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def run(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run(args, cwd=ROOT, env=self.env, capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        return self.run(sys.executable, "manage.py", *args, timeout=timeout)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+def start_redis(processes: Processes, port: int) -> subprocess.Popen:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed")
+    process = processes.start("redis", binary, "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no")
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=1)
+
+    def up() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    wait_for(up, 10, what="redis up")
+    return process
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port, owned by the `postgres` system user
+    (initdb refuses to run as root). Stopped and started by the tests to simulate outages."""
+
+    def __init__(self, port: int) -> None:
+        # Its own folder: pytest's temporary folders are private to root, and the server
+        # runs as `postgres`.
+        self.folder = Path(tempfile.mkdtemp(prefix="posko-pg-"))
+        self.folder.chmod(0o755)
+        self.port = port
+        self.data = self.folder / "pgdata"
+        self.bin = Path(sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1])
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *args: str) -> None:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> PrivatePostgres:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust",
+                          "-U", "postgres", "--no-sync")
+        return self.start()
+
+    def start(self) -> PrivatePostgres:
+        self._as_postgres(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
+            str(self.folder / "postgres.log"), "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start")
+        return self
+
+    def stop(self) -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-m", "fast",
+                          "stop")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

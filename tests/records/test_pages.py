@@ -1,0 +1,207 @@
+"""The record pages: bounded queries, installability, no inline script, the daily report."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.records.models import Criterion
+from apps.records.services import checks, incidents
+from apps.records.services.patrols import patrol_start, patrol_visit_record
+from tests.records.conftest import visit
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates" / "records"
+
+
+def grow(world, points, n: int) -> None:
+    """More visits, patrols, checks and incidents in city A."""
+    officer, tni = world.a.users["padal"], world.a.users["field_tni"]
+    for _ in range(n):
+        patrol = patrol_start(user=officer, client_key=uuid.uuid4(), team_name="Samapta",
+                              mode="car", member_names=["A", "B"], pillars=[],
+                              planned=[points.gate]).record
+        patrol_visit_record(user=officer, entry=visit(points.gate, patrol_id=patrol.pk))
+        patrol_visit_record(user=tni, entry=visit(points.warehouse_door))
+        checks.warehouse_check_record(
+            user=tni, facility=world.a.facilities["warehouse"],
+            entry=checks.CheckInput(client_key=uuid.uuid4(), items=[checks.ItemInput(
+                kind="ink", expected_qty=5, counted_qty=5)],
+                criteria={k: {"ok": True} for k in Criterion.values}))
+        incidents.incident_report(
+            user=officer, facility=world.a.facilities["kpu_office"],
+            entry=incidents.IncidentInput(client_key=uuid.uuid4(), category="crowd",
+                                          description="Massa berkumpul"))
+
+
+def daily_url(world) -> str:
+    return reverse("records:daily") + f"?operation={world.a.operation.pk}"
+
+
+PAGES = {
+    "records:my_patrol": ("padal", None),
+    "records:compliance": ("commander", None),
+    "records:incidents": ("operator", None),
+    "records:checks": ("commander", None),
+    "records:checkpoints": ("commander", None),
+    "records:daily": ("commander", daily_url),
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_queries_do_not_grow_with_the_data(client, world, points, name,
+                                                django_assert_max_num_queries):
+    who, url_for = PAGES[name]
+    client.force_login(world.a.users[who])
+    url = url_for(world) if url_for else reverse(name)
+    grow(world, points, 1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    grow(world, points, 8)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_detail_pages_have_bounded_queries(client, world, points, django_assert_max_num_queries):
+    grow(world, points, 3)
+    from apps.records.models import Incident, Patrol, WarehouseCheck
+
+    client.force_login(world.a.users["commander"])
+    for obj in (Incident.objects.first(), WarehouseCheck.objects.first(),
+                Patrol.objects.first()):
+        with django_assert_max_num_queries(25):
+            assert client.get(obj.get_absolute_url()).status_code == 200
+
+
+# --- installable, offline-capable --------------------------------------------------------------
+
+
+def test_the_service_worker_is_served_from_the_root_with_a_site_wide_scope(client, db):
+    response = client.get(reverse("records:service_worker"))
+    assert reverse("records:service_worker") == "/sw.js"
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/"
+    body = response.content.decode()
+    assert f'"{reverse("accounts:login")}"' in body and "addEventListener(\"fetch\"" in body
+
+
+def test_the_manifest_starts_on_the_field_page(client, db):
+    response = client.get(reverse("records:manifest"))
+    assert response["Content-Type"] == "application/manifest+json"
+    data = response.json()
+    assert data["start_url"] == reverse("records:my_patrol") and data["scope"] == "/"
+    assert data["display"] == "standalone" and data["icons"]
+
+
+def test_field_pages_link_the_manifest_and_the_outbox(client, world, points):
+    client.force_login(world.a.users["field_polri"])
+    for url in (reverse("records:my_patrol"), reverse("records:incident_create")):
+        page = client.get(url).content.decode()
+        assert reverse("records:manifest") in page
+        assert "data-outbox" in page and "js/records-field.js" in page
+        assert 'name="client_key"' in page
+
+
+def test_a_scanned_label_url_opens_the_field_page_with_the_token(client, world, points):
+    from apps.records import tokens
+
+    client.force_login(world.a.users["field_polri"])
+    token = tokens.checkpoint_token(points.gate)
+    page = client.get(reverse("records:my_patrol") + f"?t={token}").content.decode()
+    assert f'value="{token}"' in page
+
+
+def test_no_inline_script_or_handler_in_the_record_templates():
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template.name
+        assert not re.search(r"\son[a-z]+\s*=", text), template.name
+        assert "style=" not in text, template.name
+
+
+def test_no_third_party_javascript_is_committed():
+    for name in ("records-field.js", "records-sw.js"):
+        source = (Path(settings.BASE_DIR) / "static" / "js" / name).read_text()
+        assert "import " not in source and "require(" not in source
+
+
+def test_the_navigation_offers_my_patrol_to_field_officers(client, world):
+    client.force_login(world.a.users["field_polri"])
+    page = client.get(reverse("records:incidents")).content.decode()
+    assert f'href="{reverse("records:my_patrol")}"' in page
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+
+def test_the_label_page_prints_qr_codes_for_planners_only(client, world, points):
+    url = reverse("records:checkpoint_labels", args=[points.gate.facility_id])
+    client.force_login(world.a.users["commander"])
+    page = client.get(url).content.decode()
+    assert page.count("data:image/svg+xml") == 2 and points.gate.code in page
+    for who in ("field_polri", "operator", "kpu"):
+        client.force_login(world.a.users[who])
+        assert client.get(url).status_code == 404, who
+    client.force_login(world.b.users["commander"])
+    assert client.get(url).status_code == 404
+
+
+def test_field_officers_never_see_checkpoint_codes(client, world, points):
+    client.force_login(world.a.users["field_polri"])
+    for url in (reverse("records:my_patrol"), reverse("records:checkpoints")):
+        assert points.gate.code not in client.get(url).content.decode()
+
+
+# --- the daily report ------------------------------------------------------------------------
+
+
+def test_the_daily_report_page_csv_and_pdf_carry_the_chain_head(client, world, points):
+    grow(world, points, 2)
+    from apps.records.chain import chain_head
+
+    client.force_login(world.a.users["commander"])
+    query = f"?operation={world.a.operation.pk}&day={timezone.localdate().isoformat()}"
+    head = chain_head()
+    page = client.get(reverse("records:daily") + query)
+    assert page.status_code == 200
+    report = page.context["report"]
+    assert report.head.entry_hash == head.entry_hash
+    assert head.entry_hash in page.content.decode()
+    assert report.visits == 4 and len(report.checks) == 2 and len(report.incidents) == 2
+    assert report.duty_available  # guard coverage comes from apps.duty
+    csv_text = client.get(reverse("records:daily_csv") + query).content.decode()
+    assert head.entry_hash in csv_text and "chain_head_hash" in csv_text
+    pdf = client.get(reverse("records:daily_pdf") + query)
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_the_daily_report_is_scoped_by_the_policy(client, world, points):
+    grow(world, points, 1)
+    client.force_login(world.b.users["commander"])
+    response = client.get(daily_url(world))
+    assert response.status_code == 400  # city A's operation is not a choice for city B
+    client.force_login(world.a.users["bawaslu"])
+    response = client.get(daily_url(world))
+    assert response.status_code == 200
+    assert [line.facility.kind for line in response.context["report"].facilities] == [
+        "bawaslu_office"]
+
+
+def test_the_csv_export_defuses_formulas(client, world, points):
+    officer = world.a.users["padal"]
+    patrol_start(user=officer, client_key=uuid.uuid4(), team_name="=HYPERLINK(\"x\")",
+                 mode="car", member_names=[], pillars=[], planned=[],
+                 operation=world.a.operation)
+    client.force_login(world.a.users["commander"])
+    csv_text = client.get(reverse("records:daily_csv")
+                          + f"?operation={world.a.operation.pk}").content.decode()
+    assert "'=HYPERLINK" in csv_text
