@@ -136,7 +136,7 @@ def test_unacknowledged_high_alerts_escalate_once(world):
     from apps.alerts.services import alert_escalate_overdue
 
     high, _ = _raise(world.a.facilities["warehouse"], key="high")
-    low, _ = alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.LOW,
+    alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.LOW,
                          facility=world.a.facilities["warehouse"], dedup_key="low", title="x")
     acknowledged, _ = _raise(world.a.facilities["warehouse"], key="acked")
     alert_acknowledge(alert=acknowledged, user=world.a.users["operator"])

@@ -86,7 +86,7 @@ def _start_cluster(processes: Processes, tmp_path, web_port: int) -> None:
 def _get(url: str, session: str) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Cookie": f"sessionid={session}"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
