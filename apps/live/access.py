@@ -8,6 +8,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from apps.access import policy
+from apps.accounts.sessions import session_is_current
 from apps.cameras.models import Camera, ViewRecord
 
 
@@ -26,6 +27,10 @@ def current_user(session_key: str | None):
     if not user.is_authenticated or not user.is_active:
         return None
     if not _mfa_satisfied(user, request.session):
+        return None
+    # The absolute lifetime (one shift) ends live views too; an open wall that receives and
+    # acknowledges frames is activity, so the idle timeout is left to the pages.
+    if not session_is_current(request.session, check_idle=False):
         return None
     return user
 

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
+from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera
 from apps.live.models import WallLayout
@@ -33,10 +34,11 @@ def wall(request: HttpRequest) -> HttpResponse:
     )
     by_id = {c.pk: c for c in cameras}
     tiles = [by_id[i] for i in chosen_ids if i in by_id][:size]
-    open_alerts = (
+    open_alerts = redaction.for_viewer(
         policy.scope(request.user, Alert.objects.select_related("facility__region"))
         .exclude(state=Alert.State.RESOLVED)
-        .order_by("-severity", "-last_raised_at")[:30]
+        .order_by("-severity", "-last_raised_at")[:30],
+        request.user,
     )
     return render(request, "live/wall.html", {
         "cameras": cameras, "tiles": tiles, "size": size, "sizes": SIZES,
