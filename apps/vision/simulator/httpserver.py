@@ -8,49 +8,20 @@ GET  /                            the cameras and their state, as JSON
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from apps.vision.simulator.camera import AccessUnit, Drop, Fault, SimCamera
+from apps.vision.simulator.tracking import TrackedConnectionsServer
 
 BOUNDARY = "poskoframe"
 
 
-class SimHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class SimHttpServer(TrackedConnectionsServer):
     def __init__(self, port: int, cameras: dict[str, SimCamera]) -> None:
-        self.cameras = cameras
-        self.closing = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
-
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)  # type: ignore[arg-type]
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all(self) -> None:
-        """Stop serving and cut every open connection (streams included)."""
-        self.closing.set()
-        self.shutdown()
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        self.server_close()
+        super().__init__(port, cameras, _Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from apps.vision.simulator.camera import AccessUnit, Drop, Fault, SimCamera
 from apps.vision.simulator.h264 import PAYLOAD_TYPE
+from apps.vision.simulator.tracking import TrackedConnectionsServer
 
 logger = logging.getLogger(__name__)
 
@@ -25,36 +26,9 @@ MAX_REQUEST = 16 * 1024
 _INTERLEAVED = re.compile(r"interleaved=(\d+)(?:-(\d+))?")
 
 
-class SimRtspServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class SimRtspServer(TrackedConnectionsServer):
     def __init__(self, port: int, cameras: dict[str, SimCamera]) -> None:
-        self.cameras = cameras
-        self.closing = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _RtspHandler)
-
-    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)  # type: ignore[arg-type]
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all(self) -> None:
-        self.closing.set()
-        self.shutdown()
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        self.server_close()
+        super().__init__(port, cameras, _RtspHandler)
 
 
 class _Request:
