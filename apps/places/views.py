@@ -11,7 +11,9 @@ from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraShare
 from apps.cameras.uptime import uptime_by_camera
+from apps.duty.models import Attendance
 from apps.places.models import Facility, Operation
+from apps.records.models import PatrolVisit, WarehouseCheck
 
 _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
     open_alerts=Count("alerts", filter=~Q(alerts__state=Alert.State.RESOLVED))
@@ -62,10 +64,25 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     uptime = uptime_by_camera([c.pk for c in cameras], day_end - timedelta(hours=24), day_end)
     for camera in cameras:
         camera.uptime = uptime[camera.pk]
+    on_duty = policy.scope(
+        request.user,
+        Attendance.objects.filter(post__facility=facility, checked_out_at__isnull=True)
+        .select_related("person", "post"),
+    ).order_by("post__name", "checked_in_at")
+    visits = policy.scope(
+        request.user,
+        PatrolVisit.objects.filter(facility=facility).select_related("checkpoint", "recorded_by"),
+    ).order_by("-occurred_at")[:10]
+    checks = policy.scope(
+        request.user, WarehouseCheck.objects.filter(facility=facility)
+    ).order_by("-checked_at")[:5]
     return render(
         request, "places/facility_detail.html",
         {
             "facility": facility,
+            "on_duty": on_duty,
+            "visits": visits,
+            "checks": checks,
             "open_alerts": redaction.for_viewer(open_alerts, request.user),
             "operations": operations,
             "cameras": cameras,

@@ -137,5 +137,5 @@ def test_facility_page_queries_are_bounded(client, world, django_assert_max_num_
     for i in range(15):
         alert_raise(kind=Alert.Kind.OTHER, severity=3, facility=facility,
                     dedup_key=f"f:{i}", title=f"P {i}")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         assert client.get(facility.get_absolute_url()).status_code == 200
