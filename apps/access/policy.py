@@ -283,10 +283,12 @@ def camera_share_rule(user: User, action: Action) -> Q:
         else NOTHING
     )
     if action == Action.VIEW:
+        if user.is_administrator:
+            return EVERYTHING  # not `q | EVERYTHING`: OR with an empty Q drops it
         q = owner
         if _is_security(user):
             q |= Q(grantee_id=user.agency_id)
-        return q | (EVERYTHING if user.is_administrator else NOTHING)
+        return q
     if action == Action.MANAGE and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
         return Q(camera__facility__owner_agency__path__startswith=user.agency.path)
     return NOTHING

@@ -30,6 +30,7 @@ FACILITIES = NavItem(_("Facilities"), "places:facilities")
 MY_FACILITIES = NavItem(_("My facilities"), "places:my_facilities")
 OPERATIONS = NavItem(_("Operations"), "places:operations")
 ADMIN = NavItem(_("Administration"), "admin:index")
+WEBHOOKS = NavItem(_("Webhooks"), "integrations:webhooks")
 
 # First matching role wins the landing page; the order reflects who is busiest.
 _LANDING = [
@@ -47,7 +48,7 @@ _NAV = {
     Role.POST_COMMANDER: [MY_DUTY, ROSTERS, COVERAGE, ALERTS, FACILITIES],
     Role.FIELD_OFFICER: [MY_DUTY, FACILITIES],
     Role.FACILITY_OFFICIAL: [MY_FACILITIES, COVERAGE, ALERTS],
-    Role.ADMINISTRATOR: [FACILITIES, OPERATIONS, ADMIN],
+    Role.ADMINISTRATOR: [FACILITIES, OPERATIONS, WEBHOOKS, ADMIN],
 }
 
 

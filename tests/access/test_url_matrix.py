@@ -238,11 +238,10 @@ TABLE.update({
     "api:camera-detail": Row(CAMERA, "get", None, _api_obj(CAMERA_VIEWERS)),
     "api:camera-snapshot": Row(CAMERA, "get", None, _api_obj(CAMERA_VIEWERS)),
     "api:camera-share-list": Row(None, "get", None, _api(200)),
-    # Administrators see no share today: camera_share_rule's `q | EVERYTHING` collapses to
-    # `q` (Django drops an empty Q() from an OR). Reported; flip "admin" in when it is fixed.
-    "api:camera-share-detail": Row(SHARE, "get", None, _api_obj({"operator", "kpu"})),
+    # Administrators see every share but only the owner agency revokes.
+    "api:camera-share-detail": Row(SHARE, "get", None, _api_obj({"operator", "kpu", "admin"})),
     "api:camera-share-revoke": Row(SHARE, "post", {"reason": "selesai"}, _api_obj(
-        {"kpu"}, seen=frozenset({"operator"})), json=True),
+        {"kpu"}, seen=frozenset({"operator", "admin"})), json=True),
     "api:view-record-list": Row(None, "get", None, _api(200)),
     "api:view-record-detail": Row(lambda w: [_API(w).view.pk], "get", None,
                                   _api_obj(CAMERA_VIEWERS)),
