@@ -28,6 +28,8 @@ from tests.integration.processes import Processes, free_port, start_redis, wait_
 SETUP = """
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
+from apps.accounts.sessions import AUTHENTICATED_AT, SEEN_AT
+import time
 from apps.accounts.models import User
 from apps.org.models import Region, Agency
 from apps.places.models import Facility, Operation
@@ -58,6 +60,7 @@ for u in range({users}):
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store[AUTHENTICATED_AT] = store[SEEN_AT] = time.time()
         store.create()
         keys.append(store.session_key)
 print(json.dumps({{"facility": f.pk, "cameras": cameras, "sessions": keys}}))

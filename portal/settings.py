@@ -168,6 +168,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_SIZE", default=10),
         "timeout": 5,
     }
+    # The pool tests each connection as it hands it out, so the first request after a
+    # database restart gets a fresh connection instead of a dead one (and a 503).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while the in-process workers write.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

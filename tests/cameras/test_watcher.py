@@ -130,7 +130,7 @@ def test_a_failing_camera_goes_offline_and_alerts_while_the_other_keeps_streamin
     healthy = _camera(world, simulator.urls("yard")["mjpeg"], "mjpeg")
     run_watcher(broken)
     run_watcher(healthy)
-    wait_for(lambda: _online(broken) and _online(healthy), timeout=20)
+    wait_for(lambda: _online(broken) and _online(healthy), timeout=45)
     simulator.control("gate", fault)
     started = time.monotonic()
     try:

@@ -29,6 +29,8 @@ WORLD = """
 import json, datetime
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
+from apps.accounts.sessions import AUTHENTICATED_AT, SEEN_AT
+import time
 from apps.accounts.models import User
 from apps.org.models import Region, Agency
 from apps.places.models import Facility, Operation
@@ -52,6 +54,7 @@ store = SessionStore()
 store[SESSION_KEY] = str(viewer.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 store[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
+store[AUTHENTICATED_AT] = store[SEEN_AT] = time.time()
 store.create()
 print(json.dumps({{"camera": c.pk, "facility": f.pk, "session": store.session_key}}))
 """
