@@ -5,7 +5,6 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from apps.records import selectors, tokens
 from apps.records.forms import CheckpointForm
 from apps.records.models import Checkpoint
 from apps.records.services import patrols as services
-from apps.records.views.common import error_list, flash_errors, form_errors
+from apps.records.views.common import apply_form
 
 
 @login_required
@@ -36,15 +35,10 @@ def checkpoint_list(request: HttpRequest) -> HttpResponse:
 def checkpoint_create(request: HttpRequest, pk: int) -> HttpResponse:
     facility = _manageable_facility(request, pk)
     form = CheckpointForm(request.POST)
-    if form.is_valid():
-        try:
-            services.checkpoint_create(facility=facility, by=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Checkpoint added. Print its label."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(
+        request, form,
+        lambda data: services.checkpoint_create(facility=facility, by=request.user, **data),
+        _("Checkpoint added. Print its label."))
     return redirect("records:checkpoints")
 
 

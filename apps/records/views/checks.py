@@ -18,9 +18,9 @@ from apps.records.models import CheckItem, WarehouseCheck
 from apps.records.photos import photos_normalise
 from apps.records.services import checks as services
 from apps.records.views.common import (
+    apply_form,
     body_limited,
     error_list,
-    flash_errors,
     form_errors,
     refused,
     wants_json,
@@ -103,14 +103,7 @@ def check_sign(request: HttpRequest, pk: int) -> HttpResponse:
     check = policy.get_or_404(request.user, WarehouseCheck.objects.select_related("facility"),
                               policy.Action.OPERATE, pk=pk)
     form = SignForm(request.POST)
-    if form.is_valid():
-        try:
-            services.check_sign(check=check, user=request.user,
-                                statement=form.cleaned_data["statement"])
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Signed."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(request, form, lambda data: services.check_sign(
+                   check=check, user=request.user, statement=data["statement"]),
+               _("Signed."))
     return redirect(check)

@@ -51,6 +51,21 @@ def flash_errors(request: HttpRequest, errors: list[str]) -> None:
         messages.error(request, error)
 
 
+def apply_form(request: HttpRequest, form, action: Callable[[dict], object],
+               success: str) -> bool:
+    """Run `action(cleaned_data)` for a valid form and tell the person how it went."""
+    if not form.is_valid():
+        flash_errors(request, form_errors(form))
+        return False
+    try:
+        action(form.cleaned_data)
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error_list(error))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def body_limited(view: Callable) -> Callable:
     """Refuse an oversized request before its body is parsed (photos are limited one by one
     as well): 413, without reading it into memory."""

@@ -27,6 +27,7 @@ from apps.records.models import Checkpoint, Patrol, PatrolVisit, RecordPhoto
 from apps.records.photos import photos_normalise
 from apps.records.services import patrols as services
 from apps.records.views.common import (
+    apply_form,
     body_limited,
     error_list,
     flash_errors,
@@ -163,15 +164,10 @@ def visit_amend(request: HttpRequest, pk: int) -> HttpResponse:
     visit = policy.get_or_404(request.user, PatrolVisit.objects.all(), policy.Action.OPERATE,
                               pk=pk)
     form = VisitAmendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.visit_amend(visit=visit, user=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Correction recorded. The original stays visible."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(
+        request, form,
+        lambda data: services.visit_amend(visit=visit, user=request.user, **data),
+        _("Correction recorded. The original stays visible."))
     return redirect(visit)
 
 

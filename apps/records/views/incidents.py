@@ -29,6 +29,7 @@ from apps.records.models import Category, EvidenceSource, Incident, IncidentEvid
 from apps.records.photos import photos_normalise
 from apps.records.services import incidents as services
 from apps.records.views.common import (
+    apply_form,
     body_limited,
     error_list,
     flash_errors,
@@ -121,15 +122,10 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_step(request: HttpRequest, pk: int) -> HttpResponse:
     incident = policy.get_or_404(request.user, _INCIDENTS, policy.Action.OPERATE, pk=pk)
     form = IncidentStepForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_step(incident=incident, user=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Step recorded."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(
+        request, form,
+        lambda data: services.incident_step(incident=incident, user=request.user, **data),
+        _("Step recorded."))
     return redirect(incident)
 
 
@@ -139,16 +135,9 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
     incident = policy.get_or_404(request.user, _INCIDENTS, policy.Action.OPERATE, pk=pk)
     form = LinkAlertForm(request.POST, alerts=policy.scope(
         request.user, Alert.objects.filter(facility_id=incident.facility_id)))
-    if form.is_valid():
-        try:
-            services.incident_link_alert(incident=incident, user=request.user,
-                                         alert=form.cleaned_data["alert"])
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Alert linked."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(request, form, lambda data: services.incident_link_alert(
+                   incident=incident, user=request.user, alert=data["alert"]),
+               _("Alert linked."))
     return redirect(incident)
 
 
@@ -183,15 +172,10 @@ def incident_amend(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, policy.Action.OPERATE, incident):
         raise Http404
     form = IncidentAmendForm(request.POST)
-    if form.is_valid():
-        try:
-            services.incident_amend(incident=incident, user=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            flash_errors(request, error_list(error))
-        else:
-            messages.success(request, _("Correction recorded. The original stays visible."))
-    else:
-        flash_errors(request, form_errors(form))
+    apply_form(
+        request, form,
+        lambda data: services.incident_amend(incident=incident, user=request.user, **data),
+        _("Correction recorded. The original stays visible."))
     return redirect(incident)
 
 
