@@ -1,7 +1,7 @@
 """API background work: webhook deliveries and idempotency-key pruning.
 
-Cluster mode: `deliver_webhook` retries through Celery with exponential backoff and jitter
-(30 s, 1 min, 2 min, … up to an hour, WEBHOOK_MAX_ATTEMPTS in all). Embedded mode has no
+Cluster mode: `deliver_webhook` retries through Celery with `webhooks.backoff` (30 s, 1 min,
+2 min, … up to an hour, each with jitter; WEBHOOK_MAX_ATTEMPTS in all). Embedded mode has no
 broker to hold a delayed retry, so the task records when to try again and the scheduler's
 "api-retry-webhooks" entry (every 30 s) sends what is due."""
 
@@ -14,19 +14,15 @@ from apps.api import idempotency, webhooks
 from apps.api.models import WebhookDelivery
 
 
-class RetryLater(Exception):
-    """The receiver was unreachable or answered 5xx/408/429: Celery tries again later."""
-
-
-@shared_task(bind=True, name="api.deliver_webhook", autoretry_for=(RetryLater,),
-             retry_backoff=webhooks.BACKOFF_FACTOR, retry_backoff_max=webhooks.BACKOFF_MAX,
-             retry_jitter=True, max_retries=settings.WEBHOOK_MAX_ATTEMPTS,
+@shared_task(bind=True, name="api.deliver_webhook", max_retries=settings.WEBHOOK_MAX_ATTEMPTS,
              time_limit=60, soft_time_limit=45, ignore_result=True)
 def deliver_webhook(self, delivery_id: int) -> str:
     eager = bool(self.request.is_eager)
     state = webhooks.delivery_attempt(delivery_id=delivery_id, schedule_retry=eager)
     if state == WebhookDelivery.State.RETRYING and not eager:
-        raise RetryLater(f"delivery {delivery_id}")
+        # The receiver was unreachable or answered 5xx/408/429: the same backoff as the
+        # embedded sweeper uses; the delivery row counts attempts and decides when to stop.
+        raise self.retry(countdown=webhooks.backoff(self.request.retries + 1))
     return state
 
 

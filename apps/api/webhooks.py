@@ -356,10 +356,12 @@ def _retryable(status: int | None) -> bool:
 
 
 def backoff(attempts: int) -> float:
-    from celery.utils.time import get_exponential_backoff_interval
-
-    return get_exponential_backoff_interval(BACKOFF_FACTOR, max(attempts - 1, 0), BACKOFF_MAX,
-                                            full_jitter=True)
+    """Seconds before the next try after `attempts` failed ones: 30 s doubling up to an hour,
+    half of it fixed and half random ("equal jitter"). Full jitter could pick 0 s and hammer a
+    receiver that has just failed; the fixed half keeps a real pause, the random half still
+    spreads a burst of retries."""
+    interval = min(BACKOFF_FACTOR * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return interval / 2 + secrets.SystemRandom().uniform(0, interval / 2)
 
 
 def delivery_attempt(*, delivery_id: int, schedule_retry: bool) -> str:

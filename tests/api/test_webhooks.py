@@ -257,3 +257,11 @@ def test_an_incident_report_goes_out_as_its_own_event(api_world,
         assert incident["category"] == "fire" and incident["source"] == "staff"
         assert incident["alert_id"] == events["alert.raised"]["id"]
         assert "tip_contact" not in incident and "reporter" not in incident
+
+
+@pytest.mark.parametrize(("attempts", "low", "high"),
+                         [(1, 15, 30), (2, 30, 60), (3, 60, 120), (20, 1800, 3600)])
+def test_backoff_always_pauses_and_never_exceeds_an_hour(attempts, low, high):
+    waits = [webhooks.backoff(attempts) for _ in range(200)]
+    assert all(low <= wait <= high for wait in waits)
+    assert len(set(waits)) > 1  # jittered: a burst of failures does not retry in lockstep
