@@ -166,7 +166,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DATABASE_POOL_SIZE", default=10),
+        # A request waits this long for a connection before it answers 503.
         "timeout": 5,
+        # psycopg_pool retries a failed connect with a doubling delay until this many seconds
+        # have passed (default 300): after a 30 s outage its next try could be 16 s away,
+        # so the first request after the database returns would time out. Giving up early
+        # keeps the gap between tries under a second; the next waiting request starts a new
+        # round at once.
+        "reconnect_timeout": 2,
     }
     # The pool tests each connection as it hands it out, so the first request after a
     # database restart gets a fresh connection instead of a dead one (and a 503).
