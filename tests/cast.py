@@ -9,7 +9,7 @@ role (deny by default must hold)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 from django.contrib.auth.hashers import make_password
@@ -101,8 +101,9 @@ def build_city(key: str, tz: str) -> City:
             name=f"{name} {key}", kind=kind, owner_agency=c.agencies[owner], region=region
         )
     c.operation = Operation.objects.create(
-        name=f"Operasi {key}", responsible_agency=polres, starts_on=date(2026, 1, 1),
-        ends_on=date(2027, 12, 31),
+        # Around today, whenever the suite runs: access follows the operation's period.
+        name=f"Operasi {key}", responsible_agency=polres,
+        starts_on=date.today() - timedelta(days=365), ends_on=date.today() + timedelta(days=365),
     )
     c.operation.facilities.add(
         c.facilities["kpu_office"], c.facilities["bawaslu_office"], c.facilities["warehouse"]
