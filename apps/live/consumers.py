@@ -9,7 +9,8 @@ Server → client: JSON text ({"type": "subscribed" | "error" | "revoked" | "ale
 seconds, big-endian double), then the JPEG.
 
 Every subscription is decided by the access policy; the client never names a group. Frames
-are newest-wins per camera: the next frame goes out only after the client acknowledged the
+reach the socket through this process's camera hub (apps.live.hub) and are newest-wins per
+camera: the next frame goes out only after the client acknowledged the
 previous one (or 5 s passed), and nothing older than 2 s is ever sent. Access is re-checked
 when a revocation event arrives, every few seconds while frames flow, and the socket closes
 when the session ends."""
@@ -27,8 +28,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.cameras import livestate
-from apps.cameras.live import camera_group
-from apps.live import access, epoch, limits
+from apps.live import access, limits
+from apps.live.hub import hub, read_epoch
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.awaiting_ack: dict[int, float] = {}
         self.checked_at = 0.0
         self.epoch = 0
+        self.recheck_lock = asyncio.Lock()
+        self.closing = False
         self.bucket = limits.TokenBucket()
         self.violations = 0
         self.background: asyncio.Task | None = None
@@ -72,7 +75,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user, self.counted = user, True
-        self.epoch = await self._epoch()
+        self.epoch = await read_epoch()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
         self.background = asyncio.ensure_future(self._keep_alive())
@@ -83,7 +86,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             return
         for camera_id in list(self.allowed):
-            await self.channel_layer.group_discard(camera_group(camera_id), self.channel_name)
+            await hub().leave(camera_id, self)
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         if self.views:
             await database_sync_to_async(access.end_views)(list(self.views.values()))
@@ -175,7 +178,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await sync_to_async(livestate.mark_live, thread_sensitive=False)(granted)
         for camera_id in granted:
             self.allowed.add(camera_id)
-            await self.channel_layer.group_add(camera_group(camera_id), self.channel_name)
+            await hub().join(camera_id, self)
             await self._send_json({"type": "subscribed", "camera": camera_id})
         self.checked_at = time.monotonic()
 
@@ -195,21 +198,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _ping(self, message: dict) -> None:
         await self._send_json({"type": "pong"})
 
-    # -- channel layer events ---------------------------------------------------------------
+    # -- from the camera hub (camera groups) and the channel layer (the user group) ---------
 
-    async def camera_frame(self, event: dict) -> None:
+    async def deliver_frame(self, event: dict) -> None:
         camera_id = event.get("camera")
         if camera_id not in self.allowed:
             return  # queued before an unsubscribe or a revocation: never delivered
-        current = await self._epoch()
-        if current != self.epoch:
-            await self._recheck(current)
-            if camera_id not in self.allowed:
-                return
         self.pending[camera_id] = (event["at"], event["jpeg"])
         await self._flush(camera_id)
 
-    async def camera_status(self, event: dict) -> None:
+    async def deliver_status(self, event: dict) -> None:
         if event.get("camera") in self.allowed:
             await self._send_json({k: v for k, v in event.items() if k != "type"}
                                   | {"type": "status"})
@@ -222,44 +220,62 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._recheck()
 
     async def session_revoked(self, event: dict) -> None:
+        self.closing = True
         await self.close(code=CLOSE_UNAUTHORISED)
 
     # -- internals --------------------------------------------------------------------------
 
+    def _showing_previous(self, camera_id: int) -> bool:
+        sent_at = self.awaiting_ack.get(camera_id)
+        return sent_at is not None and time.monotonic() - sent_at < ACK_TIMEOUT
+
     async def _flush(self, camera_id: int) -> None:
-        entry = self.pending.get(camera_id)
+        if camera_id not in self.pending or self._showing_previous(camera_id):
+            return  # the viewer is still showing the previous frame: keep only the newest
+        # A frame kept while the viewer showed the previous one may predate a revocation.
+        current_epoch = await read_epoch()
+        if current_epoch != self.epoch:
+            await self._recheck(current_epoch)
+        # The hub and the socket's own messages both flush: look again after any wait.
+        if self.closing or camera_id not in self.allowed or self._showing_previous(camera_id):
+            return
+        entry = self.pending.pop(camera_id, None)
         if entry is None:
             return
-        sent_at = self.awaiting_ack.get(camera_id)
-        if sent_at is not None and time.monotonic() - sent_at < ACK_TIMEOUT:
-            return  # the viewer is still showing the previous frame: keep only the newest
-        taken_at, jpeg = self.pending.pop(camera_id)
+        taken_at, jpeg = entry
         if time.time() - taken_at > MAX_FRAME_AGE:
             return
         self.awaiting_ack[camera_id] = time.monotonic()
         await self.send(bytes_data=FRAME_HEADER.pack(camera_id, taken_at) + jpeg)
 
     async def _recheck(self, current_epoch: int | None = None) -> None:
-        self.checked_at = time.monotonic()
-        if current_epoch is None:
-            current_epoch = await self._epoch()
-        self.epoch = current_epoch
-        user = await database_sync_to_async(access.current_user)(self.session_key)
-        if user is None or user.pk != self.user.pk:
-            await self.close(code=CLOSE_UNAUTHORISED)
-            return
-        self.user = user
-        still = await database_sync_to_async(access.viewable)(user, self.allowed)
-        lost = self.allowed - still
-        if lost:
-            await self._drop(lost, revoked=True)
+        """Ask the policy again. The epoch is recorded only once the answer is applied, and
+        one check runs at a time: a frame flushed meanwhile waits for it instead of passing
+        on an epoch that was read but not yet acted on."""
+        async with self.recheck_lock:
+            if current_epoch is None:
+                current_epoch = await read_epoch()
+            elif current_epoch == self.epoch:
+                return  # another check applied this epoch while we waited
+            self.checked_at = time.monotonic()
+            user = await database_sync_to_async(access.current_user)(self.session_key)
+            if user is None or user.pk != self.user.pk:
+                self.closing = True
+                await self.close(code=CLOSE_UNAUTHORISED)
+                return
+            self.user = user
+            still = await database_sync_to_async(access.viewable)(user, self.allowed)
+            lost = self.allowed - still
+            if lost:
+                await self._drop(lost, revoked=True)
+            self.epoch = current_epoch
 
     async def _drop(self, camera_ids: set[int], revoked: bool = False) -> None:
         for camera_id in camera_ids:
             self.allowed.discard(camera_id)
             self.pending.pop(camera_id, None)
             self.awaiting_ack.pop(camera_id, None)
-            await self.channel_layer.group_discard(camera_group(camera_id), self.channel_name)
+            await hub().leave(camera_id, self)
             if revoked:
                 await self._send_json({"type": "revoked", "camera": camera_id})
         ended = [self.views.pop(c) for c in camera_ids if c in self.views]
@@ -282,12 +298,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
                         logger.debug("live marks of %s cameras failed", len(self.allowed))
         except asyncio.CancelledError:
             pass
-
-    async def _epoch(self) -> int:
-        try:
-            return await sync_to_async(epoch.current, thread_sensitive=False)()
-        except Exception:  # noqa: BLE001 - unknown epoch: re-check, never assume unchanged
-            return -1
 
     async def _error(self, code: str) -> None:
         await self._send_json({"type": "error", "code": code})

@@ -37,13 +37,23 @@ SHARED_FOR = 0.2
 _cached: tuple[float, int] = (0.0, 0)
 
 
-def current() -> int:
-    global _cached
+def peek() -> int | None:
+    """The epoch when it is known without I/O (always in embedded mode; in cluster mode
+    when read within SHARED_FOR), so the event loop can ask before every frame; None when
+    only `current()` can tell."""
     if settings.EMBEDDED:
         return _local
-    now = time.monotonic()
-    if now - _cached[0] < SHARED_FOR:
+    if time.monotonic() - _cached[0] < SHARED_FOR:
         return _cached[1]
+    return None
+
+
+def current() -> int:
+    global _cached
+    known = peek()
+    if known is not None:
+        return known
+    now = time.monotonic()
     from apps.cameras.leases import redis_client
 
     value = redis_client().get(_KEY)

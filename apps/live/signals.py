@@ -24,7 +24,7 @@ from apps.live.consumers import user_group
 logger = logging.getLogger(__name__)
 
 
-def _notify(group: str) -> None:
+def _notify(group: str, message: dict) -> None:
     def send() -> None:
         try:
             epoch.bump()
@@ -34,36 +34,45 @@ def _notify(group: str) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group, {"type": "access.changed"})
+            async_to_sync(layer.group_send)(group, message)
         except Exception:
             logger.warning("could not notify %s of an access change", group, exc_info=True)
 
     transaction.on_commit(send)
 
 
+def _notify_camera(camera_id: int) -> None:
+    # The camera group's members are the processes' camera hubs: they route by camera id.
+    _notify(camera_group(camera_id), {"type": "access.changed", "camera": camera_id})
+
+
+def _notify_user(user_id: int) -> None:
+    _notify(user_group(user_id), {"type": "access.changed"})
+
+
 @receiver(post_save, sender=CameraShare)
 def share_changed(sender, instance: CameraShare, **kwargs) -> None:
-    _notify(camera_group(instance.camera_id))
+    _notify_camera(instance.camera_id)
 
 
 @receiver(post_save, sender=Camera)
 def camera_changed(sender, instance: Camera, created: bool, **kwargs) -> None:
     if not created:
-        _notify(camera_group(instance.pk))
+        _notify_camera(instance.pk)
 
 
 @receiver(post_save, sender=User)
 def user_changed(sender, instance: User, created: bool, **kwargs) -> None:
     if not created:
-        _notify(user_group(instance.pk))
+        _notify_user(instance.pk)
 
 
 @receiver(post_delete, sender=RoleAssignment)
 def role_removed(sender, instance: RoleAssignment, **kwargs) -> None:
-    _notify(user_group(instance.user_id))
+    _notify_user(instance.user_id)
 
 
 @receiver(user_logged_out)
 def logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
-        _notify(user_group(user.pk))
+        _notify_user(user.pk)

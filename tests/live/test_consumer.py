@@ -272,3 +272,36 @@ def test_alerts_are_pushed_to_allowed_people_only(live_world, connect):
         await other.disconnect()
 
     run(scenario())
+
+
+def test_one_layer_membership_per_camera_however_many_viewers(live_world, connect):
+    """The process's camera hub joins `camera.<id>` once and fans frames out locally."""
+    from channels.layers import get_channel_layer
+
+    from apps.cameras.live import camera_group
+
+    gate = live_world.gate
+    group = camera_group(gate.pk)
+
+    async def scenario():
+        layer = get_channel_layer()
+        viewers = []
+        for user in (live_world.a.users["operator"], live_world.a.users["commander"],
+                     live_world.a.users["operator"]):
+            comm, connected = await connect(user)
+            assert connected
+            await _subscribe(comm, gate.pk)
+            viewers.append(comm)
+        assert len(layer.groups.get(group, {})) == 1
+        taken = time.time()
+        await _publish(gate.pk, taken)
+        for comm in viewers:
+            frame = await comm.receive_from(timeout=3)
+            assert struct.unpack(">Id", frame[:12]) == (gate.pk, pytest.approx(taken, abs=0.01))
+        await viewers[0].disconnect()
+        assert len(layer.groups.get(group, {})) == 1  # the others still watch
+        for comm in viewers[1:]:
+            await comm.disconnect()
+        assert not layer.groups.get(group)
+
+    run(scenario())
