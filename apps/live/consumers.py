@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import struct
 import time
 
@@ -40,6 +41,8 @@ ACK_TIMEOUT = 5.0
 RECHECK_SECONDS = 30.0
 LIVE_RENEW_SECONDS = 5.0
 FRAME_HEADER = struct.Struct(">Id")
+
+_spread = secrets.SystemRandom()
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_BAD_MESSAGE = 4400
@@ -180,7 +183,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.allowed.add(camera_id)
             await hub().join(camera_id, self)
             await self._send_json({"type": "subscribed", "camera": camera_id})
-        self.checked_at = time.monotonic()
+        # Walls open together (a shift change, a reconnect after a Redis restart) and would
+        # re-check together: a random phase spreads those database questions over time.
+        self.checked_at = time.monotonic() - _spread.uniform(0, RECHECK_SECONDS / 2)
 
     async def _unsubscribe(self, message: dict) -> None:
         ids = self._camera_ids(message)
@@ -286,8 +291,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """Renew the live marks (watchers send at the live rate) and re-check access even
         when no frame arrives."""
         try:
+            delay = _spread.uniform(0, LIVE_RENEW_SECONDS)  # sockets opened together spread
             while True:
-                await asyncio.sleep(LIVE_RENEW_SECONDS)
+                await asyncio.sleep(delay)
+                delay = LIVE_RENEW_SECONDS
                 if time.monotonic() - self.checked_at >= RECHECK_SECONDS:
                     await self._recheck()
                 if self.allowed:
