@@ -13,11 +13,10 @@ RUNS = [
     ["bench.vision_bench", *(["--quick"] if QUICK else ["--memory-minutes", "10"])],
     ["bench.coverage_bench"],
     ["bench.live_bench", "--seconds", "20" if QUICK else "60"],
-    # The load this 2-core machine sustains with the viewers' clients on the same machine.
-    ["bench.live_bench", "--viewers", "30", "--seconds", "20" if QUICK else "60",
-     "--label", "live_30_viewers"],
     ["bench.live_bench", "--viewers", "200", "--cameras", "1", "--seconds",
      "20" if QUICK else "60", "--label", "load_viewers"],
+    ["bench.patrol_bench", "--rate", "20", "--seconds", "20" if QUICK else "60"],
+    ["bench.patrol_bench", "--rate", "50", "--seconds", "10", "--label", "patrol_burst"],
 ]
 
 
