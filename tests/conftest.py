@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 from django import test
+from django.db import transaction
 
 from tests.cast import City, build_city
 
@@ -14,9 +15,34 @@ class World:
     b: City
 
 
+def build_world() -> World:
+    return World(a=build_city("A", "Asia/Jakarta"), b=build_city("B", "Asia/Makassar"))
+
+
 @pytest.fixture
 def world(db) -> World:
-    return World(a=build_city("A", "Asia/Jakarta"), b=build_city("B", "Asia/Makassar"))
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One transaction around a whole test module, for modules of many read-mostly tests
+    (the access tables): module-scoped fixtures make their rows once inside it, every test
+    runs in a savepoint that is rolled back, and the module's rows go at its end. Building
+    the cast for each of a thousand tests cost most of the suite's time.
+
+    Yields the module's MEDIA_ROOT: files the shared rows point at must outlive one test, so
+    the module overrides the `_media_in_tmp` fixture to keep it. Not for transactional tests: they
+    empty the database."""
+    media = tmp_path_factory.mktemp("module-media")
+    with django_db_blocker.unblock(), test.override_settings(MEDIA_ROOT=media):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield media
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from apps.cameras import frames
 from apps.cameras.models import Camera, Orientation
 from apps.cameras.services import share_grant
 from tests.api.matrix import api_objects
+from tests.conftest import build_world
 from tests.records.urlworld import records_objects
 
 PEOPLE = ("anon", "operator", "field_polri", "kpu", "bawaslu", "admin", "operator_b")
@@ -55,34 +56,25 @@ DUTY_VIEWERS = {"operator", "field_polri", "kpu", "admin"}  # who sees the KPU o
 
 
 def _duty(world):
-    """A post at city A's KPU office with a standard, the Polsek officer's shift now, an open
-    check-in (with a photo) on yesterday's shift, and a draft: made once per world."""
+    """On the API's guard post at city A's KPU office (one person cannot hold two overlapping
+    shifts): the Polsek officer's current shift, his open check-in with a photo, a draft and a
+    standard."""
     if not hasattr(world, "duty"):
         from datetime import timedelta
         from types import SimpleNamespace
 
         from django.utils import timezone
 
-        from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
+        from apps.duty.models import CoverageStandard, Shift
 
-        now = timezone.now()
-        officer = world.a.users["field_polri"]
-        post = GuardPost.objects.create(facility=world.a.facilities["kpu_office"],
-                                        name="Gerbang", is_main=True)
-
-        def shift(start, published=True):
-            return Shift.objects.create(post=post, person=officer, pillar="polri", start=start,
-                                        end=start + timedelta(hours=8),
-                                        published_at=now if published else None)
-
-        yesterday = shift(now - timedelta(hours=30))
-        attendance = Attendance.objects.create(shift=yesterday, person=officer, post=post,
-                                               pillar="polri", checked_in_at=yesterday.start)
-        attendance.photo.save("p.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
+        api = _API(world)
+        api.attendance.photo.save("p.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
+        start = timezone.now() + timedelta(days=2)
         world.duty = SimpleNamespace(
-            post=post, now_shift=shift(now - timedelta(minutes=5)), attendance=attendance,
-            draft=shift(now + timedelta(days=2), published=False),
-            standard=CoverageStandard.objects.create(post=post, min_personnel=2),
+            post=api.post, now_shift=api.shift, attendance=api.attendance,
+            draft=Shift.objects.create(post=api.post, person=api.shift.person, pillar="polri",
+                                       start=start, end=start + timedelta(hours=8)),
+            standard=CoverageStandard.objects.create(post=api.post, min_personnel=2),
         )
     return world.duty
 
@@ -310,8 +302,11 @@ def test_every_url_has_a_row():
     assert set(TABLE) - names == set(), "rows for URLs that no longer exist"
 
 
-@pytest.fixture
-def world_with_alert(world):
+@pytest.fixture(scope="module")
+def shared_world(module_db):
+    """The cast with an alert (evidence, a camera frame), a shared outward camera, and the
+    guard-duty, records and API objects the rows name: made once for the module."""
+    world = build_world()
     alert, _ = alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
                            facility=world.a.facilities["kpu_office"], dedup_key="t:a",
                            title="Paket mencurigakan")
@@ -327,7 +322,21 @@ def world_with_alert(world):
                           offset_seconds=-1.0, sha256="0" * 64)
     frame.image.save("f.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
     world.a_frame = frame
+    # Made here, not on first use: a row made inside one test is rolled back after it.
+    _duty(world)
+    _REC(world)
+    _API(world)
     return world
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, module_db):
+    settings.MEDIA_ROOT = module_db  # the shared rows' files live as long as the module
+
+
+@pytest.fixture
+def world_with_alert(shared_world, db):
+    return shared_world
 
 
 def _person(world, who):
@@ -378,4 +387,6 @@ def test_resync_only_returns_alerts_the_person_may_see(client, world_with_alert)
     assert client.get(reverse("alerts:since", args=[0])).json() == {"alerts": []}
     client.force_login(world_with_alert.a.users["operator"])
     alerts = client.get(reverse("alerts:since", args=[0])).json()["alerts"]
-    assert [a["id"] for a in alerts] == [world_with_alert.a_alert.pk]
+    city_a = Alert.objects.filter(facility__in=world_with_alert.a.facilities.values())
+    assert world_with_alert.a_alert.pk in {a["id"] for a in alerts}
+    assert sorted(a["id"] for a in alerts) == sorted(city_a.values_list("pk", flat=True))

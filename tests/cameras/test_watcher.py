@@ -148,3 +148,68 @@ def test_a_failing_camera_goes_offline_and_alerts_while_the_other_keeps_streamin
         simulator.control("gate", "restore")
     wait_for(lambda: _online(broken), timeout=30)
     assert alert.pk
+
+
+@pytest.fixture
+def full_media(tmp_path, settings):
+    """MEDIA_ROOT on a small tmpfs filled to the last byte (the test plan's T-FI-17)."""
+    import subprocess
+
+    media = tmp_path / "full-media"
+    media.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(media)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    filler = media / "filler"
+    try:
+        with open(filler, "wb") as handle:
+            while True:
+                handle.write(b"\0" * 4096)
+                handle.flush()
+    except OSError:
+        pass  # ENOSPC: the disk is full
+    settings.MEDIA_ROOT = media
+    try:
+        yield filler
+    finally:
+        subprocess.run(["umount", "-l", str(media)], check=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_media_disk_is_alerted_once_while_live_view_and_patrols_go_on(
+        world, simulator, run_watcher, full_media, monkeypatch):
+    import uuid
+
+    from apps.cameras import watcher as watcher_module
+    from apps.records.models import Checkpoint
+    from apps.records.services.patrols import VisitInput, patrol_visit_record
+    from apps.records.tokens import checkpoint_token, new_code
+
+    published: list[float] = []
+    real_publish = watcher_module.publish_snapshot
+
+    def publish_and_count(camera_id, jpeg, taken_at):
+        published.append(time.monotonic())
+        real_publish(camera_id, jpeg, taken_at)
+
+    monkeypatch.setattr(watcher_module, "publish_snapshot", publish_and_count)
+    camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
+    run_watcher(camera)
+    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="storage").first(),
+                     timeout=20)
+    assert alert.severity == Alert.Severity.HIGH
+    alerted = time.monotonic()
+    wait_for(lambda: sum(at > alerted for at in published) >= 3, timeout=10)  # live goes on
+    assert _online(camera)
+    assert frames.read_latest(camera.pk) is None  # nothing half-written on the full disk
+
+    checkpoint = Checkpoint.objects.create(facility=world.a.facilities["kpu_office"],
+                                           name="Gerbang", code=new_code())
+    saved = patrol_visit_record(user=world.a.users["field_polri"], entry=VisitInput(
+        client_key=uuid.uuid4(), token=checkpoint_token(checkpoint)))
+    assert saved.created  # patrol logging does not depend on the media disk
+
+    full_media.unlink()  # space again: snapshots are written from the next one on
+    assert wait_for(lambda: frames.read_latest(camera.pk), timeout=10)
+    assert Alert.objects.filter(camera=camera, kind="storage").count() == 1
