@@ -32,8 +32,8 @@ def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
     the cast for each of a thousand tests cost most of the suite's time.
 
     Yields the module's MEDIA_ROOT: files the shared rows point at must outlive one test, so
-    the module overrides the `_media_in_tmp` fixture to keep it. Not for transactional tests: they
-    empty the database."""
+    such a module also uses `shared_media` (`pytestmark = pytest.mark.usefixtures(...)`).
+    Not for transactional tests: they empty the database."""
     media = tmp_path_factory.mktemp("module-media")
     with django_db_blocker.unblock(), test.override_settings(MEDIA_ROOT=media):
         outer = transaction.atomic()
@@ -48,6 +48,12 @@ def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def shared_media(settings, module_db):
+    """MEDIA_ROOT for every test of a `module_db` module (after `_media_in_tmp` set its own)."""
+    settings.MEDIA_ROOT = module_db
 
 
 @pytest.fixture(autouse=True)

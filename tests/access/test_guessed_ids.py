@@ -14,12 +14,13 @@ from django.urls import reverse
 
 from tests.access.test_url_matrix import (  # noqa: F401  (the fixtures of the URL table)
     TABLE,
-    _media_in_tmp,
     _without_per_request_values,
     shared_world,
     world_with_alert,
 )
 from tests.conftest import Client
+
+pytestmark = pytest.mark.usefixtures("shared_media")
 
 PROBER = "operator_b"
 SENTINEL = 987654321

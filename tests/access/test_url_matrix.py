@@ -22,6 +22,8 @@ from tests.api.matrix import api_objects
 from tests.conftest import build_world
 from tests.records.urlworld import records_objects
 
+pytestmark = pytest.mark.usefixtures("shared_media")  # the shared rows' files
+
 PEOPLE = ("anon", "operator", "field_polri", "kpu", "bawaslu", "admin", "operator_b")
 LOGIN = "login"  # redirect to the login page
 
@@ -327,11 +329,6 @@ def shared_world(module_db):
     _REC(world)
     _API(world)
     return world
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, module_db):
-    settings.MEDIA_ROOT = module_db  # the shared rows' files live as long as the module
 
 
 @pytest.fixture

@@ -22,9 +22,17 @@ from apps.places.models import Facility
 WAREHOUSE = "Gudang Logistik KPU Kota Karangsari"
 
 
+pytestmark = pytest.mark.usefixtures("shared_media")
+
+
+@pytest.fixture(scope="module")
+def shared_demo(module_db):
+    build_demo()  # once for the module: each test runs in a savepoint on top of it
+
+
 @pytest.fixture
-def demo(db):
-    build_demo()
+def demo(shared_demo, db):
+    pass
 
 
 def login(client, username: str) -> User:
