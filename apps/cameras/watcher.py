@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import cv2
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -275,7 +275,8 @@ class Watcher:
         health = _HealthTracker(camera)
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
                               on_health=health.changed)
-        thread = threading.Thread(target=reader.run, name=f"reader-{camera.pk}", daemon=True)
+        thread = threading.Thread(target=_closing_connections(reader.run),
+                                  name=f"reader-{camera.pk}", daemon=True)
         thread.start()
         fingerprint = _fingerprint(camera)
         renew_every = 5.0
@@ -295,6 +296,20 @@ class Watcher:
         finally:
             reader.stop()
             thread.join(timeout=10)
+
+
+def _closing_connections(work):
+    """`work` for a thread of its own: the sink writes to the database from the reader's
+    thread, and a thread that ends without closing its connection keeps it from the pool for
+    good (ten reconnects of a camera would starve a worker's pool)."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    return run
 
 
 class _Throttled:

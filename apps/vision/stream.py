@@ -120,9 +120,13 @@ class StreamHealth:
 
 @dataclass(frozen=True)
 class Backoff:
+    """Waits between reconnection attempts: 1, 2, 4, 8, then every 10 s (Frigate's retry
+    interval). A longer cap would leave a camera that came back dark for half a minute; a
+    refused or silent peer costs nothing while we wait (no busy loop)."""
+
     first: float = 1.0
     factor: float = 2.0
-    maximum: float = 30.0
+    maximum: float = 10.0
 
     def delay(self, failures: int) -> float:
         return min(self.maximum, self.first * self.factor ** max(0, failures - 1))
