@@ -14,8 +14,21 @@ from django.urls import reverse
 from apps.cameras import frames
 from apps.cameras.models import Camera, Orientation
 from apps.cameras.services import share_grant
-from tests.access.test_url_matrix import TABLE, _person, world_with_alert  # noqa: F401
+from tests.access.test_url_matrix import (  # noqa: F401  (the fixtures of the URL table)
+    TABLE,
+    _person,
+    shared_world,
+    world_with_alert,
+)
 from tests.conftest import Client
+
+pytestmark = pytest.mark.usefixtures("shared_media")
+
+
+@pytest.fixture
+def world(world_with_alert):  # noqa: F811
+    """The URL table's shared cast: one per module (see tests.conftest.module_db)."""
+    return world_with_alert
 
 ROOT = Path(settings.BASE_DIR)
 
