@@ -41,7 +41,8 @@ from apps.vision.tamper import TamperEvent
 
 logger = logging.getLogger(__name__)
 
-# One decode thread per camera: OpenCV's own pool costs more CPU than it saves here.
+# One OpenCV worker thread: cameras already run on threads of their own, and splitting each
+# small resize or JPEG encode over cores only adds overhead.
 cv2.setNumThreads(1)
 
 HEALTH_FLUSH_SECONDS = 2.0

@@ -1,8 +1,15 @@
-"""Frames as the reader hands them over, and the small grey copy the detectors work on."""
+"""Frames as the reader hands them over, and the small grey copy the detectors work on.
+
+A frame's pixels are produced on demand: analysis needs only a small grey picture, five times
+a second, and colour is needed only for the snapshots (about once a second). For H.264 the
+grey picture is the decoder's own luma plane, scaled down; converting every analysed frame
+to colour first would cost more than all the analysis together.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -10,9 +17,19 @@ import numpy as np
 ANALYSIS_WIDTH = 320
 
 
+class Pixels(Protocol):
+    def small_grey(self, width: int) -> np.ndarray:
+        """Grey, full range (0-255), scaled down to `width` pixels across."""
+        ...
+
+    def colour(self) -> np.ndarray:
+        """BGR uint8 at the stream's resolution."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One decoded frame. `image` is BGR uint8 at the stream's resolution.
+    """One decoded frame.
 
     `stream_time` is seconds on the source's own clock (arrival time for live sources, the
     media position for files): detectors measure durations with it so that a file read faster
@@ -20,10 +37,33 @@ class Frame:
     arrival, for records.
     """
 
-    image: np.ndarray
+    pixels: Pixels
     seq: int
     stream_time: float
     wall_time: float
+
+    @property
+    def image(self) -> np.ndarray:
+        """BGR at the stream's resolution (converted when first asked for)."""
+        return self.pixels.colour()
+
+    def small_grey(self, width: int = ANALYSIS_WIDTH) -> np.ndarray:
+        return self.pixels.small_grey(width)
+
+
+class BgrPixels:
+    """Pixels of a picture decoded to colour already (a JPEG)."""
+
+    __slots__ = ("_image",)
+
+    def __init__(self, image: np.ndarray) -> None:
+        self._image = image
+
+    def small_grey(self, width: int) -> np.ndarray:
+        return small_grey(self._image, width)
+
+    def colour(self) -> np.ndarray:
+        return self._image
 
 
 def small_grey(image: np.ndarray, width: int = ANALYSIS_WIDTH) -> np.ndarray:
@@ -33,8 +73,24 @@ def small_grey(image: np.ndarray, width: int = ANALYSIS_WIDTH) -> np.ndarray:
     average instead of three) at 720p.
     """
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    height, full_width = grey.shape
+    return scale_to_width(grey, width)
+
+
+def scale_to_width(image: np.ndarray, width: int) -> np.ndarray:
+    height, full_width = image.shape[:2]
     if full_width <= width:
-        return grey
+        return image
     small_height = max(1, round(height * width / full_width))
-    return cv2.resize(grey, (width, small_height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, (width, small_height), interpolation=cv2.INTER_AREA)
+
+
+# Video luma is usually "limited range": black is 16 and white 235. Stretched to 0-255 it
+# matches the grey of the colour picture, which the detectors' thresholds are tuned on.
+_LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255.0 / 219.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def luma_to_grey(luma: np.ndarray, width: int, limited_range: bool) -> np.ndarray:
+    """A decoder's luma plane as the analysis picture: scaled first (cheap on one channel),
+    then stretched to full range if it was limited."""
+    small = scale_to_width(luma, width)
+    return cv2.LUT(small, _LIMITED_TO_FULL) if limited_range else small

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from apps.vision.frames import Frame, small_grey
+from apps.vision.frames import Frame
 from apps.vision.geometry import Polygon
 from apps.vision.motion import MotionDetector, MotionResult, Zone
 from apps.vision.ringbuffer import Clip, ClipCollector
@@ -86,7 +86,7 @@ class CameraPipeline:
 
     def process(self, frame: Frame) -> None:
         t = frame.stream_time
-        grey = small_grey(frame.image)
+        grey = frame.small_grey()
         motion = self.motion.update(grey)
         tamper = self.tamper.update(grey, t)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.vision.frames import Frame, small_grey
+from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import MotionDetector, Zone
 from apps.vision.simulator import Simulator
@@ -298,7 +298,7 @@ def test_file_source_reads_an_encoded_clip(tmp_path: Path, loopback_policy: UrlP
     seen: list[tuple[float, bool]] = []
 
     def analyse(frame: Frame) -> None:
-        seen.append((frame.stream_time, detector.update(small_grey(frame.image)).motion))
+        seen.append((frame.stream_time, detector.update(frame.small_grey()).motion))
 
     reader = StreamReader(source, analyse, policy=loopback_policy)
     reader.run()  # returns at the end of the file
