@@ -250,6 +250,9 @@ if DEBUG or TESTING:
     STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     }
+    # Look a static file up when it is asked for, instead of scanning every file whenever a
+    # request handler starts: each test client starts one (0.1 s each, a tenth of the suite).
+    WHITENOISE_AUTOREFRESH = True
 # Evidence and photos are served only through authorising views, never from MEDIA_URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
