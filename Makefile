@@ -41,7 +41,7 @@ serve: $(VENV)/.runtime translations
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $${PORT:-8000}
 
 test: $(VENV)/.dev translations
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto --maxprocesses 4 --dist loadgroup
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

@@ -23,8 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from apps.cameras.crypto import new_key
-from tests.integration.processes import Processes, free_port, start_redis, wait_for
+from tests.integration.processes import (
+    Processes,
+    cluster_env,
+    free_port,
+    start_redis,
+    wait_for,
+)
 
 SETUP = """
 from django.contrib.sessions.backends.db import SessionStore
@@ -197,13 +202,8 @@ def run(args, database_url: str) -> None:
     redis_port, web_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     origin = f"http://127.0.0.1:{web_port}"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-        "SECRET_KEY": "bench-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
-        "SITE_ORIGINS": origin, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING",
-        "POSKO_TESTING": "false", "MEDIA_ROOT": str(work / "media"),
-    }
+    env = cluster_env(work, database_url=database_url, redis_port=redis_port,
+                      web_port=web_port, LOG_LEVEL="WARNING")
     processes = Processes(env, work)
     try:
         start_redis(processes, redis_port)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -25,9 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from apps.cameras.crypto import new_key
 from bench.live_bench import ScratchDatabase, percentile, report
-from tests.integration.processes import Processes, free_port, start_redis, wait_for
+from tests.integration.processes import (
+    Processes,
+    cluster_env,
+    free_port,
+    start_redis,
+    wait_for,
+)
 
 OFFICERS = 20
 
@@ -121,13 +125,8 @@ def main() -> None:
 def run(args, database_url: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="posko-patrol-bench-"))
     redis_port, web_port = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
-        "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "SECRET_KEY": "bench-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
-        "SITE_ORIGINS": f"http://127.0.0.1:{web_port}", "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING", "POSKO_TESTING": "false", "MEDIA_ROOT": str(work / "media"),
-    }
+    env = cluster_env(work, database_url=database_url, redis_port=redis_port,
+                      web_port=web_port, LOG_LEVEL="WARNING")
     processes = Processes(env, work)
     results = Results()
     try:

@@ -8,6 +8,21 @@ from django.db import transaction
 
 from tests.cast import City, build_city
 
+# Run one after another on a single worker when the suite runs in parallel (`make test`):
+# these start real processes and streams, wait on real time, or share the machine's Redis,
+# and would otherwise compete with each other for the CPU their deadlines assume.
+SERIAL_PATHS = (
+    "tests/integration/", "tests/e2e/", "tests/live/", "tests/cameras/test_watcher.py",
+    "tests/cameras/test_leases.py", "tests/vision/test_stream.py",
+    "tests/records/test_e2e_offline.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SERIAL_PATHS) or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
+
 
 @dataclass
 class World:

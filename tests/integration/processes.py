@@ -36,6 +36,24 @@ def wait_for(condition: Callable[[], object], timeout: float, interval: float = 
     raise AssertionError(f"{what} not met within {timeout} s")
 
 
+def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int | None = None,
+                **extra: str) -> dict[str, str]:
+    """The environment of a cluster-mode portal on loopback: this process's environment
+    without its database and Redis, fresh secrets, plain HTTP, media under `work`."""
+    from apps.cameras.crypto import new_key
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
+        "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "SECRET_KEY": "loopback-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
+        "CAMERA_NETWORKS": "127.0.0.0/8", "MEDIA_ROOT": str(work / "media"),
+        "POSKO_TESTING": "false",
+    }
+    if web_port is not None:
+        env |= {"SITE_ORIGINS": f"http://127.0.0.1:{web_port}", "ALLOWED_HOSTS": "127.0.0.1"}
+    return env | extra
+
+
 class Processes:
     """Starts processes with one environment and stops them all at the end."""
 

@@ -11,9 +11,8 @@ import time
 import pytest
 import redis
 
-from apps.cameras.crypto import new_key
 from apps.vision.simulator import CameraSpec, Simulator
-from tests.integration.processes import Processes, free_port, start_redis, wait_for
+from tests.integration.processes import Processes, cluster_env, free_port, start_redis, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +32,8 @@ print(c.pk)
 @pytest.fixture
 def cluster(tmp_path):
     redis_port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cluster.sqlite3'}",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "SECRET_KEY": "failover-test-" + "x" * 40,
-        "CAMERA_KEYS": new_key(),
-        "CAMERA_NETWORKS": "127.0.0.0/8",
-        "HTTPS": "false",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "POSKO_TESTING": "false",
-    }
+    env = cluster_env(tmp_path, database_url=f"sqlite:///{tmp_path / 'cluster.sqlite3'}",
+                      redis_port=redis_port)
     processes = Processes(env, tmp_path)
     try:
         start_redis(processes, redis_port)

@@ -5,7 +5,6 @@ and Redis are never touched)."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import urllib.error
@@ -13,11 +12,11 @@ import urllib.request
 
 import pytest
 
-from apps.cameras.crypto import new_key
 from apps.vision.simulator import CameraSpec, Simulator
 from tests.integration.processes import (
     PrivatePostgres,
     Processes,
+    cluster_env,
     free_port,
     start_redis,
     wait_for,
@@ -61,14 +60,8 @@ print(json.dumps({{"camera": c.pk, "facility": f.pk, "session": store.session_ke
 
 
 def _env(tmp_path, database_url: str, redis_port: int, web_port: int) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
-        "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "SECRET_KEY": "outage-test-" + "x" * 40, "CAMERA_KEYS": new_key(), "HTTPS": "false",
-        "CAMERA_NETWORKS": "127.0.0.0/8", "MEDIA_ROOT": str(tmp_path / "media"),
-        "SITE_ORIGINS": f"http://127.0.0.1:{web_port}", "ALLOWED_HOSTS": "127.0.0.1",
-        "POSKO_TESTING": "false", "DATABASE_POOL_SIZE": "4",
-    }
+    return cluster_env(tmp_path, database_url=database_url, redis_port=redis_port,
+                       web_port=web_port, DATABASE_POOL_SIZE="4")
 
 
 def _start_cluster(processes: Processes, tmp_path, web_port: int) -> None:
