@@ -26,6 +26,11 @@ class Pixels(Protocol):
         """BGR uint8 at the stream's resolution."""
         ...
 
+    def i420(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The decoder's own limited-range 4:2:0 planes (Y, U, V; read them, never write),
+        or None when the pixels are not in that form."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Frame:
@@ -64,6 +69,9 @@ class BgrPixels:
 
     def colour(self) -> np.ndarray:
         return self._image
+
+    def i420(self) -> None:
+        return None
 
 
 def small_grey(image: np.ndarray, width: int = ANALYSIS_WIDTH) -> np.ndarray:

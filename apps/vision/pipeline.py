@@ -98,7 +98,7 @@ class CameraPipeline:
         jpeg = None
         if want_snapshot or want_timeline or want_evidence:
             jpeg = render_snapshot(
-                frame.image, self.config.privacy_masks, width=self.config.snapshot_width
+                frame.pixels, self.config.privacy_masks, width=self.config.snapshot_width
             )
             if want_evidence:
                 for clip in self.clips.push(t, jpeg):

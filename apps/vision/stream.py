@@ -518,7 +518,7 @@ class _VideoCapture:
         self._packets = self._container.demux(self._video)
 
     def retrieve(self) -> Pixels | None:
-        return _VideoPixels(self._frame) if self._frame is not None else None
+        return VideoPixels(self._frame) if self._frame is not None else None
 
     def bitrate(self) -> float | None:
         return None  # measured by the reader from the packet sizes
@@ -527,7 +527,7 @@ class _VideoCapture:
         self._container.close()
 
 
-class _VideoPixels:
+class VideoPixels:
     """A decoded video frame: the luma plane is the grey picture (no conversion); colour is
     converted from YUV only when a snapshot asks for it."""
 
@@ -542,16 +542,29 @@ class _VideoPixels:
         name = frame.format.name
         if not name.startswith(("yuv", "nv", "gray")):
             return luma_to_grey(cv2.cvtColor(self.colour(), cv2.COLOR_BGR2GRAY), width, False)
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
         # yuvj* formats and streams flagged as full range (color_range 2) use 0-255.
         limited = not (name.startswith(("yuvj", "gray")) or frame.color_range == 2)
-        return luma_to_grey(luma[:, : frame.width], width, limited)
+        return luma_to_grey(_plane(frame, 0, frame.width, frame.height), width, limited)
 
     def colour(self) -> np.ndarray:
         if self._colour is None:
             self._colour = self._frame.to_ndarray(format="bgr24")
         return self._colour
+
+    def i420(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        frame = self._frame
+        if (frame.format.name != "yuv420p" or frame.color_range == 2
+                or frame.width % 2 or frame.height % 2):
+            return None
+        return (_plane(frame, 0, frame.width, frame.height),
+                _plane(frame, 1, frame.width // 2, frame.height // 2),
+                _plane(frame, 2, frame.width // 2, frame.height // 2))
+
+
+def _plane(frame: av.VideoFrame, index: int, width: int, height: int) -> np.ndarray:
+    """A view of one plane of a decoded frame, without its row padding (no copy)."""
+    plane = frame.planes[index]
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:height, :width]
 
 
 def _with_credentials(checked: CheckedUrl, source: SourceConfig) -> str:
