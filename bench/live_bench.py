@@ -131,14 +131,26 @@ class Viewer:
         self.alert_latencies: list[float] = []
         self.closed_unexpectedly = False
         self.subscribed = 0
+        self.connect_retries = 0
 
 
 async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], viewer: Viewer,
                      stop: asyncio.Event) -> None:
     import websockets
 
-    async with websockets.connect(url, additional_headers={"Cookie": cookie},
-                                  origin=origin, max_size=2**22) as socket:
+    # A wall screen that cannot open its socket tries again after a pause (static/js/live.js
+    # does): when hundreds open at once, Daphne drops the handshakes it cannot finish in 5 s.
+    pause = 0.5
+    while True:
+        try:
+            socket = await websockets.connect(url, additional_headers={"Cookie": cookie},
+                                              origin=origin, max_size=2**22)
+            break
+        except (OSError, websockets.InvalidHandshake, TimeoutError):
+            viewer.connect_retries += 1
+            await asyncio.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, 8.0)
+    async with socket:
         await socket.send(json.dumps({"action": "subscribe", "cameras": cameras}))
         while not stop.is_set():
             try:
@@ -273,6 +285,7 @@ def run(args, database_url: str) -> None:
     report(f"{label}_daphne_cpu_per_delivered_frame",
            counts["cpu_ms"] / max(1, delivered), "ms")
     report(f"{label}_unexpected_closes", sum(v.closed_unexpectedly for v in viewers), "sockets")
+    report(f"{label}_connect_retries", sum(v.connect_retries for v in viewers), "handshakes")
     report(f"{label}_alert_latency_p50", 1000 * statistics.median(alert_latencies or [0]), "ms")
     report(f"{label}_alert_latency_p95", 1000 * percentile(alert_latencies, 0.95), "ms")
     report(f"{label}_alerts_received", len(alert_latencies) / max(1, args.viewers), "per viewer")

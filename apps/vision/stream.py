@@ -528,8 +528,9 @@ class _VideoCapture:
 
 
 class VideoPixels:
-    """A decoded video frame: the luma plane is the grey picture (no conversion); colour is
-    converted from YUV only when a snapshot asks for it."""
+    """A decoded video frame: the luma plane is the grey picture (no conversion), and the
+    snapshot reads the YUV planes as they are (snapshot.render_snapshot); a full-size colour
+    picture is made only when asked for."""
 
     __slots__ = ("_colour", "_frame")
 
