@@ -105,15 +105,17 @@ def chain_append(*, record: models.Model) -> ChainEntry:
     """Append `record` (just inserted, in the caller's transaction) to the chain."""
     if not connection.in_atomic_block:
         raise RuntimeError("chain_append must run inside the record's transaction")
+    # The record's own hash first: every append waits for the lock, so it holds it only for
+    # reading the head and writing the entry.
+    stored = type(record)._base_manager.get(pk=record.pk)
+    label = record_type(record)
+    digest = content_hash(stored)
     _lock_chain()
     head = ChainEntry.objects.order_by("-seq").values("seq", "entry_hash").first()
     seq = head["seq"] + 1 if head else 1
     prev = head["entry_hash"] if head else GENESIS
-    stored = type(record)._base_manager.get(pk=record.pk)
     # Whole microseconds, as both databases store them: the verifier recomputes this.
     created_at = timezone.now()
-    label = record_type(record)
-    digest = content_hash(stored)
     entry = ChainEntry(
         seq=seq, record_type=label, record_id=record.pk, content_hash=digest, prev_hash=prev,
         created_at=created_at,
