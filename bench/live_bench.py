@@ -250,7 +250,10 @@ def run(args, database_url: str) -> None:
             deadline = time.monotonic() + 120
             while sum(v.subscribed for v in viewers) < len(viewers) * len(world["cameras"]):
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the viewers did not all subscribe within 120 s")
+                    raise RuntimeError(
+                        "the viewers did not all subscribe within 120 s: "
+                        f"{sum(v.subscribed for v in viewers)} subscriptions, "
+                        f"{sum(v.connect_retries for v in viewers)} handshakes retried")
                 await asyncio.sleep(0.1)
             cpu_before = cpu_seconds(daphne.pid)
             await publish(redis_url, world["cameras"], args.seconds, stop, counts)
