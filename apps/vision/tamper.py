@@ -261,11 +261,13 @@ def _cells(image: np.ndarray, grid: int) -> np.ndarray:
 
 
 def _cell_variances(image: np.ndarray, grid: int) -> np.ndarray:
-    """The variance of each of grid x grid cells (row by row), as E[x^2] - E[x]^2 from two box
-    filters: a third of the cost of splitting the image. Cells must divide the image."""
+    """The variance of each of grid x grid cells (row by row, the cells of `_cells`), as
+    E[x^2] - E[x]^2 from two box filters: a third of the cost of splitting the image."""
+    rows, cols = image.shape[0] // grid, image.shape[1] // grid
+    trimmed = image[: rows * grid, : cols * grid]  # whole cells only, as `_cells` keeps them
     size = (grid, grid)
-    mean = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    mean_of_squares = cv2.resize(image * image, size, interpolation=cv2.INTER_AREA)
+    mean = cv2.resize(trimmed, size, interpolation=cv2.INTER_AREA)
+    mean_of_squares = cv2.resize(trimmed * trimmed, size, interpolation=cv2.INTER_AREA)
     return np.maximum(mean_of_squares - mean * mean, 0.0).ravel()
 
 

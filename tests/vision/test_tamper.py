@@ -143,3 +143,12 @@ def test_signal_lost_helper() -> None:
     assert signal_lost(None, 100.0)
     assert not signal_lost(90.0, 100.0, after=20.0)
     assert signal_lost(80.0, 100.0, after=20.0)
+
+
+@pytest.mark.parametrize("grid", [4, 7])
+def test_cell_variances_match_the_variance_of_each_cell(grid: int) -> None:
+    from apps.vision.tamper import _cell_variances, _cells
+
+    image = np.random.default_rng(3).uniform(0, 255, (96, 160)).astype(np.float32)
+    expected = _cells(image, grid).var(axis=1)
+    assert np.allclose(_cell_variances(image, grid), expected, rtol=1e-3, atol=0.05)
