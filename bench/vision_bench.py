@@ -52,7 +52,7 @@ PRIVACY = (polygon([(0.75, 0.0), (1.0, 0.0), (1.0, 0.3), (0.75, 0.3)]),)
 
 
 def report(name: str, value: float, unit: str) -> None:
-    print(f"bench: {name} = {value:.3g} {unit}", flush=True)
+    print(f"bench: {name} = {value:.4g} {unit}", flush=True)
 
 
 class NullSink:

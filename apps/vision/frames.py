@@ -14,7 +14,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-ANALYSIS_WIDTH = 320
+# Motion and tamper detection work on pictures this wide (160x90 from 16:9): a person at the
+# gate still covers dozens of pixels, and every operation costs a quarter of 320 px. Frigate
+# detects motion on frames 100 px high by default for the same reason.
+ANALYSIS_WIDTH = 160
 
 
 class Pixels(Protocol):
@@ -102,13 +105,30 @@ def scale_to_width(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, small_height), interpolation=cv2.INTER_AREA)
 
 
-# Video luma is usually "limited range": black is 16 and white 235. Stretched to 0-255 it
-# matches the grey of the colour picture, which the detectors' thresholds are tuned on.
-_LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255.0 / 219.0 + 0.5, 0, 255).astype(np.uint8)
+# Video is usually "limited range": luma from 16 (black) to 235 (white), chroma from 16 to 240
+# around 128. Stretched to 0-255 the luma matches the grey of the colour picture, which the
+# detectors' thresholds are tuned on, and both are what a JPEG holds.
+LUMA_TO_FULL_RANGE = np.clip((np.arange(256) - 16) * 255.0 / 219.0 + 0.5, 0, 255).astype(np.uint8)
+CHROMA_TO_FULL_RANGE = np.clip(
+    (np.arange(256) - 128) * 255.0 / 224.0 + 128.5, 0, 255
+).astype(np.uint8)
 
 
 def luma_to_grey(luma: np.ndarray, width: int, limited_range: bool) -> np.ndarray:
     """A decoder's luma plane as the analysis picture: scaled first (cheap on one channel),
-    then stretched to full range if it was limited."""
-    small = scale_to_width(luma, width)
-    return cv2.LUT(small, _LIMITED_TO_FULL) if limited_range else small
+    then stretched to full range if it was limited.
+
+    A plane at least four times as wide is read on every other row only: the first step,
+    which reads the whole plane from memory, costs a third less, and each pixel of the
+    picture still averages half of the pixels it stands for (32 of 64 at 720p)."""
+    height, full_width = luma.shape
+    if full_width >= 4 * width and full_width % 2 == 0 and height % 4 == 0:
+        # 2 x 2 means over alternate rows: as wide as a halving, half as tall.
+        squashed = cv2.resize(luma[::2], (full_width // 2, height // 4),
+                              interpolation=cv2.INTER_AREA)
+        small = scale_to_width(squashed, 2 * width)
+        # The last step halves the width only, which makes the picture its true shape.
+        small = cv2.resize(small, (width, small.shape[0]), interpolation=cv2.INTER_AREA)
+    else:
+        small = scale_to_width(luma, width)
+    return cv2.LUT(small, LUMA_TO_FULL_RANGE) if limited_range else small

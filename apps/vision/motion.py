@@ -35,7 +35,7 @@ class MotionConfig:
     pixel_threshold: float = 25.0
     # Per analysed frame: at 5 fps the background follows a change within a few seconds.
     background_alpha: float = 0.05
-    # Smallest blob worth reporting, as a fraction of the frame: at 320x180 about 90 pixels,
+    # Smallest blob worth reporting, as a fraction of the frame: at 160x90 about 22 pixels,
     # larger than the digits of a changing timestamp overlay.
     min_box_fraction: float = 0.0015
     # Fraction of a zone's pixels that must move before the zone reports motion.
@@ -74,6 +74,15 @@ class MotionResult:
         return any(zone.moving for zone in self.zones)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The masks of one frame size: drawn once, not for every frame."""
+
+    valid: np.ndarray  # 255 where motion counts (outside the ignored areas)
+    valid_count: int
+    zones: tuple[tuple[np.ndarray, int], ...]  # per zone: its mask and its pixel count
+
+
 class MotionDetector:
     """Feed it small grey frames (see frames.small_grey) in order; one instance per camera."""
 
@@ -87,9 +96,14 @@ class MotionDetector:
         self.ignore = tuple(ignore)
         self.config = config or MotionConfig()
         self._background: np.ndarray | None = None
+        # The mean of the background over the valid pixels, kept up to date alongside it
+        # (a running average of frames has the running average of their means): measuring it
+        # again on the float background would cost as much as the rest of the comparison.
+        self._background_mean = 0.0
         self._previous: np.ndarray | None = None
         self._streaks = {zone.name: 0 for zone in self.zones}
         self._settle = 0
+        self._layout: _Layout | None = None
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 
     def reset(self) -> None:
@@ -99,57 +113,84 @@ class MotionDetector:
     def update(self, grey: np.ndarray) -> MotionResult:
         cfg = self.config
         height, width = grey.shape
-        blurred = cv2.GaussianBlur(grey, (5, 5), 0)
-        valid = cv2.bitwise_not(polygon_mask(self.ignore, width, height))
-        previous, self._previous = self._previous, blurred
+        layout = self._layout_for(width, height)
+        # No blur first: the analysis picture is a box average of the camera's pixels (8 x 8
+        # of them at 720p), which has taken the sensor noise out already.
+        mean = cv2.mean(grey, mask=layout.valid)[0]
+        previous, self._previous = self._previous, grey
         if self._background is None or self._background.shape != grey.shape:
-            return self._rebaseline(blurred, 0.0)
-        if previous is None or previous.shape != blurred.shape:
-            previous = blurred
+            return self._rebaseline(grey, mean, 0.0)
+        if previous is None or previous.shape != grey.shape:
+            previous = grey
 
         background = self._background
-        offset = cv2.mean(blurred, mask=valid)[0] - cv2.mean(background, mask=valid)[0]
-        diff = cv2.absdiff(blurred.astype(np.float32) - np.float32(offset), background)
-        _, moving = cv2.threshold(diff, cfg.pixel_threshold, 255, cv2.THRESH_BINARY)
-        moving = cv2.bitwise_and(moving.astype(np.uint8), valid)
-        valid_count = max(1, cv2.countNonZero(valid))
-        changed = cv2.countNonZero(moving) / valid_count
+        offset = mean - self._background_mean
+        # Moving: differs from the background by more than the threshold once the shift of
+        # the whole frame's brightness is taken out, and outside the ignored areas.
+        difference = cv2.subtract(grey, background, dtype=cv2.CV_32F)
+        unchanged = cv2.inRange(
+            difference, offset - cfg.pixel_threshold, offset + cfg.pixel_threshold
+        )
+        moving = cv2.subtract(layout.valid, unchanged)
+        changed = cv2.countNonZero(moving) / layout.valid_count
 
         if abs(offset) > cfg.global_mean_jump or changed > cfg.global_change_fraction:
-            return self._rebaseline(blurred, changed)
+            return self._rebaseline(grey, mean, changed)
+        alpha = cfg.settle_alpha if self._settle > 0 else cfg.background_alpha
+        cv2.accumulateWeighted(grey, background, alpha)
+        self._background_mean += alpha * (mean - self._background_mean)
         if self._settle > 0:
             self._settle -= 1
-            cv2.accumulateWeighted(blurred, background, cfg.settle_alpha)
             return self._empty(changed, rebaselined=False)
-        cv2.accumulateWeighted(blurred, background, cfg.background_alpha)
 
-        _, fresh = cv2.threshold(
-            cv2.absdiff(blurred, previous), cfg.pixel_threshold, 255, cv2.THRESH_BINARY
-        )
-        moving = cv2.dilate(moving, self._kernel, iterations=2)
+        moving = cv2.dilate(moving, self._kernel)
         min_area = cfg.min_box_fraction * width * height
-        rects = [
-            (x, y, w, h)
-            for x, y, w, h in (cv2.boundingRect(c) for c in _contours(moving))
-            if w * h >= min_area
-            and cv2.countNonZero(fresh[y : y + h, x : x + w]) >= cfg.fresh_fraction * w * h
+        candidates = [
+            rect
+            for rect in (cv2.boundingRect(c) for c in _contours(moving))
+            if rect[2] * rect[3] >= min_area
         ]
-        zones = tuple(self._zone_motion(zone, moving, rects, width, height) for zone in self.zones)
+        rects = []
+        if candidates:
+            _, fresh = cv2.threshold(
+                cv2.absdiff(grey, previous), cfg.pixel_threshold, 255, cv2.THRESH_BINARY
+            )
+            rects = [
+                (x, y, w, h)
+                for x, y, w, h in candidates
+                if cv2.countNonZero(fresh[y : y + h, x : x + w]) >= cfg.fresh_fraction * w * h
+            ]
+        zones = tuple(
+            self._zone_motion(zone, inside, count, moving, rects, width, height)
+            for zone, (inside, count) in zip(self.zones, layout.zones, strict=True)
+        )
         return MotionResult(zones, changed, rebaselined=False)
+
+    def _layout_for(self, width: int, height: int) -> _Layout:
+        layout = self._layout
+        if layout is None or layout.valid.shape != (height, width):
+            valid = cv2.bitwise_not(polygon_mask(self.ignore, width, height))
+            zones = tuple(
+                (inside, max(1, cv2.countNonZero(inside)))
+                for inside in (polygon_mask((zone.polygon,), width, height) for zone in self.zones)
+            )
+            layout = self._layout = _Layout(valid, max(1, cv2.countNonZero(valid)), zones)
+        return layout
 
     def _zone_motion(
         self,
         zone: Zone,
+        inside: np.ndarray,
+        inside_count: int,
         moving: np.ndarray,
         rects: list[tuple[int, int, int, int]],
         width: int,
         height: int,
     ) -> ZoneMotion:
-        inside = polygon_mask((zone.polygon,), width, height)
         in_zone = cv2.bitwise_and(moving, inside)
-        fraction = cv2.countNonZero(in_zone) / max(1, cv2.countNonZero(inside))
+        fraction = cv2.countNonZero(in_zone) / inside_count
         boxes: tuple[Box, ...] = ()
-        if fraction >= self.config.zone_trigger_fraction:
+        if rects and fraction >= self.config.zone_trigger_fraction:
             boxes = tuple(
                 box_to_normalised(x, y, w, h, width, height)
                 for x, y, w, h in rects
@@ -160,8 +201,9 @@ class MotionDetector:
             return ZoneMotion(zone.name, fraction, ())
         return ZoneMotion(zone.name, fraction, boxes)
 
-    def _rebaseline(self, blurred: np.ndarray, changed: float) -> MotionResult:
-        self._background = blurred.astype(np.float32)
+    def _rebaseline(self, grey: np.ndarray, mean: float, changed: float) -> MotionResult:
+        self._background = grey.astype(np.float32)
+        self._background_mean = mean
         self._settle = self.config.settle_frames
         return self._empty(changed, rebaselined=True)
 

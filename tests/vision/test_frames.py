@@ -1,0 +1,42 @@
+"""The analysis picture made from a decoder's luma plane."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from apps.vision.frames import LUMA_TO_FULL_RANGE, luma_to_grey, scale_to_width
+
+
+def smooth_plane(height: int, width: int) -> np.ndarray:
+    """Limited-range luma with detail about a dozen pixels across, the finest a 720p picture
+    of a street holds in quantity."""
+    coarse = np.random.default_rng(7).integers(16, 236, (height // 12 + 1, width // 12 + 1))
+    return cv2.resize(coarse.astype(np.uint8), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((1280, 720), (160, 90)), ((1920, 1080), (160, 90)), ((640, 360), (160, 90)),
+     ((640, 480), (160, 120)), ((1282, 722), (160, 90)), ((320, 180), (160, 90))],
+)
+def test_the_grey_picture_keeps_the_shape_and_content_of_the_plane(
+    size: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    width, height = size
+    luma = smooth_plane(height, width)
+    grey = luma_to_grey(luma, 160, limited_range=True)
+    assert grey.shape == (expected[1], expected[0])
+    # Reading every other row of a large plane changes the picture by a few grey levels
+    # against the average of every pixel, far below what the detectors look for.
+    every_pixel = cv2.LUT(scale_to_width(luma, 160), LUMA_TO_FULL_RANGE)
+    difference = np.abs(grey.astype(int) - every_pixel.astype(int))
+    assert difference.mean() < 4
+    assert np.percentile(difference, 99) < 25
+
+
+def test_full_range_planes_are_not_stretched() -> None:
+    luma = np.full((720, 1280), 200, np.uint8)
+    assert int(luma_to_grey(luma, 160, limited_range=False).max()) == 200
+    assert int(luma_to_grey(luma, 160, limited_range=True).max()) == LUMA_TO_FULL_RANGE[200]
