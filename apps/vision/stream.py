@@ -7,9 +7,8 @@ decodes every frame (an H.264 decoder must) but hands over only the frames due f
 Video (RTSP, files) is demuxed and decoded by FFmpeg through PyAV rather than OpenCV's
 VideoCapture: OpenCV converts every frame it returns to full-size BGR (1 ms at 720p, as much
 as all the analysis), while the luma plane PyAV hands over is already the grey picture the
-detectors need; colour is converted only for snapshots (see apps.vision.frames). Measured on
-the benchmark clip: 1.30x the decode-only CPU with OpenCV, 1.06x with PyAV. JPEG pictures
-(MJPEG, snapshots) are decoded by OpenCV.
+detectors need; snapshots are encoded from the YUV planes as they are (see
+apps.vision.snapshot). JPEG pictures (MJPEG, snapshots) are decoded by OpenCV.
 
 Credentials never appear in logs, exceptions or reprs: they live in SourceConfig fields hidden
 from repr, are put into the URL only in the call that opens the FFmpeg input, and every error

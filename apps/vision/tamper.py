@@ -39,8 +39,8 @@ class TamperKind(enum.StrEnum):
 @dataclass(frozen=True)
 class TamperConfig:
     # Tamper develops over seconds and must hold for several before it counts: looking once
-    # a second is plenty, and costs a fifth of every frame at 5 fps. Frames closer together
-    # than this are skipped.
+    # a second is plenty (one analysed frame in five at 5 fps). Frames closer together than
+    # this are skipped.
     min_interval: float = 1.0
     learn_seconds: float = 4.0
     # How long a condition must hold before it is reported (all well under 10 s), and how long
