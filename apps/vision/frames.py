@@ -118,19 +118,26 @@ def luma_to_grey(luma: np.ndarray, width: int, limited_range: bool) -> np.ndarra
     """A decoder's luma plane as the analysis picture: scaled first (cheap on one channel),
     then stretched to full range if it was limited.
 
-    A plane at least four times as wide is read on every other row only: the first step,
-    which reads the whole plane from memory, costs a third less, and each pixel of the
-    picture still averages half of the pixels it stands for (32 of 64 at 720p)."""
+    Reading the plane from memory is most of the cost, so only some of its rows are read: every
+    other row of a plane at least four times as wide as the picture, every fourth of one at
+    least eight times as wide (720p for 160 px). A pixel of the picture from 720p averages 8 of
+    the 64 pixels it stands for, spread over its block: sensor noise is still averaged well
+    below what the detectors react to, and every frame is sampled alike, so a still scene gives
+    the same picture each time. (Frigate's motion detector reads 4 pixels of each block.)"""
     height, full_width = luma.shape
-    if full_width >= 4 * width and full_width % 2 == 0 and height % 4 == 0:
-        # 2 x 2 means over alternate rows: as wide as a halving, half as tall.
-        squashed = cv2.resize(luma[::2], (full_width // 2, height // 4),
-                              interpolation=cv2.INTER_AREA)
-        small = scale_to_width(squashed, 2 * width)
-        # The last step halves the width only, which makes the picture its true shape. Linear
-        # interpolation at exactly half the width is the mean of each pair of pixels, and
-        # costs half of INTER_AREA, which has no fast path for this.
-        small = cv2.resize(small, (width, small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    step = 4 if full_width >= 8 * width else 2
+    size = (width, max(1, round(height * width / full_width)))
+    if full_width >= 4 * width and full_width % 2 == 0 and height % (2 * step) == 0:
+        # 2 x 2 means over rows `step` apart: OpenCV's fast path for an exact halving.
+        small = cv2.resize(luma[::step], (full_width // 2, height // (2 * step)),
+                           interpolation=cv2.INTER_AREA)
+        # At exactly a half or a quarter of the width, with the height kept, linear
+        # interpolation is the mean of a pair of pixels from each group, at half the cost of
+        # INTER_AREA, which has no fast path for shrinking one axis only.
+        exact = small.shape[0] == size[1] and small.shape[1] in (2 * width, 4 * width)
+        if small.shape[::-1] != size:
+            small = cv2.resize(small, size,
+                               interpolation=cv2.INTER_LINEAR if exact else cv2.INTER_AREA)
     else:
         small = scale_to_width(luma, width)
     return cv2.LUT(small, LUMA_TO_FULL_RANGE) if limited_range else small

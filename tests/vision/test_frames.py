@@ -28,11 +28,11 @@ def test_the_grey_picture_keeps_the_shape_and_content_of_the_plane(
     luma = smooth_plane(height, width)
     grey = luma_to_grey(luma, 160, limited_range=True)
     assert grey.shape == (expected[1], expected[0])
-    # Reading every other row of a large plane changes the picture by a few grey levels
+    # Reading some of the rows of a large plane changes the picture by a few grey levels
     # against the average of every pixel, far below what the detectors look for.
     every_pixel = cv2.LUT(scale_to_width(luma, 160), LUMA_TO_FULL_RANGE)
     difference = np.abs(grey.astype(int) - every_pixel.astype(int))
-    assert difference.mean() < 4
+    assert difference.mean() < 8
     assert np.percentile(difference, 99) < 25
 
 
@@ -40,3 +40,15 @@ def test_full_range_planes_are_not_stretched() -> None:
     luma = np.full((720, 1280), 200, np.uint8)
     assert int(luma_to_grey(luma, 160, limited_range=False).max()) == 200
     assert int(luma_to_grey(luma, 160, limited_range=True).max()) == LUMA_TO_FULL_RANGE[200]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (640, 360)])
+def test_sensor_noise_is_averaged_far_below_the_motion_threshold(size: tuple[int, int]) -> None:
+    """A night picture: flat grey with strong sensor noise (sigma 8 levels). Every pixel of the
+    analysis picture averages enough of its block that the noise left is a fraction of the
+    25 levels a pixel must change by to count as motion."""
+    width, height = size
+    noise = np.random.default_rng(11).normal(0, 8, (height, width))
+    luma = np.clip(60 + noise, 16, 235).astype(np.uint8)
+    grey = luma_to_grey(luma, 160, limited_range=True).astype(float)
+    assert grey.std() < 4
