@@ -26,9 +26,9 @@ import numpy as np
 import simplejpeg
 
 from apps.vision.frames import (
-    CHROMA_TO_FULL_RANGE,
-    LUMA_TO_FULL_RANGE,
     Pixels,
+    chroma_to_full_range,
+    luma_to_full_range,
     scale_to_width,
 )
 from apps.vision.geometry import Polygon, polygon_mask
@@ -73,7 +73,7 @@ def _masked_bgr(image: np.ndarray, masks: tuple[Polygon, ...], width: int) -> np
     scaled = scale_to_width(image, width)
     if not masks:
         return scaled
-    keep = _keep_mask(masks, (full_width, height), scaled.shape[1], chroma=False)
+    keep, _ = _keep_mask(masks, (full_width, height), scaled.shape[1], chroma=False)
     return cv2.bitwise_and(scaled, scaled, mask=keep)  # a new array: the input stays intact
 
 
@@ -89,20 +89,32 @@ def _masked_i420(
     small_blue, small_red = (scale_to_width(p, out_width // 2) for p in (blue, red))
     if out_height % 2 or out_width % 2 or small_blue.shape != (out_height // 2, out_width // 2):
         return None
-    # The lookups make new arrays: the masks below never write to the decoder's planes.
-    luma_out = cv2.LUT(small_luma, LUMA_TO_FULL_RANGE)
-    chroma_out = [cv2.LUT(p, CHROMA_TO_FULL_RANGE) for p in (small_blue, small_red)]
+    # The range stretch makes new arrays: the masks below never write to the decoder's planes.
+    luma_out = luma_to_full_range(small_luma)
+    chroma_out = [chroma_to_full_range(p) for p in (small_blue, small_red)]
     if masks:
         source = (full_width, height)
         # Black: luma 0, chroma at its neutral value.
-        cv2.bitwise_and(luma_out, _keep_mask(masks, source, out_width, chroma=False),
-                        dst=luma_out)
-        keep_chroma = _keep_mask(masks, source, out_width // 2, chroma=True)
+        keep, box = _keep_mask(masks, source, out_width, chroma=False)
+        _black_out(luma_out, keep, box)
+        keep, box = _keep_mask(masks, source, out_width // 2, chroma=True)
         neutral = _neutral_where_hidden(masks, source, out_width // 2)
         for plane in chroma_out:
-            cv2.bitwise_and(plane, keep_chroma, dst=plane)
-            cv2.bitwise_or(plane, neutral, dst=plane)
+            _black_out(plane, keep, box, neutral)
     return luma_out, chroma_out[0], chroma_out[1]
+
+
+def _black_out(
+    plane: np.ndarray, keep: np.ndarray, box: tuple[slice, slice], neutral: np.ndarray | None = None
+) -> None:
+    """Zero `plane` where `keep` is 0 (then add `neutral` there), in place; only the box
+    around the hidden pixels is touched."""
+    if box[0].start == box[0].stop:
+        return
+    region = plane[box]
+    cv2.bitwise_and(region, keep[box], dst=region)
+    if neutral is not None:
+        cv2.bitwise_or(region, neutral[box], dst=region)
 
 
 @lru_cache(maxsize=256)
@@ -110,7 +122,7 @@ def _neutral_where_hidden(
     masks: tuple[Polygon, ...], source: tuple[int, int], out_width: int
 ) -> np.ndarray:
     """The neutral chroma value where the colour planes are hidden, 0 elsewhere."""
-    keep = _keep_mask(masks, source, out_width, chroma=True)
+    keep, _ = _keep_mask(masks, source, out_width, chroma=True)
     neutral = np.where(keep == 0, _NEUTRAL_CHROMA, 0).astype(np.uint8)
     neutral.setflags(write=False)
     return neutral
@@ -119,10 +131,11 @@ def _neutral_where_hidden(
 @lru_cache(maxsize=256)
 def _keep_mask(
     masks: tuple[Polygon, ...], source: tuple[int, int], out_width: int, *, chroma: bool
-) -> np.ndarray:
+) -> tuple[np.ndarray, tuple[slice, slice]]:
     """255 where an output pixel `out_width` wide drew on no hidden pixel of the `source`
-    picture, 0 elsewhere; for `chroma`, of its half-resolution colour planes. Read-only and
-    cached: masks change rarely, frames arrive often."""
+    picture, 0 elsewhere (for `chroma`, of its half-resolution colour planes), and the box
+    around the 0s, outside which there is nothing to mask. Read-only and cached: masks change
+    rarely, frames arrive often."""
     hidden = polygon_mask(masks, *source).astype(np.float32)
     if chroma:
         # A chroma sample stands for its 2 x 2 block of pixels: hidden if any of them is.
@@ -136,7 +149,8 @@ def _keep_mask(
         hidden_out = cv2.dilate(hidden_out, np.ones((3, 3), np.uint8))
     keep = np.where(hidden_out > 0, 0, 255).astype(np.uint8)
     keep.setflags(write=False)
-    return keep
+    x, y, width, height = cv2.boundingRect(hidden_out)
+    return keep, (slice(y, y + height), slice(x, x + width))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

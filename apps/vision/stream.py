@@ -544,7 +544,7 @@ class VideoPixels:
             return luma_to_grey(cv2.cvtColor(self.colour(), cv2.COLOR_BGR2GRAY), width, False)
         # yuvj* formats and streams flagged as full range (color_range 2) use 0-255.
         limited = not (name.startswith(("yuvj", "gray")) or frame.color_range == 2)
-        return luma_to_grey(_plane(frame, 0, frame.width, frame.height), width, limited)
+        return luma_to_grey(_plane(frame.planes[0], frame.width, frame.height), width, limited)
 
     def colour(self) -> np.ndarray:
         if self._colour is None:
@@ -556,14 +556,15 @@ class VideoPixels:
         if (frame.format.name != "yuv420p" or frame.color_range == 2
                 or frame.width % 2 or frame.height % 2):
             return None
-        return (_plane(frame, 0, frame.width, frame.height),
-                _plane(frame, 1, frame.width // 2, frame.height // 2),
-                _plane(frame, 2, frame.width // 2, frame.height // 2))
+        width, height = frame.width, frame.height
+        luma, blue, red = frame.planes
+        return (_plane(luma, width, height),
+                _plane(blue, width // 2, height // 2),
+                _plane(red, width // 2, height // 2))
 
 
-def _plane(frame: av.VideoFrame, index: int, width: int, height: int) -> np.ndarray:
+def _plane(plane: av.video.plane.VideoPlane, width: int, height: int) -> np.ndarray:
     """A view of one plane of a decoded frame, without its row padding (no copy)."""
-    plane = frame.planes[index]
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:height, :width]
 
 

@@ -54,8 +54,13 @@ class TamperConfig:
         }
     )
     clear_seconds: float = 5.0
-    # Weight of each normal frame in the reference: looking once a second it follows changes
-    # over minutes (daylight), not seconds (someone standing still in view).
+    # A defocused lens and a moved camera are judged on the scene every `scene_interval`
+    # seconds (a covered lens and a frozen picture at every look): measuring the scene costs
+    # twice the rest, and both must hold for 4 s before they count anyway. While the reference
+    # is being learnt the scene is measured at every look.
+    scene_interval: float = 2.0
+    # Weight of each second of normal picture in the reference: it follows changes over
+    # minutes (daylight), not seconds (someone standing still in view).
     reference_alpha: float = 0.005
     # Flatness is judged on a fine grid so that overlay text spoils only a few cells; focus on
     # a coarse one, where each cell holds enough of the scene to measure.
@@ -116,12 +121,17 @@ class _Debounce:
 
 
 @dataclass(frozen=True)
-class _Features:
+class _Scene:
+    """What a defocused lens and a moved camera are judged on, and the reference is made of."""
+
     tiny: np.ndarray
     edges: np.ndarray
-    spread: np.ndarray  # per flatness cell: 5th-95th percentile spread
     sharpness: np.ndarray
     contrast: np.ndarray
+
+
+# The kinds judged on the scene: between two measurements of it they keep their state.
+_SCENE_KINDS = frozenset({TamperKind.DEFOCUSED, TamperKind.MOVED})
 
 
 class TamperDetector:
@@ -138,6 +148,7 @@ class TamperDetector:
         self._learn_until: float | None = None
         self._previous: np.ndarray | None = None
         self._last_t: float | None = None
+        self._last_scene_t: float | None = None
 
     @property
     def active(self) -> frozenset[TamperKind]:
@@ -150,54 +161,42 @@ class TamperDetector:
         if last is not None and 0.0 <= t - last < cfg.min_interval * 0.95:
             return TamperResult(self.active, (), learning, {})
         self._last_t = t
-        features = self._features(grey)
-        conditions, metrics = self._conditions(grey, features)
+        # At 160 px across, sensor noise (strong at night) averages out while a defocused lens
+        # still loses most of its fine detail.
+        focus = grey
+        if focus.shape != (_FOCUS[1], _FOCUS[0]):
+            focus = cv2.resize(focus, _FOCUS, interpolation=cv2.INTER_AREA)
+        conditions, metrics = self._conditions(grey, focus)
         self._previous = grey
 
-        learning = self._learn(features, t)
+        scene = None
+        last_scene = self._last_scene_t
+        if learning or last_scene is None or not 0.0 <= t - last_scene < cfg.scene_interval * 0.95:
+            self._last_scene_t = t
+            scene = _measure_scene(focus, cfg.focus_grid)
+            if not conditions[TamperKind.COVERED]:
+                conditions.update(self._scene_conditions(scene, metrics))
+            learning = self._learn(scene, t)
         events: list[TamperEvent] = []
         for kind, state in self._states.items():
+            if scene is None and kind in _SCENE_KINDS:
+                continue
             event = self._debounce(kind, state, conditions.get(kind, False), t)
             if event is not None:
                 events.append(event)
         calm = not any(conditions.values()) and not self.active
-        if not learning and calm and self._reference is not None:
-            _blend(self._reference, features, cfg.reference_alpha)
+        if scene is not None and not learning and calm and self._reference is not None:
+            _blend(self._reference, scene, cfg.reference_alpha * cfg.scene_interval)
         return TamperResult(self.active, tuple(events), learning, metrics)
 
-    def _features(self, grey: np.ndarray) -> _Features:
-        cfg = self.config
-        # At 160 px across, sensor noise (strong at night) averages out while a defocused lens
-        # still loses most of its fine detail.
-        if grey.shape != (_FOCUS[1], _FOCUS[0]):
-            grey = cv2.resize(grey, _FOCUS, interpolation=cv2.INTER_AREA)
-        tiny = cv2.resize(grey, _TINY, interpolation=cv2.INTER_AREA)
-        low, high = _percentiles(_cells(tiny, cfg.flat_grid), 0.05, 0.95)
-        focus = grey.astype(np.float32)
-        lap_var = _cell_variances(cv2.Laplacian(focus, cv2.CV_32F, ksize=3), cfg.focus_grid)
-        contrast = _cell_variances(focus, cfg.focus_grid)
-        # Divided by the cell's own contrast, so dimming the lights does not look like defocus.
-        sharpness = lap_var / (contrast + 4.0)
-        gradient_x = cv2.Sobel(focus, cv2.CV_32F, 1, 0)
-        gradient_y = cv2.Sobel(focus, cv2.CV_32F, 0, 1)
-        magnitude = cv2.magnitude(gradient_x, gradient_y)
-        return _Features(
-            tiny=cv2.GaussianBlur(tiny.astype(np.float32), (5, 5), 0),
-            edges=cv2.resize(
-                magnitude[: _EDGES[1] * _EDGE_BLOCK, : _EDGES[0] * _EDGE_BLOCK],
-                _EDGES,
-                interpolation=cv2.INTER_AREA,
-            ),
-            spread=high - low,
-            sharpness=sharpness,
-            contrast=contrast,
-        )
-
     def _conditions(
-        self, grey: np.ndarray, features: _Features
+        self, grey: np.ndarray, focus: np.ndarray
     ) -> tuple[dict[TamperKind, bool], dict[str, float]]:
+        """A covered lens and a frozen picture, judged at every look."""
         cfg = self.config
-        flat = np.count_nonzero(features.spread < cfg.flat_spread) / features.spread.size
+        tiny = cv2.resize(focus, _TINY, interpolation=cv2.INTER_AREA)
+        low, high = _percentiles(_cells(tiny, cfg.flat_grid), 0.05, 0.95)
+        flat = np.count_nonzero(high - low < cfg.flat_spread) / low.size
         metrics = {"flat_fraction": flat}
         conditions = {TamperKind.COVERED: flat >= cfg.covered_cell_fraction}
 
@@ -205,39 +204,39 @@ class TamperDetector:
             largest = cv2.norm(grey, self._previous, cv2.NORM_INF)
             metrics["frame_diff"] = largest
             conditions[TamperKind.FROZEN] = largest <= cfg.frozen_max_diff
+        return conditions, metrics
 
+    def _scene_conditions(self, scene: _Scene, metrics: dict[str, float]) -> dict[TamperKind, bool]:
+        """A defocused lens and a moved camera, judged against the reference."""
+        cfg = self.config
         ref = self._reference
-        if ref is None or ref.frames == 0 or conditions[TamperKind.COVERED]:
-            return conditions, metrics
+        conditions: dict[TamperKind, bool] = {}
+        if ref is None or ref.frames == 0:
+            return conditions
         textured = ref.contrast >= cfg.textured_std**2
         if int(textured.sum()) >= cfg.min_textured_cells:
-            ratios = features.sharpness[textured] / np.maximum(ref.sharpness[textured], 1e-6)
+            ratios = scene.sharpness[textured] / np.maximum(ref.sharpness[textured], 1e-6)
             ratio = statistics.median(ratios.tolist())  # np.median costs 40 times more here
             metrics["sharpness_ratio"] = ratio
             conditions[TamperKind.DEFOCUSED] = ratio < cfg.defocus_ratio
 
-        correlation = min(
-            _correlation(features.tiny, ref.tiny), _correlation(features.edges, ref.edges)
-        )
+        correlation = min(_correlation(scene.tiny, ref.tiny), _correlation(scene.edges, ref.edges))
         metrics["correlation"] = correlation
         conditions[TamperKind.MOVED] = correlation < cfg.moved_correlation
-        return conditions, metrics
+        return conditions
 
-    def _learn(self, features: _Features, t: float) -> bool:
+    def _learn(self, scene: _Scene, t: float) -> bool:
         reference = self._reference
         if reference is None or self._learn_until is None:
             self._learn_until = t + self.config.learn_seconds
             reference = self._reference = _Reference(
-                features.tiny.copy(),
-                features.edges.copy(),
-                features.sharpness.copy(),
-                features.contrast.copy(),
+                scene.tiny.copy(), scene.edges.copy(), scene.sharpness.copy(), scene.contrast.copy()
             )
         if t >= self._learn_until:
             return False
         # A running mean over the learning period: someone walking past averages out.
         reference.frames += 1
-        _blend(reference, features, 1.0 / reference.frames)
+        _blend(reference, scene, 1.0 / reference.frames)
         return True
 
     def _debounce(
@@ -260,6 +259,29 @@ class TamperDetector:
                 state.absent_since = None
                 return TamperEvent(kind, False, t)
         return None
+
+
+def _measure_scene(focus: np.ndarray, grid: int) -> _Scene:
+    """The scene of a picture at the focus size: its blurred tiny picture, its map of edges,
+    and per cell of a grid x grid grid its sharpness and contrast."""
+    picture = focus.astype(np.float32)
+    lap_var = _cell_variances(cv2.Laplacian(picture, cv2.CV_32F, ksize=3), grid)
+    contrast = _cell_variances(picture, grid)
+    magnitude = cv2.magnitude(
+        cv2.Sobel(picture, cv2.CV_32F, 1, 0), cv2.Sobel(picture, cv2.CV_32F, 0, 1)
+    )
+    tiny = cv2.resize(picture, _TINY, interpolation=cv2.INTER_AREA)
+    return _Scene(
+        tiny=cv2.GaussianBlur(tiny, (5, 5), 0),
+        edges=cv2.resize(
+            magnitude[: _EDGES[1] * _EDGE_BLOCK, : _EDGES[0] * _EDGE_BLOCK],
+            _EDGES,
+            interpolation=cv2.INTER_AREA,
+        ),
+        # Divided by the cell's own contrast, so dimming the lights does not look like defocus.
+        sharpness=lap_var / (contrast + 4.0),
+        contrast=contrast,
+    )
 
 
 def _cells(image: np.ndarray, grid: int) -> np.ndarray:
@@ -302,6 +324,6 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return covariance / denominator
 
 
-def _blend(reference: _Reference, features: _Features, alpha: float) -> None:
+def _blend(reference: _Reference, scene: _Scene, alpha: float) -> None:
     for name in ("tiny", "edges", "sharpness", "contrast"):
-        cv2.accumulateWeighted(getattr(features, name), getattr(reference, name), alpha)
+        cv2.accumulateWeighted(getattr(scene, name), getattr(reference, name), alpha)
