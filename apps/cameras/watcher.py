@@ -274,8 +274,9 @@ class Watcher:
                 datetime.fromtimestamp(frame.wall_time, UTC)),
         )
         health = _HealthTracker(camera)
-        reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
-                              on_health=health.changed)
+        # Health is read and written every flush below; a callback on every state change would
+        # have the reader work out its health for every frame.
+        reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind))
         thread = threading.Thread(target=_closing_connections(reader.run),
                                   name=f"reader-{camera.pk}", daemon=True)
         thread.start()
@@ -340,9 +341,6 @@ class _HealthTracker:
         self.state: str | None = None
         self.offline_since: float | None = time.monotonic()
         self.offline_alerted = False
-
-    def changed(self, health: StreamHealth) -> None:
-        """Called by the reader thread on a state change: noted, written at the next flush."""
 
     def flush(self, health: StreamHealth, worker: str) -> None:
         try:
