@@ -86,10 +86,6 @@ class CameraPipeline:
 
     def process(self, frame: Frame) -> None:
         t = frame.stream_time
-        grey = frame.small_grey()
-        motion = self.motion.update(grey)
-        tamper = self.tamper.update(grey, t)
-
         live = self._is_live()
         snapshot_interval = self.config.live_interval if live else self.config.idle_interval
         want_snapshot = self._snapshot_due(t, snapshot_interval)
@@ -97,9 +93,16 @@ class CameraPipeline:
         want_evidence = self._evidence_due(t)
         jpeg = None
         if want_snapshot or want_timeline or want_evidence:
+            # Before the grey picture: the snapshot reads the whole frame, and the grey picture
+            # then finds the rows it reads in the cache.
             jpeg = render_snapshot(
                 frame.pixels, self.config.privacy_masks, width=self.config.snapshot_width
             )
+        grey = frame.small_grey()
+        motion = self.motion.update(grey)
+        tamper = self.tamper.update(grey, t)
+
+        if jpeg is not None:
             if want_evidence:
                 for clip in self.clips.push(t, jpeg):
                     self.sink.clip(clip)
