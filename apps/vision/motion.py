@@ -132,7 +132,8 @@ class MotionDetector:
             difference, offset - cfg.pixel_threshold, offset + cfg.pixel_threshold
         )
         moving = cv2.subtract(layout.valid, unchanged)
-        changed = cv2.countNonZero(moving) / layout.valid_count
+        moving_count = cv2.countNonZero(moving)
+        changed = moving_count / layout.valid_count
 
         if abs(offset) > cfg.global_mean_jump or changed > cfg.global_change_fraction:
             return self._rebaseline(grey, mean, changed)
@@ -141,6 +142,9 @@ class MotionDetector:
         self._background_mean += alpha * (mean - self._background_mean)
         if self._settle > 0:
             self._settle -= 1
+            return self._empty(changed, rebaselined=False)
+        if not moving_count:
+            # A still scene, most of the time: no blob to look for.
             return self._empty(changed, rebaselined=False)
 
         moving = cv2.dilate(moving, self._kernel)
