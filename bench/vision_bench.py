@@ -44,6 +44,7 @@ from apps.vision.stream import (
     StreamReader,
     StreamState,
     enable_file_sources,
+    ffmpeg_options,
 )
 from apps.vision.urls import UrlPolicy
 
@@ -101,10 +102,11 @@ def make_clip(path: Path, seconds: float) -> int:
 
 def decode_only(path: Path) -> tuple[float, int]:
     """CPU seconds to open the file and decode every frame with the reader's decoder (FFmpeg
-    through PyAV, one thread, no pixel conversion), and the frame count: the floor."""
+    through PyAV, the reader's input options, one thread, no pixel conversion), and the frame
+    count: the floor."""
     # Opening is timed too, as it is in full_pipeline (StreamReader.run opens the file).
     started = time.process_time()
-    container = av.open(str(path))
+    container = av.open(str(path), options=ffmpeg_options(SourceKind.FILE))
     video = container.streams.video[0]
     video.thread_type = "NONE"
     video.codec_context.thread_count = 1
