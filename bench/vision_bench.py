@@ -3,8 +3,8 @@
 Measures, single-threaded decode, on the simulator's gate scene at 1280x720, 15 fps, 2 Mbit/s:
   (a) decode-only CPU per frame and per camera-second, from an H.264 file, with the reader's
       decoder (PyAV) and, for comparison, OpenCV's grab();
-  (b) the full pipeline (decode every frame, motion at 5 fps, tamper once a second, a masked
-      snapshot a second) through StreamReader, and its ratio to (a) (target <= 1.10): the
+  (b) the full pipeline (decode every frame, motion at 5 fps, tamper checks every second, a
+      masked snapshot a second) through StreamReader, and its ratio to (a) (target <= 1.10): the
       median over pairs of interleaved runs on one core, with its quartiles;
   (c) cameras per core over live RTSP: 16 readers as threads in one process, the simulator in
       another process (its encoding is not counted);
