@@ -166,14 +166,15 @@ class TamperDetector:
         focus = grey
         if focus.shape != (_FOCUS[1], _FOCUS[0]):
             focus = cv2.resize(focus, _FOCUS, interpolation=cv2.INTER_AREA)
-        conditions, metrics = self._conditions(grey, focus)
+        tiny = cv2.resize(focus, _TINY, interpolation=cv2.INTER_AREA)
+        conditions, metrics = self._conditions(grey, tiny)
         self._previous = grey
 
         scene = None
         last_scene = self._last_scene_t
         if learning or last_scene is None or not 0.0 <= t - last_scene < cfg.scene_interval * 0.95:
             self._last_scene_t = t
-            scene = _measure_scene(focus, cfg.focus_grid)
+            scene = _measure_scene(focus, tiny, cfg.focus_grid)
             if not conditions[TamperKind.COVERED]:
                 conditions.update(self._scene_conditions(scene, metrics))
             learning = self._learn(scene, t)
@@ -190,11 +191,10 @@ class TamperDetector:
         return TamperResult(self.active, tuple(events), learning, metrics)
 
     def _conditions(
-        self, grey: np.ndarray, focus: np.ndarray
+        self, grey: np.ndarray, tiny: np.ndarray
     ) -> tuple[dict[TamperKind, bool], dict[str, float]]:
         """A covered lens and a frozen picture, judged at every look."""
         cfg = self.config
-        tiny = cv2.resize(focus, _TINY, interpolation=cv2.INTER_AREA)
         low, high = _percentiles(_cells(tiny, cfg.flat_grid), 0.05, 0.95)
         flat = np.count_nonzero(high - low < cfg.flat_spread) / low.size
         metrics = {"flat_fraction": flat}
@@ -261,18 +261,17 @@ class TamperDetector:
         return None
 
 
-def _measure_scene(focus: np.ndarray, grid: int) -> _Scene:
-    """The scene of a picture at the focus size: its blurred tiny picture, its map of edges,
-    and per cell of a grid x grid grid its sharpness and contrast."""
+def _measure_scene(focus: np.ndarray, tiny: np.ndarray, grid: int) -> _Scene:
+    """The scene of a picture at the focus size (and its halving, `tiny`): the blurred tiny
+    picture, the map of edges, and per cell of a grid x grid grid sharpness and contrast."""
     picture = focus.astype(np.float32)
     lap_var = _cell_variances(cv2.Laplacian(picture, cv2.CV_32F, ksize=3), grid)
     contrast = _cell_variances(picture, grid)
     magnitude = cv2.magnitude(
         cv2.Sobel(picture, cv2.CV_32F, 1, 0), cv2.Sobel(picture, cv2.CV_32F, 0, 1)
     )
-    tiny = cv2.resize(picture, _TINY, interpolation=cv2.INTER_AREA)
     return _Scene(
-        tiny=cv2.GaussianBlur(tiny, (5, 5), 0),
+        tiny=cv2.GaussianBlur(tiny.astype(np.float32), (5, 5), 0),
         edges=cv2.resize(
             magnitude[: _EDGES[1] * _EDGE_BLOCK, : _EDGES[0] * _EDGE_BLOCK],
             _EDGES,
