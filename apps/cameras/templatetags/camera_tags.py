@@ -14,10 +14,12 @@ def uptime_bar(parts):
         return ""
     start, end = parts[0].start, parts[-1].end
     total = (end - start).total_seconds() or 1
+    # format_html_join escapes each argument into a SafeString before formatting, and a
+    # SafeString knows no ":.2f": the numbers become text here, before they are joined.
     rects = format_html_join(
-        "", '<rect class="up-{}" x="{:.2f}" y="0" width="{:.2f}" height="10"></rect>',
-        ((s.state, 100 * (s.start - start).total_seconds() / total,
-          100 * s.seconds / total) for s in parts),
+        "", '<rect class="up-{}" x="{}" y="0" width="{}" height="10"></rect>',
+        ((s.state, f"{100 * (s.start - start).total_seconds() / total:.2f}",
+          f"{100 * s.seconds / total:.2f}") for s in parts),
     )
     fraction = uptime_fraction(parts)
     label = _("Uptime in the last 24 hours: %(pct)s") % {
