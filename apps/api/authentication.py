@@ -1,6 +1,7 @@
 """How an API request says who it is: a device token, or the browser's session.
 
-Token: `Authorization: Bearer posko_<prefix>_<secret>`. A revoked token, or the token of a
+Token: `Authorization: Bearer posko_<prefix>_<secret>`. A revoked token (a password change or a
+deactivation revokes all of the person's tokens, apps.accounts.signals), or the token of a
 deactivated person, is refused with 401 like a wrong one. Session: the portal's own login
 cookie, with Django's CSRF check on every unsafe method, and the second login step done
 (apps.api.permissions)."""

@@ -71,6 +71,13 @@ def token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     return token
 
 
+def tokens_end_all(*, user: User) -> int:
+    """Revoke every active token of `user` (password changed, account deactivated): like
+    their sessions, they end for good; reactivating the person does not bring them back."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
 def token_authenticate(plaintext: str) -> ApiToken | None:
     """The active token of an active person that `plaintext` is, or None."""
     scheme, _sep, rest = plaintext.partition("_")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 
@@ -102,3 +103,40 @@ def test_a_token_session_needs_no_csrf_and_a_token_cannot_make_tokens(api_world)
     # The account page is for a signed-in browser only (here: refused by the CSRF check).
     assert phone.post(reverse("integrations:tokens"), {"name": "x"}).status_code in (302, 403)
     assert ApiToken.objects.filter(user=api_world.user("operator")).count() == 1
+
+
+def test_a_password_change_ends_every_token(api_world):
+    user = api_world.user("field_polri")
+    plaintext = device_token(user)
+    phone = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    assert phone.get("/api/facilities/").status_code == 200
+    user.set_password("kata-sandi-baru-2026")
+    user.save()
+    assert phone.get("/api/facilities/").status_code == 401
+    assert ApiToken.objects.get(user=user).revoked_at is not None
+    assert phone.get("/api/facilities/").status_code == 401
+
+
+def test_a_rehashed_password_at_login_keeps_the_tokens(api_world):
+    """Django re-hashes an older hash with the preferred hasher at login: not a change."""
+    user = api_world.user("field_polri")
+    user.password = make_password("kata-sandi-2026", hasher="pbkdf2_sha256")
+    user.save()
+    plaintext = device_token(user)
+    assert user.check_password("kata-sandi-2026")  # upgrades the hash and saves it
+    user.refresh_from_db()
+    assert user.password.startswith("argon2")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}").get("/api/facilities/")
+    assert response.status_code == 200
+
+
+def test_tokens_do_not_come_back_when_a_person_is_reactivated(api_world):
+    user = api_world.user("field_tni")
+    plaintext = device_token(user)
+    user.is_active = False
+    user.save()
+    user.is_active = True
+    user.save()
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}").get("/api/facilities/")
+    assert response.status_code == 401
+    assert not ApiToken.objects.filter(user=user, revoked_at__isnull=True).exists()
