@@ -4,7 +4,6 @@ a forbidden object looks like a missing one (404)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib import messages
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
-from apps.core.export import safe_csv_cell
+from apps.core.export import CsvExport, local_time, number
 from apps.duty import selectors, services
 from apps.duty.coverage import Interval
 from apps.duty.forms import (
@@ -33,6 +32,7 @@ from apps.duty.forms import (
 from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
 from apps.duty.report_pdf import coverage_pdf_bytes
 from apps.places.models import Facility
+from apps.records.selectors import active_patrols_for
 
 _POSTS = GuardPost.objects.select_related("facility__region")
 _SHIFTS = Shift.objects.select_related("post__facility__region", "person__agency")
@@ -56,6 +56,9 @@ def _my_duty_page(request: HttpRequest, *, check_in_form=None, check_out_form=No
     duty = selectors.my_duty_for(user=request.user)
     return render(request, "duty/my_duty.html", {
         "duty": duty,
+        # The same question /patroli/ asks, so both pages agree on the person's team.
+        "patrols": active_patrols_for(user=request.user),
+        "plans_rosters": policy.roster_facilities(request.user).exists(),
         "check_in_form": check_in_form or CheckInForm(),
         "check_out_form": check_out_form or CheckOutForm(),
     }, status=status)
@@ -366,24 +369,19 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("Check the filters."), status=400, content_type="text/plain")
     view = selectors.coverage_view(user=request.user, filters=filters,
                                    limit=selectors.MAX_EXPORT_FACILITIES)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = view.local_start.strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="cakupan-penjagaan-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["facility", "kind", "region", "zone", "local_start", "start_utc",
-                     "end_utc", "status", "required", "rostered", "present", "short_minutes"])
+    export = CsvExport(f"cakupan-penjagaan-{view.local_start:%Y%m%d}.csv")
+    export.row(_("Facility"), _("Kind"), _("Region"), _("Start"), _("End"), _("Status"),
+               _("Required"), _("Rostered"), _("Present"), _("Shortfall (min)"))
     for row in view.rows:
-        zone = row.facility.zoneinfo
+        facility = row.facility
         for cell in row.cells:
-            writer.writerow([safe_csv_cell(v) for v in (
-                row.facility.name, row.facility.kind, row.facility.region.name,
-                row.facility.region.zone_abbreviation,
-                timezone.localtime(cell.start, zone).strftime("%Y-%m-%d %H:%M"),
-                cell.start.astimezone(UTC).isoformat(), cell.end.astimezone(UTC).isoformat(),
-                cell.status, cell.required, cell.rostered,
-                "" if cell.present is None else cell.present, round(cell.short_minutes, 1),
-            )])
-    return response
+            export.row(
+                facility.name, facility.get_kind_display(), facility.region.name,
+                local_time(cell.start, facility), local_time(cell.end, facility),
+                selectors.CELL_STATUS_LABELS.get(cell.status, cell.status),
+                cell.required, cell.rostered, cell.present, number(cell.short_minutes),
+            )
+    return export.response
 
 
 @login_required
