@@ -750,6 +750,12 @@ def get_or_404(user, queryset: models.QuerySet[ModelT], action: Action = Action.
         raise Http404 from None
 
 
+def may_see_health_details(user) -> bool:
+    """The health check's inventory (workers, their queues and cameras, error names) is for
+    administrators; anyone else, a load balancer included, reads the status only."""
+    return _is_active(user) and user.is_administrator
+
+
 def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
     """The inverse of the facility rule, for fan-out (alerts). Must agree with `can()`;
     tests compare the two over every user of the demo cast."""

@@ -1,4 +1,9 @@
-"""Component checks behind /healthz. Each returns (ok, detail) and never raises."""
+"""Component checks behind /healthz. Each returns (ok, detail) and never raises.
+
+Anyone (a load balancer) reads the status: healthy or not, per component. The details (the
+workers, their queues and the cameras each watches, the names of errors) are an inventory
+for signed-in administrators only. A check that has a short public state to tell (one word
+or phrase, never a list) puts it under the detail's "status" key."""
 
 from __future__ import annotations
 
@@ -90,13 +95,18 @@ CHECKS: dict[str, Callable[[], Check]] = {
 }
 
 
-def run_checks() -> tuple[bool, dict]:
+def run_checks(*, detailed: bool = False) -> tuple[bool, dict]:
+    """(healthy, report); the report has every check's detail only when `detailed`."""
     results = {}
     healthy = True
     for name, check in CHECKS.items():
         ok, detail = check()
         healthy &= ok
-        results[name] = {"ok": ok, **detail}
+        if detailed:
+            results[name] = {"ok": ok, **detail}
+        else:
+            results[name] = {"ok": ok} | ({"status": detail["status"]}
+                                          if "status" in detail else {})
     return healthy, {
         "status": "ok" if healthy else "degraded",
         "mode": "embedded" if settings.EMBEDDED else "cluster",

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from apps.access import policy
 from apps.core import health
 from apps.core.landing import landing_url_for
 
@@ -20,7 +21,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, report = health.run_checks()
+    # Past the second login step: the status page is reachable before it (middleware).
+    detailed = (getattr(request, "two_factor_satisfied", False)
+                and policy.may_see_health_details(request.user))
+    healthy, report = health.run_checks(detailed=detailed)
     return JsonResponse(report, status=200 if healthy else 503)
 
 

@@ -32,7 +32,46 @@ def test_healthz_is_503_when_a_component_fails(client, db, background_runner, mo
     monkeypatch.setitem(health.CHECKS, "database", lambda: (False, {"error": "down"}))
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["components"]["database"] == {"ok": False, "error": "down"}
+    assert response.json()["components"]["database"] == {"ok": False}
+
+
+def _cluster_workers(monkeypatch):
+    from apps.core import health
+
+    workers = {"streams@host-1": {"pid": 4242, "queues": ["streams"], "cameras": [7, 9]}}
+    monkeypatch.setitem(health.CHECKS, "workers",
+                        lambda: (True, {"kind": "celery", "workers": workers}))
+    monkeypatch.setitem(health.CHECKS, "broker", lambda: (False, {"kind": "redis",
+                                                                  "error": "ConnectionError"}))
+
+
+def test_healthz_tells_anyone_the_status_but_not_the_inventory(client, world, monkeypatch):
+    """A load balancer needs healthy or not; the workers, their cameras and the error names
+    are for administrators past the second login step."""
+    _cluster_workers(monkeypatch)
+    body = client.get("/healthz").json()
+    assert body["components"]["workers"] == {"ok": True}
+    assert body["components"]["broker"] == {"ok": False}
+    assert "host-1" not in str(body) and "4242" not in str(body)
+    for who in ("operator", "commander"):
+        client.force_login(world.a.users[who])
+        assert "host-1" not in client.get("/healthz").content.decode()
+    admin_user = world.a.users["admin"]
+    client.force_login(admin_user, otp=False)  # password only: not yet past the code step
+    assert "host-1" not in client.get("/healthz").content.decode()
+    client.force_login(admin_user)
+    body = client.get("/healthz").json()
+    assert body["components"]["workers"]["workers"]["streams@host-1"]["cameras"] == [7, 9]
+    assert body["components"]["broker"]["error"] == "ConnectionError"
+
+
+def test_healthz_keeps_a_checks_short_public_status(client, db, monkeypatch):
+    from apps.core import health
+
+    monkeypatch.setitem(health.CHECKS, "websockets",
+                        lambda: (False, {"status": "origin refused", "origins": ["x"]}))
+    body = client.get("/healthz").json()
+    assert body["components"]["websockets"] == {"ok": False, "status": "origin refused"}
 
 
 def test_demo_is_idempotent(db):
