@@ -13,12 +13,15 @@ agency by a valid RegionGrant. Nobody sees across regions otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
 from apps.access.models import RegionGrant
 from apps.accounts.models import SECURITY_ROLES, Role, RoleAssignment, User, UserSession
@@ -781,3 +784,59 @@ def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
 
 def users_who_may_view_alert(alert: Alert) -> models.QuerySet[User]:
     return users_who_may_view_facility(alert.facility)
+
+
+# --- cameras over time: naming, live deadlines, share audiences ------------------------------
+
+
+def viewable_camera_ids(user, camera_ids) -> set[int]:
+    """Of `camera_ids`, the cameras `user` may view now. The one question behind naming a
+    camera in a record (the access record page, its CSV, the API) and keeping a live view."""
+    ids = {int(i) for i in camera_ids}
+    if not ids:
+        return set()
+    return set(scope(user, Camera.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+
+
+def camera_view_lapses_at(user, camera_ids, now: datetime | None = None) -> datetime | None:
+    """The earliest moment after `now` at which `user`'s view of one of `camera_ids` may end
+    without any event announcing it: a share, a region grant or an operation running out.
+    Live views ask the policy again then (revocations announce themselves)."""
+    now = now or timezone.now()
+    ids = [int(i) for i in camera_ids]
+    if not ids or not _is_active(user) or user.agency_id is None:
+        return None
+    ends = [
+        *CameraShare.objects.valid_at(now).filter(
+            camera_id__in=ids, grantee_id=user.agency_id, valid_until__isnull=False,
+        ).values_list("valid_until", flat=True),
+        *RegionGrant.objects.valid_at(now).filter(
+            agency_id=user.agency_id, valid_until__isnull=False,
+        ).values_list("valid_until", flat=True),
+    ]
+    # An operation ends at the midnight after its last day, in each facility's own zone.
+    operations = Operation.objects.filter(
+        facilities__cameras__pk__in=ids, ends_on__gte=(now - timedelta(days=1)).date(),
+    ).values_list("ends_on", "facilities__region__timezone").distinct()
+    for ends_on, zone in operations:
+        ends.append(datetime.combine(ends_on + timedelta(days=1), time.min, ZoneInfo(zone)))
+    upcoming = [end for end in ends if end > now]
+    return min(upcoming, default=None)
+
+
+def share_grantees(user, camera: Camera) -> models.QuerySet[Agency]:
+    """The agencies `user` may share `camera` with: none unless they are an official of the
+    owner agency and the camera faces outward; otherwise the security agencies that work
+    where the camera is (their region contains the facility's, or a valid region grant
+    covers it), so a share never goes to an agency that could not see the facility. The
+    share form offers exactly these and the API accepts exactly these."""
+    if (not _is_active(user) or not user.has_role(Role.FACILITY_OFFICIAL)
+            or camera.orientation != Orientation.OUTWARD
+            or not can(user, Action.MANAGE, camera)):
+        return Agency.objects.none()
+    here_and_above = camera.facility.region.ancestor_ids()
+    granted = RegionGrant.objects.valid_at().filter(region_id__in=here_and_above)
+    return Agency.objects.filter(
+        Q(region_id__in=here_and_above) | Q(pk__in=granted.values("agency_id")),
+        pillar__in=Agency.SECURITY_PILLARS,
+    )

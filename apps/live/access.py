@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.access import policy
 from apps.accounts.sessions import session_is_current
-from apps.cameras.models import Camera, ViewRecord
+from apps.cameras.models import ViewRecord
 
 
 class _SessionRequest:
@@ -43,11 +43,12 @@ def _mfa_satisfied(user, session) -> bool:
     return is_satisfied(user, session)
 
 
-def viewable(user, camera_ids) -> set[int]:
-    ids = [int(i) for i in camera_ids]
-    return set(
-        policy.scope(user, Camera.objects.filter(pk__in=ids)).values_list("pk", flat=True)
-    )
+def viewable_until(user, camera_ids) -> tuple[set[int], float | None]:
+    """The cameras of `camera_ids` the user may view now, and when (epoch seconds) that may
+    end without an event saying so (a share, region grant or operation running out)."""
+    viewable = policy.viewable_camera_ids(user, camera_ids)
+    lapses_at = policy.camera_view_lapses_at(user, viewable)
+    return viewable, lapses_at.timestamp() if lapses_at is not None else None
 
 
 def start_views(user, camera_ids, address: str | None, user_agent: str) -> dict[int, int]:

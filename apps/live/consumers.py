@@ -12,8 +12,10 @@ Every subscription is decided by the access policy; the client never names a gro
 reach the socket through this process's camera hub (apps.live.hub) and are newest-wins per
 camera: the next frame goes out only after the client acknowledged the
 previous one (or 5 s passed), and nothing older than 2 s is ever sent. Access is re-checked
-when a revocation event arrives, every few seconds while frames flow, and the socket closes
-when the session ends."""
+when a revocation event arrives, when a share, region grant or operation runs out (no event
+announces that: the socket keeps the earliest such moment of its cameras, checks it before
+every frame without a database question, and sets a timer for it), every 30 s, and the socket
+closes when the session ends."""
 
 from __future__ import annotations
 
@@ -36,9 +38,13 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME_AGE = 2.0
 ACK_TIMEOUT = 5.0
-# Revocations reach sockets at once (the epoch and the access.changed message); the timed
-# re-check only catches what no event announces, such as a session that simply expired.
+# Revocations reach sockets at once (the epoch and the access.changed message) and expiries
+# at their moment (`lapses_at`); the timed re-check catches what neither announces, such as
+# a session that simply expired.
 RECHECK_SECONDS = 30.0
+# The lapse timer fires this long after the moment, so the policy's "valid until" (exclusive)
+# has certainly passed when it asks.
+LAPSE_MARGIN = 0.05
 LIVE_RENEW_SECONDS = 5.0
 FRAME_HEADER = struct.Struct(">Id")
 
@@ -62,6 +68,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.pending: dict[int, tuple[float, bytes]] = {}
         self.awaiting_ack: dict[int, float] = {}
         self.checked_at = 0.0
+        self.lapses_at: float | None = None  # epoch seconds: see _set_lapse
+        self.lapse_timer: asyncio.TimerHandle | None = None
         self.epoch = 0
         self.recheck_lock = asyncio.Lock()
         self.closing = False
@@ -86,6 +94,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code) -> None:
         if self.background is not None:
             self.background.cancel()
+        self._set_lapse(None)
         if self.user is None:
             return
         for camera_id in list(self.allowed):
@@ -165,7 +174,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if len(self.allowed) + len(wanted) > limits.MAX_SUBSCRIPTIONS:
             await self._error("too_many_cameras")
             return
-        permitted = await database_sync_to_async(access.viewable)(self.user, wanted)
+        permitted, lapses_at = await database_sync_to_async(access.viewable_until)(
+            self.user, wanted)
         address = (self.scope.get("client") or [None])[0]
         agent = dict(self.scope.get("headers", [])).get(b"user-agent", b"").decode("latin-1")
         granted = [i for i in wanted if i in permitted]
@@ -179,6 +189,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.views.update(await database_sync_to_async(access.start_views)(
                 self.user, granted, address, agent))
             await sync_to_async(livestate.mark_live, thread_sensitive=False)(granted)
+        if lapses_at is not None and (self.lapses_at is None or lapses_at < self.lapses_at):
+            self._set_lapse(lapses_at)
         for camera_id in granted:
             self.allowed.add(camera_id)
             await hub().join(camera_id, self)
@@ -241,6 +253,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         current_epoch = await read_epoch()
         if current_epoch != self.epoch:
             await self._recheck(current_epoch)
+        if self._lapsed():
+            await self._recheck(lapsed=True)
         # The hub and the socket's own messages both flush: look again after any wait.
         if self.closing or camera_id not in self.allowed or self._showing_previous(camera_id):
             return
@@ -253,11 +267,30 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.awaiting_ack[camera_id] = time.monotonic()
         await self.send(bytes_data=FRAME_HEADER.pack(camera_id, taken_at) + jpeg)
 
-    async def _recheck(self, current_epoch: int | None = None) -> None:
+    def _lapsed(self) -> bool:
+        return self.lapses_at is not None and time.time() >= self.lapses_at
+
+    def _set_lapse(self, lapses_at: float | None) -> None:
+        """Remember when access may next run out, and ask the policy again at that moment
+        even if no frame comes (the client then hears "revoked")."""
+        if self.lapse_timer is not None:
+            self.lapse_timer.cancel()
+            self.lapse_timer = None
+        self.lapses_at = lapses_at
+        if lapses_at is not None:
+            delay = max(0.0, lapses_at - time.time()) + LAPSE_MARGIN
+            self.lapse_timer = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self._recheck(lapsed=True)))
+
+    async def _recheck(self, current_epoch: int | None = None, lapsed: bool = False) -> None:
         """Ask the policy again. The epoch is recorded only once the answer is applied, and
         one check runs at a time: a frame flushed meanwhile waits for it instead of passing
         on an epoch that was read but not yet acted on."""
         async with self.recheck_lock:
+            if self.closing:
+                return
+            if lapsed and not self._lapsed():
+                return  # another check already acted on this expiry while we waited
             if current_epoch is None:
                 current_epoch = await read_epoch()
             elif current_epoch == self.epoch:
@@ -269,7 +302,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_UNAUTHORISED)
                 return
             self.user = user
-            still = await database_sync_to_async(access.viewable)(user, self.allowed)
+            still, lapses_at = await database_sync_to_async(access.viewable_until)(
+                user, self.allowed)
+            self._set_lapse(lapses_at)
             lost = self.allowed - still
             if lost:
                 await self._drop(lost, revoked=True)
