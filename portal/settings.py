@@ -185,7 +185,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests on a file, as the portal runs: Django's default in-memory test database shares
     # one cache between threads, where a busy table fails at once instead of waiting.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # Beside the configured database, so runs against different DATABASE_URLs never share one.
+    _sqlite_name = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / "test.sqlite3") if _sqlite_name.parent == VAR_DIR
+        else str(_sqlite_name.with_name(f"test-{_sqlite_name.name}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

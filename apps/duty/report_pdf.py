@@ -26,8 +26,9 @@ from reportlab.platypus import (
 )
 
 from apps.accounts.models import User
+from apps.core.export import choice_label, number
 from apps.duty.selectors import CoverageView
-from apps.org.models import ZONE_ABBREVIATIONS
+from apps.org.models import ZONE_ABBREVIATIONS, Agency
 
 STATUS_COLOURS = {
     "ok": colors.HexColor("#cfe8d6"),
@@ -49,7 +50,7 @@ def _local(moment, zone) -> str:
 
 
 def _hours(minutes: float) -> str:
-    return f"{minutes / 60:.1f}"
+    return number(minutes / 60, 1)
 
 
 def _pct(value: float | None) -> str:
@@ -134,7 +135,7 @@ def coverage_pdf_bytes(*, view: CoverageView, user: User) -> bytes:
                 Paragraph(escape(line.facility.name), small), _local(g.start, line.zone),
                 _local(g.end, line.zone), f"{g.minutes:.0f}", str(g.required),
                 "" if g.present is None else str(g.present), str(g.shortfall),
-                ", ".join(sorted(p.upper() for p in g.missing_pillars)) or "—",
+                ", ".join(sorted(choice_label(Agency.Pillar, p) for p in g.missing_pillars)) or "—",
             ])
         story.append(_table(gap_rows, [70 * mm, 36 * mm, 36 * mm, 24 * mm, 20 * mm, 20 * mm,
                                        20 * mm, 40 * mm]))

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.access import policy
 from apps.accounts.models import SECURITY_ROLES, RoleAssignment, User
@@ -197,6 +198,18 @@ class Column:
     start: datetime
     end: datetime
     local: datetime  # start in the reference zone
+
+
+# What each cell status means to a reader (the coverage page's legend, the CSV export).
+CELL_STATUS_LABELS = {
+    "ok": gettext_lazy("standard met"),
+    "short": gettext_lazy("gap"),
+    "empty": gettext_lazy("nobody present"),
+    "future": gettext_lazy("ahead"),
+    "future-short": gettext_lazy("roster short ahead"),
+    "no-standard": gettext_lazy("nothing required"),
+    "no-posts": gettext_lazy("no guard post"),
+}
 
 
 @dataclass

@@ -175,14 +175,14 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     checks = list(
         policy.scope(user, WarehouseCheck.objects.filter(
             facility_id__in=ids, checked_at__gte=start, checked_at__lt=end))
-        .select_related("facility").prefetch_related(
+        .select_related("facility__region").prefetch_related(
             "signatures", Prefetch("items", queryset=CheckItem.objects.order_by("pk")))
         .order_by("checked_at")
     )
     incidents = list(
         policy.scope(user, Incident.objects.filter(
             facility_id__in=ids, occurred_at__gte=start, occurred_at__lt=end))
-        .select_related("facility")
+        .select_related("facility__region")
         .prefetch_related(Prefetch("steps", queryset=IncidentStep.objects.only(
             "id", "incident_id", "step")))
         .order_by("occurred_at")

@@ -19,6 +19,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from apps.accounts.models import User
+from apps.core.export import choice_label
+from apps.org.models import Agency
 from apps.records.report import DailyReport
 
 MAX_ROWS = 400
@@ -107,7 +109,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
                  _("Signed by"), _("Complete")]]
         rows += [[c.check.facility.name, _local(report, c.check.checked_at),
                   _("yes") if c.check.has_discrepancy else _("no"),
-                  ", ".join(s.upper() for s in c.signed) or "—",
+                  ", ".join(choice_label(Agency.Pillar, s) for s in c.signed) or "—",
                   _("yes") if c.complete else _("no")] for c in report.checks]
         story.append(_table(rows, [width * 0.3, width * 0.2, width * 0.15, width * 0.2,
                                    width * 0.15], small))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from apps.core.export import CsvExport, choice_label, local_time, number
 from apps.places.models import Facility
+from apps.records.services.patrols import patrol_start
+from tests.records.conftest import make_checkpoint
 
 
 def _read(response) -> tuple[str, list[list[str]]]:
@@ -63,3 +67,18 @@ def test_a_bare_time_without_a_zone_is_refused():
 
 def test_an_unknown_code_is_shown_as_it_is():
     assert choice_label(Facility.Kind, "retired_kind") == "retired_kind"
+
+
+def test_the_daily_report_csv_reads_in_indonesian(client, world):
+    make_checkpoint(world.a.facilities["kpu_office"], "Gerbang utama")
+    patrol_start(user=world.a.users["padal"], client_key=uuid.uuid4(), team_name="Samapta",
+                 mode="motorcycle", member_names=[], pillars=[], planned=[],
+                 operation=world.a.operation)
+    client.force_login(world.a.users["commander"])
+    response = client.get(reverse("records:daily_csv"), {
+        "operation": world.a.operation.pk, "day": timezone.localdate().isoformat()})
+    text, rows = _read(response)
+    assert rows[0] == ["Operasi", world.a.operation.name]
+    patrol = next(r for r in rows if r and r[0] == "Samapta")
+    assert patrol[2] == "Sepeda motor"  # the label, not "motorcycle"
+    assert patrol[3].endswith(" WIB") and "T" not in patrol[3] and "+00:00" not in text

@@ -94,11 +94,18 @@ def test_csv_export(client, demo):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert {r["facility"] for r in rows} == {
+    # For a spreadsheet with Indonesian settings: BOM, ';', Indonesian headers and labels.
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert {r["Objek"] for r in rows} == {
         "Kantor KPU Kota Karangsari", "Kantor Bawaslu Kota Karangsari", WAREHOUSE}
     assert len(rows) == 3 * 4  # three facilities, four days
-    assert any(r["status"] in ("short", "empty") and r["facility"] == WAREHOUSE for r in rows)
+    assert any(r["Status"] in ("celah", "tidak ada yang hadir") and r["Objek"] == WAREHOUSE
+               for r in rows)
+    warehouse = next(r for r in rows if r["Objek"] == WAREHOUSE)
+    assert warehouse["Jenis"] == "Gudang Logistik KPU"
+    assert warehouse["Mulai"].endswith(" WIB") and "T" not in warehouse["Mulai"]
 
 
 def test_csv_cells_that_look_like_formulas_stay_text(client, demo):

@@ -179,7 +179,7 @@ def test_the_daily_report_page_csv_and_pdf_carry_the_chain_head(client, world, p
     assert report.visits == 4 and len(report.checks) == 2 and len(report.incidents) == 2
     assert report.duty_available  # guard coverage comes from apps.duty
     csv_text = client.get(reverse("records:daily_csv") + query).content.decode()
-    assert head.entry_hash in csv_text and "chain_head_hash" in csv_text
+    assert head.entry_hash in csv_text and "Ujung rantai (hash)" in csv_text
     pdf = client.get(reverse("records:daily_pdf") + query)
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 

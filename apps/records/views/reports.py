@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -11,11 +10,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.access import policy
-from apps.core.export import safe_csv_cell
-from apps.org.models import Region
+from apps.core.export import CsvExport, choice_label, local_time, number
+from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation
 from apps.records import selectors
 from apps.records.chain import chain_verify
@@ -90,52 +90,47 @@ def daily_csv(request: HttpRequest) -> HttpResponse:
     _form, report = _report(request)
     if report is None:
         raise Http404
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
-    w = csv.writer(response)
-
-    def row(*cells) -> None:
-        w.writerow([safe_csv_cell(c) for c in cells])
-
-    row("operation", report.operation.name)
-    row("region", report.region.name if report.region else "")
-    row("day", report.day.isoformat(), report.zone.key)
-    row("counted_until", report.observed_until.isoformat())
-    row("chain_head_seq", report.head.seq)
-    row("chain_head_hash", report.head.entry_hash)
+    export = CsvExport(_filename(report, "csv"))
+    row, zone = export.row, report.zone
+    row(_("Operation"), report.operation.name)
+    row(_("Region"), report.region.name if report.region else "")
+    row(_("Day"), report.day, report.zone_label)
+    row(_("Counted until"), local_time(report.observed_until, zone))
+    row(_("Chain head (sequence)"), report.head.seq)
+    row(_("Chain head (hash)"), report.head.entry_hash)
     row()
-    row("facility", "guard_coverage_pct", "patrol_visits", "required_visits",
-        "missed_windows", "checks", "incidents")
+    row(_("Facility"), _("Guard coverage (%)"), _("Patrol visits"), _("Required visits"),
+        _("Missed windows"), _("Warehouse checks"), _("Incidents"))
     for line in report.facilities:
-        row(line.facility.name,
-            "" if line.coverage_pct is None else f"{line.coverage_pct:.1f}", line.visits,
-            line.required, line.missed, line.checks, line.incidents)
+        row(line.facility.name, number(line.coverage_pct), line.visits, line.required,
+            line.missed, line.checks, line.incidents)
     row()
-    row("patrol", "leader", "mode", "started_at", "ended_at", "visits")
+    row(_("Patrol"), _("Leader"), _("Mode"), _("Started"), _("Ended"), _("Visits"))
     for p in report.patrols:
         ending = getattr(p, "ending", None)
-        row(p.team_name, str(p.leader), p.mode, p.started_at.isoformat(),
-            ending.ended_at.isoformat() if ending else "", p.visit_count)
+        row(p.team_name, str(p.leader), p.get_mode_display(), local_time(p.started_at, zone),
+            local_time(ending.ended_at, zone) if ending else "", p.visit_count)
     row()
-    row("check_warehouse", "checked_at", "discrepancy", "signed_by", "complete")
+    row(_("Warehouse check"), _("Checked at"), _("Discrepancy"), _("Signed by"), _("Complete"))
     for c in report.checks:
-        row(c.check.facility.name, c.check.checked_at.isoformat(), c.check.has_discrepancy,
-            " ".join(c.signed), c.complete)
+        facility = c.check.facility
+        row(facility.name, local_time(c.check.checked_at, facility), c.check.has_discrepancy,
+            ", ".join(choice_label(Agency.Pillar, pillar) for pillar in c.signed), c.complete)
     row()
-    row("incident_time", "facility", "category", "source", "state")
+    row(_("Time"), _("Facility"), _("Category"), _("Source"), _("State"))
     for i in report.incidents:
-        row(i.incident.occurred_at.isoformat(), i.incident.facility.name, i.incident.category,
-            i.incident.source, i.state)
+        incident = i.incident
+        row(local_time(incident.occurred_at, incident.facility), incident.facility.name,
+            incident.get_category_display(), incident.get_source_display(), i.state_label)
     row()
-    row("camera", "facility", "uptime_pct")
+    row(_("Camera"), _("Facility"), _("Uptime (%)"))
     for c in report.cameras:
-        row(c.camera.name, c.camera.facility.name,
-            "" if c.uptime_pct is None else f"{c.uptime_pct:.1f}")
+        row(c.camera.name, c.camera.facility.name, number(c.uptime_pct))
     row()
-    row("alert_kind", "count")
+    row(_("Kind of alert"), _("Count"))
     for kind, count in report.alerts_by_kind:
         row(kind, count)
-    return response
+    return export.response
 
 
 @login_required
