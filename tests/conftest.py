@@ -24,6 +24,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("serial"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_sqlite_record_triggers():
+    """Transactional tests end with a flush: on SQLite a DELETE FROM that the append-only
+    triggers refuse (on PostgreSQL a TRUNCATE, which they do not see). Test databases only."""
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    from tests.records.tampering import records_writable
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with records_writable(self.connection):
+            flush(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = flush
+
+
 @dataclass
 class World:
     a: City

@@ -1,7 +1,7 @@
-"""Append-only records and the hash chain (T-REC-1, 4, 5, 6, 8; T-REC-2 on PostgreSQL).
+"""Append-only records and the hash chain (T-REC-1, 4, 5, 6, 8; T-REC-2).
 
-Tampering is simulated the way an intruder with database access would do it: raw SQL. On
-PostgreSQL the append-only triggers must be switched off for that, as only a superuser can."""
+Tampering is simulated the way an intruder with database access would do it: raw SQL, with
+the append-only triggers out of the way (tests.records.tampering)."""
 
 from __future__ import annotations
 
@@ -28,19 +28,9 @@ from apps.records.models import (
 from apps.records.photos import photos_normalise
 from apps.records.services.patrols import patrol_visit_record
 from tests.records.conftest import jpeg_bytes, upload, visit
+from tests.records.tampering import tamper
 
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
-
-
-def tamper(sql: str, params=()) -> None:
-    """Raw SQL behind the application's back (on PostgreSQL as a superuser who first turns
-    the append-only triggers off for this transaction)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def make_visits(world, points, n: int) -> list[PatrolVisit]:
@@ -319,6 +309,37 @@ def test_postgresql_triggers_refuse_update_and_delete_even_for_the_table_owner(w
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
                 connection.cursor() as cursor:
             cursor.execute(sql, [saved.pk])
+
+
+def _append_only_tables() -> set[str]:
+    """Tables whose rows the database refuses to UPDATE and DELETE, both refusals present."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT c.relname FROM pg_trigger t JOIN pg_class c "
+                           "ON c.oid = t.tgrelid WHERE t.tgname = c.relname || '_append_only' "
+                           "AND t.tgtype & 8 = 8 AND t.tgtype & 16 = 16")  # DELETE, UPDATE
+            return {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        names = cursor.fetchall()
+    return {table for table, name in names if name == f"{table}_append_only_update"
+            and (table, f"{table}_append_only_delete") in names}
+
+
+def test_every_record_table_refuses_update_and_delete_in_the_database(world, points):
+    """The same guard on SQLite (embedded mode) as on PostgreSQL, on every sealed table:
+    a migration that makes SQLite rebuild a table would drop its triggers, and fail here."""
+    from apps.records.models import sealed_models
+
+    sealed = {m._meta.db_table for m in [*sealed_models(), ChainEntry, ChainAnchor]}
+    assert sealed <= _append_only_tables()
+    saved = make_visits(world, points, 1)[0]
+    for sql in ("UPDATE records_patrolvisit SET notes = 'x' WHERE id = %s",
+                "DELETE FROM records_patrolvisit WHERE id = %s",
+                "UPDATE records_chainentry SET entry_hash = 'x' WHERE record_id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [saved.pk])
+    assert chain.chain_verify().ok
 
 
 RESTRICTED_ROLE = "posko_records_test_app"

@@ -45,8 +45,10 @@ class ChainEntry(SealedModel):
 class ChainAnchor(SealedModel):
     """The chain head at the end of a day, published in that day's report (laporan harian).
 
-    A copy kept outside the database (the printed or exported report) lets anyone prove
-    later that the history up to that entry was not rewritten, even consistently."""
+    Signed with a key that is not in the database (apps.records.signing), so an anchor
+    rewritten here no longer verifies; copies kept outside the database (the witness
+    directory, webhook payloads, the printed report) let anyone prove later that the history
+    up to that entry was not rewritten, even consistently."""
 
     chained = False
 
@@ -54,6 +56,10 @@ class ChainAnchor(SealedModel):
     seq = models.PositiveBigIntegerField(_("sequence"))
     entry_hash = models.CharField(_("entry hash"), max_length=64)
     published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    # Ed25519 over apps.records.anchors.anchor_message(); empty only on anchors published
+    # before anchors were signed (verify_records reports those).
+    key_id = models.CharField(_("signing key"), max_length=16, blank=True, default="")
+    signature = models.CharField(_("signature"), max_length=100, blank=True, default="")
 
     class Meta(SealedModel.Meta):
         verbose_name = _("chain anchor")
