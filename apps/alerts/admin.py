@@ -1,12 +1,14 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from apps.access.admin import PolicyInline, PolicyModelAdmin
+from apps.alerts import redaction
 from apps.alerts.models import Alert, AlertEvent
 
 
 class EventInline(PolicyInline):
     model = AlertEvent
-    fields = ["at", "action", "actor", "comment"]
+    fields = ["at", "action", "actor", "note"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -18,15 +20,43 @@ class EventInline(PolicyInline):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description=_("comment"))
+    def note(self, event: AlertEvent) -> str:
+        return event.shown_comment
+
 
 @admin.register(Alert)
 class AlertAdmin(PolicyModelAdmin):
-    """Read-only here: alerts change state only through the alert services (with history)."""
+    """Read-only here: alerts change state only through the alert services (with history).
+    Rows are shown as apps.alerts.redaction gives them to the person: an administrator who
+    may not view an inward camera does not read its name here either."""
 
     append_only = True
-    list_display = ["title", "kind", "severity", "facility", "state", "occurrences",
+    list_display = ["alert_title", "kind", "severity", "facility", "state", "occurrences",
                     "last_raised_at"]
     list_filter = ["state", "kind", "severity"]
-    search_fields = ["title", "facility__name", "dedup_key"]
+    # Not the title: a search by a camera's name would tell which alerts it raised.
+    search_fields = ["facility__name", "dedup_key"]
     list_select_related = ["facility"]
+    fields = ["alert_title", "alert_detail", "kind", "severity", "facility", "camera", "state",
+              "occurrences", "first_raised_at", "last_raised_at", "assigned_to",
+              "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "escalated_at"]
+    readonly_fields = fields
     inlines = [EventInline]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = redaction.for_viewer(changelist.result_list, request.user)
+        return changelist
+
+    def get_object(self, request, object_id, from_field=None):
+        alert = super().get_object(request, object_id, from_field)
+        return None if alert is None else redaction.for_viewer([alert], request.user)[0]
+
+    @admin.display(description=_("title"))
+    def alert_title(self, alert: Alert) -> str:
+        return alert.shown_title
+
+    @admin.display(description=_("detail"))
+    def alert_detail(self, alert: Alert) -> str:
+        return alert.shown_detail

@@ -11,7 +11,9 @@ from typing import TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.dispatch import Signal
+from django.utils import translation
 
 from apps.access import policy
 from apps.alerts import redaction
@@ -67,7 +69,7 @@ def _payload(alert: Alert, *, camera_visible: bool) -> AlertPayload:
         "kind": alert.kind,
         "severity": alert.severity,
         "state": alert.state,
-        "title": alert.title,
+        "title": alert.shown_title,
         "facility": alert.facility.name,
         "facility_id": alert.facility_id,
         "occurrences": alert.occurrences,
@@ -98,8 +100,11 @@ def push_alert(alert_id: int) -> int:
     camera_viewers = set(
         policy.users_who_may_view_camera(alert.camera).values_list("pk", flat=True)
     ) if alert.camera_id else set()
-    full = _payload(alert, camera_visible=True)
-    without_camera = _payload(alert, camera_visible=False) if alert.camera_id else full
+    # Texts in the default language: a person has no language of their own yet, and the push
+    # must not take the language of whoever's request changed the alert.
+    with translation.override(settings.LANGUAGE_CODE):
+        full = _payload(alert, camera_visible=True)
+        without_camera = _payload(alert, camera_visible=False) if alert.camera_id else full
     send = async_to_sync(layer.group_send)
     for user_id in recipients:
         payload = full if not alert.camera_id or user_id in camera_viewers else without_camera

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.alerts import texts
+
 
 class Alert(models.Model):
     """Something a person must look at. Every issue raises into this one model through
@@ -46,8 +48,13 @@ class Alert(models.Model):
         "cameras.Camera", verbose_name=_("camera"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="alerts",
     )
+    # Text in the default language as written when raised: what is shown when `params` has
+    # no message (alerts from before it existed, free text). See apps.alerts.texts.
     title = models.CharField(_("title"), max_length=200)
     detail = models.TextField(_("detail"), blank=True)
+    # The message code and its parameters: the title and detail are made from them in the
+    # reader's language when shown.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/%d/", blank=True)
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.OPEN, db_index=True
@@ -91,7 +98,9 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["facility", "state"])]
 
     def __str__(self) -> str:
-        return self.title
+        # Used wherever no viewer is known (choice labels, admin headings, logs): it names no
+        # camera. Pages show `shown_title` of apps.alerts.redaction.for_viewer's copies.
+        return f"{self.get_kind_display()} #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("alerts:detail", args=[self.pk])
@@ -100,6 +109,15 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.state != self.State.RESOLVED
 
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (of a redacted copy: the kind)."""
+        return texts.render(self)[0]
+
+    @property
+    def shown_detail(self) -> str:
+        return texts.render(self)[1]
+
 
 class AlertEvent(models.Model):
     """Append-only history of an alert. Its id is the alert sequence number: a client that
@@ -107,7 +125,10 @@ class AlertEvent(models.Model):
 
     class Action(models.TextChoices):
         RAISED = "raised", _("Raised")
+        # No longer written (a repeat counts on the alert); kept for the history stored.
         REPEATED = "repeated", _("Repeated")
+        REOPENED = "reopened", _("Raised again")
+        CLEARED = "cleared", _("Resolved automatically")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ASSIGNED = "assigned", _("Assigned")
         RESOLVED = "resolved", _("Resolved")
@@ -129,6 +150,13 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} #{self.alert_id}"
+
+    @property
+    def shown_comment(self) -> str:
+        """The comment; for an automatic resolution, why, in the active language."""
+        if self.action == self.Action.CLEARED and not self.comment:
+            return texts.cleared_reason(self.alert.kind)
+        return self.comment
 
 
 class AlertEvidence(models.Model):

@@ -35,6 +35,7 @@ def redacted(alert: Alert) -> Alert:
     shown = copy.copy(alert)
     shown.title = str(alert.get_kind_display())
     shown.detail = ""
+    shown.params = {}  # the message names the camera: the kind is the title
     shown.evidence = None
     shown.camera = None
     shown.camera_hidden = True
@@ -42,7 +43,12 @@ def redacted(alert: Alert) -> Alert:
 
 
 def for_viewer(alerts: Iterable[Alert], viewer) -> list[Alert]:
-    """`alerts` as `viewer` may see them."""
+    """`alerts` as `viewer` may see them: show their `shown_title` and `shown_detail`."""
     alerts = list(alerts)
     visible = visible_camera_ids(viewer, alerts)
     return [redacted(a) if hides_camera(a, visible) else a for a in alerts]
+
+
+def titles_for(viewer, alerts: Iterable[Alert]) -> dict[int, str]:
+    """The title `viewer` may read of each of `alerts`, by id (for choice labels)."""
+    return {a.pk: a.shown_title for a in for_viewer(alerts, viewer)}

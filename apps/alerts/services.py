@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import User
-from apps.alerts import fanout
+from apps.alerts import fanout, texts
 from apps.alerts.models import Alert, AlertEvent
 from apps.cameras.models import Camera
 from apps.places.models import Facility
@@ -30,16 +32,29 @@ def alert_raise(
     severity: int,
     facility: Facility,
     dedup_key: str,
-    title: str,
+    title: str = "",
     detail: str = "",
+    params: dict | None = None,
     camera: Camera | None = None,
     cooldown: timedelta = timedelta(0),
 ) -> tuple[Alert, bool]:
     """Raise an alert, or count a repeat on the open one with the same key.
 
-    Returns (alert, created). A condition resolved less than `cooldown` ago counts as a repeat
-    of that alert instead of opening a new one, so a flapping condition cannot storm."""
+    `params` holds the message code and its parameters (see apps.alerts.texts): the alert is
+    shown from them in the reader's language; `title`/`detail` are then written from them in
+    the default language. Without `params` the given text is what is shown.
+
+    Returns (alert, raised): raised is False for a repeat. A repeat counts on the alert
+    (occurrences, last raised, current parameters) without a history line. A condition
+    resolved less than `cooldown` ago is not a new alert: if it had resolved itself, the same
+    alert opens again; if a person resolved it, the repeat is only counted, so a flapping
+    condition cannot storm."""
     now = timezone.now()
+    params = params or {}
+    if params:
+        with translation.override(settings.LANGUAGE_CODE):
+            title, detail = texts.render(Alert(kind=kind, params=params, title=title,
+                                               detail=detail))
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -57,16 +72,10 @@ def alert_raise(
                         .first()
                     )
                 if existing is not None:
-                    Alert.objects.filter(pk=existing.pk).update(
-                        occurrences=existing.occurrences + 1, last_raised_at=now
-                    )
-                    existing.occurrences += 1
-                    existing.last_raised_at = now
-                    _record(existing, AlertEvent.Action.REPEATED)
-                    return existing, False
+                    return existing, _repeat(existing, now, title, detail, params)
                 alert = Alert.objects.create(
                     kind=kind, severity=severity, facility=facility, camera=camera,
-                    dedup_key=dedup_key,
+                    dedup_key=dedup_key, params=params,
                     title=title[:200], detail=detail, first_raised_at=now, last_raised_at=now,
                 )
                 _record(alert, AlertEvent.Action.RAISED)
@@ -74,6 +83,48 @@ def alert_raise(
         except IntegrityError:
             continue  # Another writer opened the same condition first: merge into it.
     raise RuntimeError(f"Could not raise or merge alert {dedup_key!r}")
+
+
+def _repeat(alert: Alert, now, title: str, detail: str, params: dict) -> bool:
+    """Count a repeat on `alert`; reopen it if it had resolved itself. True when reopened."""
+    changes = {"occurrences": alert.occurrences + 1, "last_raised_at": now}
+    if params:  # e.g. how many are present now
+        changes.update(params=params, title=title[:200], detail=detail)
+    reopen = alert.state == Alert.State.RESOLVED and alert.resolved_by_id is None
+    if reopen:
+        changes.update(state=Alert.State.OPEN, resolved_at=None, acknowledged_by=None,
+                       acknowledged_at=None)
+    Alert.objects.filter(pk=alert.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(alert, field, value)
+    if reopen:
+        _record(alert, AlertEvent.Action.REOPENED)
+    return reopen
+
+
+def alert_clear(*, dedup_keys: Iterable[str]) -> list[int]:
+    """The conditions behind these keys have ended: their unresolved alerts resolve
+    themselves, each with a history line saying so. Returns the ids of the alerts resolved."""
+    cleared = []
+    now = timezone.now()
+    for key in dedup_keys:
+        with transaction.atomic():
+            alert = (Alert.objects.select_for_update()
+                     .filter(dedup_key=key).exclude(state=Alert.State.RESOLVED).first())
+            if alert is None:
+                continue
+            alert.state, alert.resolved_by, alert.resolved_at = Alert.State.RESOLVED, None, now
+            alert.save(update_fields=["state", "resolved_by", "resolved_at"])
+            _record(alert, AlertEvent.Action.CLEARED)
+            cleared.append(alert.pk)
+    return cleared
+
+
+def unresolved_keys(prefix: str) -> set[str]:
+    """The dedup keys starting with `prefix` that have an unresolved alert: the conditions a
+    check must look at again to see whether they ended."""
+    return set(Alert.objects.filter(dedup_key__startswith=prefix)
+               .exclude(state=Alert.State.RESOLVED).values_list("dedup_key", flat=True))
 
 
 def _require(user: User, alert: Alert) -> None:

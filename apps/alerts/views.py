@@ -75,7 +75,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "alert": redaction.for_viewer([alert], request.user)[0],
             "frames": policy.scope(request.user, alert.frames.all()).order_by("taken_at"),
-            "events": AlertEvent.objects.filter(alert=alert).select_related("actor"),
+            "events": AlertEvent.objects.filter(alert=alert).select_related("actor", "alert"),
             "form": AlertActionForm(assignees=_assignees(alert)) if may_operate else None,
         },
     )

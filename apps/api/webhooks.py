@@ -218,7 +218,7 @@ def alert_data(alert: Alert) -> dict:
     return {
         "id": alert.pk, "seq": alert.last_seq, "kind": alert.kind,
         "kind_label": str(alert.get_kind_display()), "severity": alert.severity,
-        "state": alert.state, "title": alert.title, "detail": alert.detail,
+        "state": alert.state, "title": alert.shown_title, "detail": alert.shown_detail,
         "facility": _facility(alert.facility), "camera": camera,
         "occurrences": alert.occurrences, "first_raised_at": _time(alert.first_raised_at),
         "last_raised_at": _time(alert.last_raised_at),

@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.alerts.models import Alert, AlertEvidence
-from apps.alerts.services import alert_raise
+from apps.alerts.services import alert_clear, alert_raise
+from apps.alerts.texts import tamper_label
 from apps.cameras import frames, livestate
 from apps.cameras.crypto import CredentialError
 from apps.cameras.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
@@ -101,9 +102,11 @@ class DjangoSink:
         written = frames.write_latest(self.camera.pk, jpeg)
         if written != self.storage_ok:
             self.storage_ok = written
-            if not written:
+            if written:
+                self._clear("storage")
+            else:
                 self._raise(Alert.Kind.STORAGE, Alert.Severity.HIGH, "storage",
-                            "Media storage full: snapshots are not being saved")
+                            {"msg": "camera.storage"})
         publish_snapshot(self.camera.pk, jpeg, frame.wall_time)
 
     @_survives_outages
@@ -119,22 +122,25 @@ class DjangoSink:
 
     @_survives_outages
     def motion(self, result: MotionResult, frame: Frame, clip_key: str | None) -> None:
-        zones = ", ".join(z.name for z in result.zones if z.moving)
+        zones = [z.name for z in result.zones if z.moving]
         self._remember_clip(clip_key, self._raise(
             Alert.Kind.MOTION, Alert.Severity.HIGH, "motion",
-            f"Motion while armed: {self.camera.name}", detail=f"Zones: {zones}",
+            {"msg": "camera.motion", "zones": zones},
         ))
 
     @_survives_outages
     def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None:
         tamper = str(event.kind) if event.active else ""
         CameraHealth.objects.filter(camera=self.camera).update(tamper=tamper)
-        publish_status(self.camera.pk, "online", tamper, tamper or str(_("Online")))
+        publish_status(self.camera.pk, "online", tamper,
+                       tamper_label(tamper) if tamper else str(_("Online")))
         if event.active:
             self._remember_clip(clip_key, self._raise(
                 Alert.Kind.TAMPER, Alert.Severity.HIGH, f"tamper:{event.kind}",
-                f"Camera tampering ({event.kind}): {self.camera.name}",
+                {"msg": "camera.tamper", "tamper": str(event.kind)},
             ))
+        else:
+            self._clear(f"tamper:{event.kind}")
 
     @_survives_outages
     def clip(self, clip: Clip) -> None:
@@ -161,16 +167,18 @@ class DjangoSink:
         self._clip_alerts[clip_key] = alert.pk
         self._clip_walls[clip_key] = time.time()
 
-    def _raise(self, kind: str, severity: int, key: str, title: str,
-               detail: str = "") -> Alert | None:
+    def _raise(self, kind: str, severity: int, key: str, params: dict) -> Alert | None:
         # Titles name the camera, so whatever shows an alert must go through
         # apps.alerts.redaction: people who may not view the camera get the alert kind.
         alert, created = alert_raise(
             kind=kind, severity=severity, facility=self.camera.facility,
-            camera=self.camera, dedup_key=f"camera:{self.camera.pk}:{key}", title=title,
-            detail=detail, cooldown=ALERT_COOLDOWN,
+            camera=self.camera, dedup_key=f"camera:{self.camera.pk}:{key}",
+            params={**params, "camera": self.camera.name}, cooldown=ALERT_COOLDOWN,
         )
         return alert if created else None
+
+    def _clear(self, key: str) -> None:
+        alert_clear(dedup_keys=[f"camera:{self.camera.pk}:{key}"])
 
 
 class Watcher:
@@ -365,7 +373,8 @@ class _HealthTracker:
                 "last_frame_at": last_frame, "reconnects": health.reconnects,
                 "worker": worker, "updated_at": now,
             })
-            if state != self.state:
+            changed = state != self.state
+            if changed:
                 CameraStateChange.objects.create(camera=self.camera, state=state, at=now)
                 self.state = state
                 label = str(CameraHealth.State(state).label)
@@ -381,10 +390,17 @@ class _HealthTracker:
                 alert_raise(
                     kind=Alert.Kind.CAMERA_OFFLINE, severity=Alert.Severity.HIGH,
                     facility=self.camera.facility, camera=self.camera,
-                    dedup_key=f"camera:{self.camera.pk}:offline",
-                    title=f"Camera offline: {self.camera.name}",
+                    dedup_key=self._offline_key,
+                    params={"msg": "camera.offline", "camera": self.camera.name},
                     detail=health.error or "", cooldown=ALERT_COOLDOWN,
                 )
         else:
             self.offline_since = None
             self.offline_alerted = False
+            if changed:
+                # Frames arrive again (also ends an alert raised before this watcher started).
+                alert_clear(dedup_keys=[self._offline_key])
+
+    @property
+    def _offline_key(self) -> str:
+        return f"camera:{self.camera.pk}:offline"

@@ -1,7 +1,9 @@
 """The duty checks behind the alerts, run every minute by `apps.duty.tasks.check_guarding`.
 
 Three conditions, each raised through `apps.alerts.services.alert_raise` with a dedup key so
-that a condition seen again next minute counts as a repeat of its open alert:
+that a condition seen again next minute counts as a repeat of its open alert, and each
+resolved through `alert_clear` when a later run finds it ended (the post is back to its
+standard, the guard checked in, someone was assigned):
 
 - a post below its standard right now (fewer people checked in than required, or a required
   pillar missing): key ``duty:understaffed:post:<id>``;
@@ -19,11 +21,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from apps.alerts.models import Alert
-from apps.alerts.services import alert_raise
+from apps.alerts.services import alert_clear, alert_raise, unresolved_keys
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.duty.models import Shift
@@ -35,11 +36,17 @@ UNDERSTAFFED_COOLDOWN = timedelta(minutes=15)
 MISSED_LOOKBACK = timedelta(hours=12)
 
 
+UNDERSTAFFED = "duty:understaffed:post:"
+MISSED = "duty:missed:shift:"
+UNASSIGNED = "duty:unassigned:shift:"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     understaffed: int
     missed: int
     unassigned: int
+    cleared: int = 0
 
 
 def _local(moment: datetime, facility: Facility) -> str:
@@ -50,52 +57,61 @@ def _local(moment: datetime, facility: Facility) -> str:
 
 def duty_checks_run(*, now: datetime | None = None) -> CheckResult:
     now = now or timezone.now()
-    # Alert titles are stored text read by Indonesian-speaking operators.
+    # Times are written in the facility's zone, in the default language's format.
     with override(settings.LANGUAGE_CODE):
-        return CheckResult(
-            understaffed=_understaffed_posts(now),
-            missed=_missed_check_ins(now),
-            unassigned=_unassigned_slots(now),
-        )
+        understaffed, understaffed_keys = _understaffed_posts(now)
+        missed = _missed_check_ins(now)
+        unassigned = _unassigned_slots(now)
+    cleared = (alert_clear(dedup_keys=unresolved_keys(UNDERSTAFFED) - understaffed_keys)
+               + alert_clear(dedup_keys=_ended_shift_keys(MISSED, attendance__isnull=False))
+               + alert_clear(dedup_keys=_ended_shift_keys(UNASSIGNED, person__isnull=False)))
+    return CheckResult(understaffed=understaffed, missed=missed, unassigned=unassigned,
+                       cleared=len(cleared))
 
 
-def _understaffed_posts(now: datetime) -> int:
-    """Posts whose requirement is not met at `now`, from the same arithmetic as the reports."""
+def _ended_shift_keys(prefix: str, **ended) -> set[str]:
+    """Keys of unresolved shift alerts whose shift now matches `ended`, or is gone."""
+    keys = {int(key.removeprefix(prefix)): key for key in unresolved_keys(prefix)}
+    if not keys:
+        return set()
+    shifts = Shift.objects.filter(pk__in=keys)
+    still = set(shifts.exclude(**ended).values_list("pk", flat=True))
+    return {key for shift_id, key in keys.items() if shift_id not in still}
+
+
+def _understaffed_posts(now: datetime) -> tuple[int, set[str]]:
+    """Posts whose requirement is not met at `now`, from the same arithmetic as the reports:
+    how many, and their alert keys."""
     facilities = list(
         Facility.objects.filter(guard_posts__isnull=False, status=Facility.Status.ACTIVE)
         .distinct().select_related("region")
     )
     if not facilities:
-        return 0
+        return 0, set()
     window = cov.Interval(now - timedelta(minutes=1), now)
     inputs = coverage_inputs(facilities=facilities, period=window, now=now)
     report = inputs.compute(now=now, include_hours=False)
     by_id = {f.pk: f for f in facilities}
-    raised = 0
+    keys = set()
     for result in report.facilities:
         facility = by_id[result.facility_id]
         for post in result.posts:
             gap = next((g for g in post.gaps if g.end == window.end), None)
             if gap is None:
                 continue
-            name = inputs.post_names[post.post_id]
-            missing = ", ".join(sorted(p.upper() for p in gap.missing_pillars))
-            detail = _("%(present)d of %(required)d personnel checked in.") % {
-                "present": gap.present or 0, "required": gap.required}
-            if missing:
-                detail += " " + _("Missing pillar: %(pillars)s.") % {"pillars": missing}
+            key = f"{UNDERSTAFFED}{post.post_id}"
             alert_raise(
                 kind=Alert.Kind.POST_UNDERSTAFFED,
                 severity=Alert.Severity.CRITICAL if not gap.present else Alert.Severity.HIGH,
                 facility=facility,
-                dedup_key=f"duty:understaffed:post:{post.post_id}",
-                title=_("Post %(post)s below standard: %(present)d of %(required)d present") % {
-                    "post": name, "present": gap.present or 0, "required": gap.required},
-                detail=detail,
+                dedup_key=key,
+                params={"msg": "duty.understaffed", "post": inputs.post_names[post.post_id],
+                        "present": gap.present or 0, "required": gap.required,
+                        "pillars": sorted(p.upper() for p in gap.missing_pillars)},
                 cooldown=UNDERSTAFFED_COOLDOWN,
             )
-            raised += 1
-    return raised
+            keys.add(key)
+    return len(keys), keys
 
 
 def _missed_check_ins(now: datetime) -> int:
@@ -119,12 +135,10 @@ def _missed_check_ins(now: datetime) -> int:
             kind=Alert.Kind.MISSED_CHECK_IN,
             severity=Alert.Severity.HIGH,
             facility=facility,
-            dedup_key=f"duty:missed:shift:{shift.pk}",
-            title=_("Missed check-in: %(person)s at %(post)s (%(start)s)") % {
-                "person": shift.person, "post": shift.post.name,
-                "start": _local(shift.start, facility)},
-            detail=_("No check-in %(minutes)d minutes after the shift started.") % {
-                "minutes": settings.DUTY_MISSED_CHECK_IN_MINUTES},
+            dedup_key=f"{MISSED}{shift.pk}",
+            params={"msg": "duty.missed", "person": str(shift.person), "post": shift.post.name,
+                    "start": _local(shift.start, facility),
+                    "minutes": settings.DUTY_MISSED_CHECK_IN_MINUTES},
         )
         raised += 1
     return raised
@@ -138,7 +152,7 @@ def _unassigned_slots(now: datetime) -> int:
         .select_related("post__facility__region")
     )
     # One alert per open slot: it says the same thing every minute until someone is assigned.
-    keys = {shift.pk: f"duty:unassigned:shift:{shift.pk}" for shift in slots}
+    keys = {shift.pk: f"{UNASSIGNED}{shift.pk}" for shift in slots}
     known = set(Alert.objects.filter(dedup_key__in=keys.values()).values_list("dedup_key",
                                                                               flat=True))
     raised = 0
@@ -151,9 +165,8 @@ def _unassigned_slots(now: datetime) -> int:
             severity=Alert.Severity.MEDIUM,
             facility=facility,
             dedup_key=keys[shift.pk],
-            title=_("Nobody assigned: %(post)s, shift from %(start)s") % {
-                "post": shift.post.name, "start": _local(shift.start, facility)},
-            detail=_("Assign someone to this shift in the roster."),
+            params={"msg": "duty.unassigned", "post": shift.post.name,
+                    "start": _local(shift.start, facility)},
         )
         raised += 1
     return raised

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from apps.alerts import redaction
 from apps.records.models import Category, Criterion, ItemKind, PatrolMode, Situation, Step
 from apps.records.services.checks import CheckInput, ItemInput
 from apps.records.services.incidents import IncidentInput
@@ -305,9 +306,12 @@ class IncidentStepForm(forms.Form):
 class LinkAlertForm(forms.Form):
     alert = forms.ModelChoiceField(label=_("Alert"), queryset=None)
 
-    def __init__(self, *args, alerts, **kwargs) -> None:
+    def __init__(self, *args, alerts, viewer=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["alert"].queryset = alerts
+        if viewer is not None:  # titles as the viewer may read them (apps.alerts.redaction)
+            titles = redaction.titles_for(viewer, alerts)
+            self.fields["alert"].label_from_instance = lambda a: titles.get(a.pk, str(a))
 
 
 class AttachEvidenceForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.access import policy
 from apps.accounts.models import User
+from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
@@ -326,6 +327,11 @@ def incident_detail_for(*, user: User, pk: int) -> IncidentDetail:
     linkable = []
     if policy.can(user, policy.Action.OPERATE, incident):
         linked = [link.alert_id for link in links]
-        linkable = list(policy.scope(user, Alert.objects.filter(facility=incident.facility))
-                        .exclude(pk__in=linked).order_by("-last_raised_at")[:30])
+        linkable = redaction.for_viewer(
+            policy.scope(user, Alert.objects.filter(facility=incident.facility))
+            .exclude(pk__in=linked).order_by("-last_raised_at")[:30], user)
+    # The linked alerts as this person may read them (no inward camera's name).
+    for link, shown in zip(links, redaction.for_viewer([lk.alert for lk in links], user),
+                           strict=True):
+        link.alert = shown
     return IncidentDetail(incident, steps, photos, evidence, links, amendments, linkable)

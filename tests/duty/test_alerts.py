@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from apps.alerts.models import Alert
 from apps.duty.alerting import duty_checks_run
@@ -100,10 +101,15 @@ def test_an_open_slot_starting_soon_is_alerted_once(duty, frozen):
     assert alert.dedup_key == f"duty:unassigned:shift:{soon.pk}" and alert.occurrences == 1
 
 
-def test_alert_titles_are_in_indonesian_for_the_operators(duty, frozen):
+def test_alert_titles_are_in_the_readers_language(duty, frozen):
     duty_checks_run()
-    title = Alert.objects.get(dedup_key=f"duty:understaffed:post:{duty.post('A').pk}").title
-    assert title.startswith("Pos ")
+    alert = Alert.objects.get(dedup_key=f"duty:understaffed:post:{duty.post('A').pk}")
+    post = duty.post("A").name
+    assert alert.title == f"Kurang personel: {post}, 0 dari 2 hadir"  # stored: the default
+    with translation.override("en"):
+        assert alert.shown_title == f"Understaffed: {post}, 0 of 2 present"
+    with translation.override("id"):
+        assert alert.shown_title == alert.title and "Pos Pos" not in alert.shown_title
 
 
 def test_the_live_alert_reaches_the_operators_feed(client, duty, frozen,

@@ -12,6 +12,7 @@ from apps.api.serializers.base import ModelSerializer, Serializer
 
 class AlertEventSerializer(ModelSerializer):
     actor_name = serializers.SerializerMethodField()
+    comment = serializers.CharField(source="shown_comment", read_only=True)
 
     class Meta:
         model = AlertEvent
@@ -23,6 +24,9 @@ class AlertEventSerializer(ModelSerializer):
 
 
 class AlertSerializer(ModelSerializer):
+    # In the request's language, from the alert's message (apps.alerts.texts).
+    title = serializers.CharField(source="shown_title", read_only=True)
+    detail = serializers.CharField(source="shown_detail", read_only=True)
     facility_name = serializers.CharField(source="facility.name", read_only=True)
     camera = serializers.SerializerMethodField()
     camera_name = serializers.SerializerMethodField()
@@ -60,7 +64,7 @@ class AlertDetailSerializer(AlertSerializer):
 
     @extend_schema_field(AlertEventSerializer(many=True))
     def get_events(self, alert):
-        events = AlertEvent.objects.filter(alert_id=alert.pk).select_related("actor")
+        events = AlertEvent.objects.filter(alert_id=alert.pk).select_related("actor", "alert")
         return AlertEventSerializer(events, many=True).data
 
 

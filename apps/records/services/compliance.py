@@ -14,12 +14,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.alerts.models import Alert
-from apps.alerts.services import alert_raise
+from apps.alerts.services import alert_clear, alert_raise, unresolved_keys
 from apps.places.models import Facility, Operation
 from apps.records.chain import anchor_publish
 from apps.records.models import ChainAnchor, PatrolVisit
 
 logger = logging.getLogger(__name__)
+
+PATROL_OVERDUE = "records:patrol-overdue:"
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,11 @@ def patrol_overdue_check(*, now: datetime | None = None) -> int:
     """Raise a "patrol overdue" alert for every facility not visited within its interval
     plus the grace period. One alert per overdue stretch: the key names the last visit, so a
     new visit followed by a new lapse opens a new alert, and repeats of this check count as
-    repeats of the open one."""
+    repeats of the open one. An open alert whose facility was visited since (or is no longer
+    due) resolves itself."""
     now = now or timezone.now()
     grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
-    raised = 0
+    raised = set()
     with translation.override(settings.LANGUAGE_CODE):
         for item in facilities_due(now=now):
             if now <= item.due_at + grace:
@@ -94,16 +97,17 @@ def patrol_overdue_check(*, now: datetime | None = None) -> int:
                     "time": date_format(local, "DATETIME_FORMAT"),
                     "zone": facility.region.zone_abbreviation}
                 marker = str(int(item.last_visit_at.timestamp()))
-            hours = int(item.interval.total_seconds() // 3600)
+            key = f"{PATROL_OVERDUE}{facility.pk}:{marker}"
             alert_raise(
                 kind=Alert.Kind.PATROL_OVERDUE, severity=Alert.Severity.MEDIUM,
-                facility=facility, dedup_key=f"records:patrol-overdue:{facility.pk}:{marker}",
-                title=_("Patrol overdue at %(place)s (every %(hours)d h)") % {
-                    "place": facility.name, "hours": hours},
+                facility=facility, dedup_key=key,
+                params={"msg": "records.patrol_overdue", "place": facility.name,
+                        "hours": int(item.interval.total_seconds() // 3600)},
                 detail=detail,
             )
-            raised += 1
-    return raised
+            raised.add(key)
+    alert_clear(dedup_keys=unresolved_keys(PATROL_OVERDUE) - raised)
+    return len(raised)
 
 
 def anchor_yesterday(*, now: datetime | None = None) -> ChainAnchor:

@@ -112,7 +112,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
                          for s in options],
         "candidates": candidates,
         "link_form": LinkAlertForm(alerts=Alert.objects.filter(
-            pk__in=[a.pk for a in detail.linkable_alerts])) if detail.linkable_alerts else None,
+            pk__in=[a.pk for a in detail.linkable_alerts]), viewer=request.user)
+        if detail.linkable_alerts else None,
         "amend_form": IncidentAmendForm(initial=detail.current) if may_amend else None,
     })
 
