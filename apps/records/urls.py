@@ -39,6 +39,8 @@ urlpatterns = [
     path("insiden/<int:pk>/koreksi/", incidents.incident_amend, name="incident_amend"),
     path("insiden/<int:pk>/bingkai/<str:kind>/<int:frame_id>.jpg", incidents.candidate_frame,
          name="candidate_frame"),
+    path("insiden/<int:pk>/bingkai/<str:kind>/<int:frame_id>-kecil.jpg",
+         incidents.candidate_thumbnail, name="candidate_thumbnail"),
     path("insiden/bukti/<int:pk>.jpg", incidents.evidence_image, name="evidence_image"),
     path("lapor/", incidents.tip, name="tip"),
     # Commanders and administrators.

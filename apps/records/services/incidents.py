@@ -270,28 +270,42 @@ class Frame:
     image: object  # FieldFile
 
 
-def evidence_candidates(*, incident: Incident, user: User, limit: int = 60) -> list[Frame]:
-    """Frames of the facility's cameras near the incident's time that `user` may view.
-    Inward cameras are simply not in the user's camera scope unless they own them."""
+def _candidate_sources(incident: Incident, user: User, camera_id: int | None = None):
+    """The timeline and alert frames of the facility's cameras near the incident's time that
+    `user` may view. Inward cameras are simply not in the user's camera scope unless they own
+    them."""
     cameras = policy.scope(user, Camera.objects.filter(facility_id=incident.facility_id))
+    if camera_id is not None:
+        cameras = cameras.filter(pk=camera_id)
     lo, hi = incident.occurred_at - EVIDENCE_WINDOW, incident.occurred_at + EVIDENCE_WINDOW
     timeline = (TimelineFrame.objects.filter(camera__in=cameras, taken_at__range=(lo, hi))
-                .select_related("camera").order_by("taken_at")[:limit])
+                .select_related("camera").order_by("taken_at"))
     kept = (policy.scope(user, AlertEvidence.objects.filter(
                 camera__in=cameras, taken_at__range=(lo, hi)))
-            .select_related("camera").order_by("taken_at")[:limit])
+            .select_related("camera").order_by("taken_at"))
+    return timeline, kept
+
+
+def evidence_candidates(*, incident: Incident, user: User, limit: int = 60,
+                        camera_id: int | None = None) -> list[Frame]:
+    """Frames that may be attached, in time order (of one camera when `camera_id` is given)."""
+    timeline, kept = _candidate_sources(incident, user, camera_id)
     frames = [Frame(EvidenceSource.TIMELINE, f.pk, f.camera, f.taken_at, f.image)
-              for f in timeline]
-    frames += [Frame(EvidenceSource.ALERT, f.pk, f.camera, f.taken_at, f.image) for f in kept]
+              for f in timeline[:limit]]
+    frames += [Frame(EvidenceSource.ALERT, f.pk, f.camera, f.taken_at, f.image)
+               for f in kept[:limit]]
     return sorted(frames, key=lambda f: f.taken_at)[:limit]
 
 
 def evidence_candidate(*, incident: Incident, user: User, kind: str, frame_id: int
                        ) -> Frame | None:
-    for frame in evidence_candidates(incident=incident, user=user, limit=500):
-        if frame.kind == kind and frame.id == frame_id:
-            return frame
-    return None
+    """One offered frame by its id (what a thumbnail or a full view asks for): one query."""
+    timeline, kept = _candidate_sources(incident, user)
+    source = timeline if kind == EvidenceSource.TIMELINE else kept
+    found = source.filter(pk=frame_id).first()
+    if found is None:
+        return None
+    return Frame(kind, found.pk, found.camera, found.taken_at, found.image)
 
 
 def incident_may_attach(user: User, incident: Incident) -> bool:

@@ -3,9 +3,12 @@ and linked alerts, corrections; and the public tip form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.access import policy
 from apps.alerts.models import Alert
-from apps.cameras.models import ViewRecord
+from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
 from apps.places.models import Facility
 from apps.records import antiabuse, selectors
@@ -29,6 +32,7 @@ from apps.records.models import Category, EvidenceSource, Incident, IncidentEvid
 from apps.records.photos import photos_normalise
 from apps.records.services import incidents as services
 from apps.records.views.common import (
+    THUMBNAIL_WIDTH,
     apply_form,
     body_limited,
     error_list,
@@ -91,6 +95,44 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                   status=400 if form.is_bound else 200)
 
 
+FRAMES_PER_PAGE = 12
+MAX_OFFERED_FRAMES = 500
+
+
+@dataclass(frozen=True)
+class FramePicker:
+    """One page of the frames offered for attachment, as small thumbnails: a phone shows a
+    page at a time instead of every frame of the half hour at full width."""
+
+    frames: list
+    page: Page
+    cameras: list
+    camera_id: int | None
+    moment_index: int  # where the incident's moment falls on this page (a marker goes there)
+
+
+def _frame_picker(request: HttpRequest, incident: Incident, attached: set) -> FramePicker:
+    try:
+        camera_id = int(request.GET.get("kamera", ""))
+    except ValueError:
+        camera_id = None
+    frames = [f for f in services.evidence_candidates(
+                  incident=incident, user=request.user, limit=MAX_OFFERED_FRAMES,
+                  camera_id=camera_id)
+              if (f.kind, f.id) not in attached]
+    paginator = Paginator(frames, FRAMES_PER_PAGE)
+    if "halaman" in request.GET:
+        page = paginator.get_page(request.GET["halaman"])
+    else:  # open on the page of the incident's moment, where the evidence most likely is
+        before = sum(1 for f in frames if f.taken_at < incident.occurred_at)
+        page = paginator.get_page(min(before, max(len(frames) - 1, 0)) // FRAMES_PER_PAGE + 1)
+    shown = list(page.object_list)
+    moment = sum(1 for f in shown if f.taken_at < incident.occurred_at)
+    cameras = list(policy.scope(request.user, Camera.objects.filter(
+        facility_id=incident.facility_id)).order_by("name").only("id", "name"))
+    return FramePicker(shown, page, cameras, camera_id, moment)
+
+
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -98,19 +140,17 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = detail.incident
     may_operate = policy.can(request.user, policy.Action.OPERATE, incident)
     options = services.next_steps(incident=incident, steps=detail.steps) if may_operate else []
-    candidates = []
+    picker = None
     if services.incident_may_attach(request.user, incident):
         attached = {(e.source_kind, e.source_id) for e in detail.evidence}
-        candidates = [f for f in services.evidence_candidates(incident=incident,
-                                                              user=request.user)
-                      if (f.kind, f.id) not in attached]
+        picker = _frame_picker(request, incident, attached)
     may_amend = incident.reporter_id == request.user.pk or may_operate
     return render(request, "records/incident_detail.html", {
         "detail": detail, "incident": incident,
         "state": services.incident_state(detail.steps),
         "step_options": [(s, dict(IncidentStepForm.base_fields["step"].choices)[s])
                          for s in options],
-        "candidates": candidates,
+        "picker": picker,
         "link_form": LinkAlertForm(alerts=Alert.objects.filter(
             pk__in=[a.pk for a in detail.linkable_alerts]), viewer=request.user)
         if detail.linkable_alerts else None,
@@ -192,11 +232,7 @@ def evidence_image(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
-def candidate_frame(request: HttpRequest, pk: int, kind: str, frame_id: int) -> HttpResponse:
-    """A frame offered for attachment (near the incident's time, of a camera the person may
-    view); recorded in the camera's access record like any other view."""
+def _offered_frame(request: HttpRequest, pk: int, kind: str, frame_id: int):
     incident = policy.get_or_404(request.user, _INCIDENTS, pk=pk)
     if kind not in EvidenceSource.values or not services.incident_may_attach(request.user,
                                                                               incident):
@@ -205,11 +241,32 @@ def candidate_frame(request: HttpRequest, pk: int, kind: str, frame_id: int) -> 
                                         frame_id=frame_id)
     if frame is None:
         raise Http404
+    return frame
+
+
+@login_required
+@require_GET
+def candidate_frame(request: HttpRequest, pk: int, kind: str, frame_id: int) -> HttpResponse:
+    """A frame offered for attachment (near the incident's time, of a camera the person may
+    view), opened in full: recorded in the camera's access record like any other view."""
+    frame = _offered_frame(request, pk, kind, frame_id)
     response = private_image(request, frame.image, f"bingkai-{frame.id}.jpg")
     record_view(request=request, camera=frame.camera,
                 kind=ViewRecord.Kind.TIMELINE if kind == EvidenceSource.TIMELINE
                 else ViewRecord.Kind.EVIDENCE)
     return response
+
+
+@login_required
+@require_GET
+def candidate_thumbnail(request: HttpRequest, pk: int, kind: str, frame_id: int
+                        ) -> HttpResponse:
+    """The same frame, as small as the picker shows it, under the same checks. Not a view of
+    the camera: a row of thumbnails only helps choose which frame to open, and recording
+    each would fill the owner's access record with frames nobody looked at."""
+    frame = _offered_frame(request, pk, kind, frame_id)
+    return private_image(request, frame.image, f"bingkai-{frame.id}-kecil.jpg",
+                         max_width=THUMBNAIL_WIDTH)
 
 
 # --- the public tip form ---------------------------------------------------------------------
