@@ -1,8 +1,7 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,11 +11,11 @@ from django.views.decorators.http import require_POST
 
 from apps.access import policy
 from apps.cameras import frames, services
+from apps.cameras.access_record import PAGE_SIZE, access_record_for
+from apps.cameras.access_record import export as access_record_export
 from apps.cameras.forms import CameraForm, RevokeForm, ShareForm
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
-from apps.core.export import safe_csv_cell
-from apps.org.models import Agency
 from apps.places.models import Facility, Operation
 
 _CAMERAS = Camera.objects.select_related("facility__region", "facility__owner_agency", "health")
@@ -88,7 +87,7 @@ def create(request: HttpRequest, facility_pk: int) -> HttpResponse:
 def _share_form(user, camera, data=None) -> ShareForm:
     return ShareForm(
         data,
-        grantees=Agency.objects.filter(pillar__in=Agency.SECURITY_PILLARS).order_by("name"),
+        grantees=policy.share_grantees(user, camera).order_by("name"),
         operations=policy.scope(user, Operation.objects.filter(facilities=camera.facility_id)),
     )
 
@@ -127,56 +126,18 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(share_obj.camera)
 
 
-ACCESS_RECORD_LIMIT = 500
-
-
 @login_required
 def access_record(request: HttpRequest) -> HttpResponse:
-    """The owner's transparency page: who viewed which camera, how, when, from where."""
-    records = policy.scope(
-        request.user,
-        ViewRecord.objects.select_related("camera__facility__region", "viewer", "viewer_agency"),
-    )
-    cameras = policy.scope(request.user, Camera.objects.select_related("facility"))
-    camera_id = request.GET.get("camera", "")
-    if camera_id.isdigit():
-        records = records.filter(camera_id=int(camera_id))
-    agency_id = request.GET.get("agency", "")
-    if agency_id.isdigit():
-        records = records.filter(viewer_agency_id=int(agency_id))
-    day = request.GET.get("date", "")
-    if day:
-        records = records.filter(started_at__date=day) if _is_iso_date(day) else records.none()
+    """The owner's transparency page: who viewed which camera, how, when, from where, one
+    row per viewing session."""
+    record = access_record_for(request.user, request.GET)
     if request.GET.get("format") == "csv":
-        return _access_csv(records[:50_000])
+        return access_record_export(record).response
+    paginator = Paginator(range(record.count()), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "cameras/access_record.html", {
-        "records": records[:ACCESS_RECORD_LIMIT],
-        "cameras": cameras,
-        "agencies": Agency.objects.filter(pk__in=records.values("viewer_agency_id")),
-        "filters": {"camera": camera_id, "agency": agency_id, "date": day},
+        "form": record.form, "rows": record.page(page.number), "page": page,
+        "query": query.urlencode(),
     })
-
-
-def _is_iso_date(text: str) -> bool:
-    from datetime import date
-
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _access_csv(records) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="catatan-akses-kamera.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["camera", "facility", "viewer", "agency", "kind", "started_at",
-                     "ended_at", "address"])
-    for r in records:
-        writer.writerow([safe_csv_cell(v) for v in (
-            r.camera.name, r.camera.facility.name, str(r.viewer), str(r.viewer_agency or ""),
-            r.kind, r.started_at.isoformat(), r.ended_at.isoformat() if r.ended_at else "",
-            r.address or "",
-        )])
-    return response

@@ -195,14 +195,14 @@ def test_owner_sees_who_viewed_and_viewers_do_not_see_each_other(client, world, 
         client.get(reverse("cameras:snapshot", args=[camera.pk]))
     client.force_login(world.a.users["kpu"])
     page = client.get(reverse("cameras:access_record"))
-    assert len(page.context["records"]) == 2
+    assert len(page.context["rows"]) == 2
     csv_body = client.get(reverse("cameras:access_record") + "?format=csv").content.decode()
     assert "Operator A" in csv_body and "Field Tni A" in csv_body
     client.force_login(world.a.users["operator"])
-    mine = client.get(reverse("cameras:access_record")).context["records"]
+    mine = client.get(reverse("cameras:access_record")).context["rows"]
     assert {r.viewer.username for r in mine} == {"operator_a"}
     client.force_login(world.a.users["bawaslu"])
-    assert len(client.get(reverse("cameras:access_record")).context["records"]) == 0
+    assert len(client.get(reverse("cameras:access_record")).context["rows"]) == 0
 
 
 def test_credentials_are_never_rendered(client, world, cameras):

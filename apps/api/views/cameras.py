@@ -9,7 +9,6 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from apps.access import policy
-from apps.alerts import redaction
 from apps.api import filters
 from apps.api.idempotency import PARAMETER, idempotent
 from apps.api.serializers.cameras import (
@@ -23,7 +22,6 @@ from apps.api.views.base import ReadOnlyViewSet
 from apps.cameras import frames, services
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
-from apps.org.models import Agency
 from apps.places.models import Operation
 
 
@@ -44,7 +42,7 @@ def scoped_pk(user, queryset, pk, *, field: str, action=policy.Action.VIEW, mess
 
 class MarkCameraVisibility:
     def prepare(self, objects: list) -> list:
-        visible = redaction.visible_camera_ids(self.request.user, objects)
+        visible = policy.viewable_camera_ids(self.request.user, {o.camera_id for o in objects})
         for obj in objects:
             obj.camera_visible = obj.camera_id in visible
         return objects
@@ -105,8 +103,12 @@ class CameraShareViewSet(MarkCameraVisibility, ReadOnlyViewSet):
         user = request.user
         camera = scoped_pk(user, Camera.objects.all(), data["camera"], field="camera",
                            action=policy.Action.MANAGE, message=_("Unknown camera."))
-        grantee = scoped_pk(user, Agency.objects.all(), data["grantee"], field="grantee",
-                            message=_("Unknown agency."))
+        # The agencies the share form offers, and only those.
+        grantee = policy.share_grantees(user, camera).filter(pk=data["grantee"]).first()
+        if grantee is None:
+            raise serializers.ValidationError(
+                {"grantee": [_("This camera cannot be shared with this agency.")]},
+                code="does_not_exist")
         operation = None
         if data.get("operation"):
             operation = scoped_pk(user, Operation.objects.all(), data["operation"],

@@ -1,0 +1,196 @@
+"""The camera access record: viewing sessions, paged and filtered, its CSV, and the same
+naming question as the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.cameras.models import Camera, Orientation, ViewRecord
+from apps.cameras.records import duration_in_words, session_count, sessions
+from apps.cameras.services import share_grant, share_revoke
+
+pytestmark = pytest.mark.django_db
+URL = reverse("cameras:access_record")
+
+
+@dataclass
+class Place:
+    gate: Camera
+    yard: Camera
+
+
+@pytest.fixture
+def place(world) -> Place:
+    def camera(name, path):
+        return Camera.objects.create(
+            facility=world.a.facilities["warehouse"], name=name, source_kind="mjpeg",
+            url=f"http://127.0.0.1:8554/mjpeg/{path}", orientation=Orientation.OUTWARD)
+
+    gate, yard = camera("Gerbang gudang", "record-gate"), camera("Halaman gudang", "record-yard")
+    for cam in (gate, yard):
+        share_grant(camera=cam, grantee=world.a.agencies["polres"], basis="MoU",
+                    by=world.a.users["kpu"])
+    return Place(gate, yard)
+
+
+def views(camera, user, kind, start, count=1, every=timedelta(seconds=0.11), length=None,
+          address="10.0.0.5"):
+    """`count` views, `every` apart from `start` (each `length` long if given)."""
+    ViewRecord.objects.bulk_create([
+        ViewRecord(camera=camera, viewer=user, viewer_agency_id=user.agency_id, kind=kind,
+                   started_at=start + i * every,
+                   ended_at=start + i * every + length if length else None, address=address)
+        for i in range(count)
+    ])
+
+
+def test_duration_in_words_in_the_readers_language():
+    from django.utils import translation
+
+    with translation.override("id"):
+        assert duration_in_words(timedelta(seconds=6.718932)) == "6 detik"
+        assert duration_in_words(timedelta(minutes=2, seconds=5)) == "2 menit 5 detik"
+        assert duration_in_words(timedelta(hours=1, minutes=3, seconds=9)) == "1 jam 3 menit"
+        assert duration_in_words(timedelta(hours=2)) == "2 jam"
+    with translation.override("en"):
+        assert duration_in_words(timedelta(minutes=1, seconds=1)) == "1 minute 1 second"
+
+
+def test_one_look_is_one_row_and_a_pause_starts_another(world, place):
+    operator = world.a.users["operator"]
+    start = timezone.now() - timedelta(hours=2)
+    # One look at an alert: sixty evidence frames in six and a half seconds.
+    views(place.gate, operator, ViewRecord.Kind.EVIDENCE, start, count=60)
+    # Ten minutes later the same person looks again: a second session.
+    views(place.gate, operator, ViewRecord.Kind.EVIDENCE, start + timedelta(minutes=10),
+          count=3, every=timedelta(seconds=2))
+    # A live view of 2 min 5 s, and another camera's snapshot meanwhile.
+    views(place.gate, operator, ViewRecord.Kind.LIVE, start, length=timedelta(seconds=125))
+    views(place.yard, operator, ViewRecord.Kind.SNAPSHOT, start + timedelta(seconds=30))
+    found = sessions(ViewRecord.objects.all())
+    assert session_count(ViewRecord.objects.all()) == len(found) == 4
+    shape = sorted((s.camera_id == place.gate.pk, s.kind, s.views,
+                    round(s.duration.total_seconds())) for s in found)
+    assert shape == [(False, "snapshot", 1, 0), (True, "evidence", 3, 4),
+                     (True, "evidence", 60, 6), (True, "live", 1, 125)]
+    assert [s.started_at for s in found] == sorted((s.started_at for s in found), reverse=True)
+
+
+def test_overlapping_live_views_join_one_session(world, place):
+    operator = world.a.users["operator"]
+    start = timezone.now() - timedelta(hours=1)
+    # Two tabs: a long view, and a short one inside it; then one 3 min after the long ended.
+    views(place.gate, operator, "live", start, length=timedelta(minutes=30))
+    views(place.gate, operator, "live", start + timedelta(minutes=1), length=timedelta(minutes=1))
+    views(place.gate, operator, "live", start + timedelta(minutes=33), length=timedelta(minutes=1))
+    (only,) = sessions(ViewRecord.objects.all())
+    assert only.views == 3 and only.duration == timedelta(minutes=34)
+
+
+def test_the_page_shows_sessions_in_words_and_local_time(client, world, place):
+    operator = world.a.users["operator"]
+    start = timezone.now() - timedelta(hours=1)
+    views(place.gate, operator, "evidence", start, count=60)
+    views(place.gate, operator, "live", start, length=timedelta(seconds=125))
+    client.force_login(world.a.users["kpu"])
+    page = client.get(URL)
+    assert len(page.context["rows"]) == 2
+    body = page.content.decode()
+    assert "6 detik" in body and "2 menit 5 detik" in body and "Bukti dibuka" in body
+    assert "WIB" in body and "0:00:06" not in body
+
+
+def test_pages_with_a_fixed_number_of_queries(client, world, place,
+                                              django_assert_max_num_queries):
+    operator = world.a.users["operator"]
+    start = timezone.now() - timedelta(days=1)
+    for i in range(120):  # 120 sessions of five views each, an hour apart
+        views(place.gate, operator, "snapshot", start + timedelta(minutes=11 * i), count=5)
+    client.force_login(world.a.users["kpu"])
+    client.get(URL)  # the session and the user, read once
+    with django_assert_max_num_queries(18):  # sign-in checks, then nine: not per row
+        first = client.get(URL)
+    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 120
+    last = client.get(URL, {"page": 3})
+    assert len(last.context["rows"]) == 20
+    seen = {r.session.started_at for r in first.context["rows"]} | {
+        r.session.started_at for r in last.context["rows"]}
+    assert len(seen) == 70
+
+
+def test_filters_camera_agency_person_kind_and_period(client, world, place):
+    a = world.a
+    now = timezone.now()
+    views(place.gate, a.users["operator"], "live", now - timedelta(hours=1),
+          length=timedelta(minutes=1))
+    views(place.yard, a.users["commander"], "snapshot", now - timedelta(hours=1))
+    views(place.gate, a.users["kpu"], "snapshot", now - timedelta(days=20))
+    client.force_login(a.users["kpu"])
+
+    def shown(**query):
+        response = client.get(URL, query)
+        assert response.status_code == 200
+        return {(r.camera.name, r.viewer.username) for r in response.context["rows"]}
+
+    # The last week unless another period is chosen.
+    assert shown() == {("Gerbang gudang", "operator_a"), ("Halaman gudang", "commander_a")}
+    assert shown(camera=place.yard.pk) == {("Halaman gudang", "commander_a")}
+    assert shown(person=a.users["operator"].pk) == {("Gerbang gudang", "operator_a")}
+    assert shown(kind="live") == {("Gerbang gudang", "operator_a")}
+    assert shown(agency=a.agencies["kpu"].pk) == set()  # nobody of KPU A this week
+    earlier = (timezone.localdate() - timedelta(days=30)).isoformat()
+    assert shown(since=earlier, agency=a.agencies["kpu"].pk) == {("Gerbang gudang", "kpu_a")}
+    assert shown(since="bukan tanggal") == set()
+    assert shown(camera=999_999) == set()
+
+
+def test_csv_in_the_readers_language_for_indonesian_spreadsheets(client, world, place):
+    operator = world.a.users["operator"]
+    views(place.gate, operator, "evidence", timezone.now() - timedelta(hours=1), count=60)
+    client.force_login(world.a.users["kpu"])
+    response = client.get(URL, {"format": "csv"})
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    header, row = body.lstrip("\ufeff").splitlines()[:2]
+    assert header.split(";")[:5] == ["Kamera", "Objek", "Dilihat oleh", "Instansi", "Jenis"]
+    cells = row.split(";")
+    assert cells[0] == "Gerbang gudang" and cells[4] == "Bukti dibuka"
+    assert cells[5].endswith(" WIB") and cells[7] == "6 detik" and cells[8] == "60"
+
+
+def test_own_record_names_only_cameras_one_may_still_view(client, world, place):
+    """Page, CSV and API ask the same question: may this reader view the camera now?"""
+    a = world.a
+    operator = a.users["operator"]
+    views(place.gate, operator, "live", timezone.now() - timedelta(hours=1),
+          length=timedelta(minutes=1))
+    views(place.yard, operator, "snapshot", timezone.now() - timedelta(hours=1))
+    share_revoke(share=place.gate.shares.get(), by=a.users["kpu"], reason="Selesai")
+    client.force_login(operator)
+    page = client.get(URL)
+    names = {r.camera.name if r.camera else None for r in page.context["rows"]}
+    assert names == {None, "Halaman gudang"}
+    assert "Gerbang gudang" not in page.content.decode()
+    csv_body = client.get(URL, {"format": "csv"}).content.decode()
+    assert "Gerbang gudang" not in csv_body and "Halaman gudang" in csv_body
+    api_rows = client.get("/api/view-records/").json()["results"]
+    assert {r["camera_name"] for r in api_rows} == {None, "Halaman gudang"}
+    # The owner still sees which camera was viewed.
+    client.force_login(a.users["kpu"])
+    assert {r.camera.name for r in client.get(URL).context["rows"]} == {
+        "Gerbang gudang", "Halaman gudang"}
+
+
+def test_viewers_see_only_their_own_sessions(client, world, place):
+    a = world.a
+    for who in ("operator", "commander"):
+        views(place.gate, a.users[who], "snapshot", timezone.now() - timedelta(hours=1))
+    client.force_login(a.users["operator"])
+    assert {r.viewer.username for r in client.get(URL).context["rows"]} == {"operator_a"}
+    client.force_login(a.users["bawaslu"])  # not the owner of the warehouse
+    assert client.get(URL).context["rows"] == []
