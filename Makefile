@@ -30,7 +30,8 @@ messages: $(VENV)/.runtime
 run: $(VENV)/.runtime translations
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_demo
-	DEBUG=true $(BIN)/python manage.py serve --port $(PORT)
+	@# Never a debug page (tracebacks, settings, URL lists) in the demo people are shown.
+	DEBUG=false $(BIN)/python manage.py serve --port $(PORT)
 
 # Cluster mode: Daphne, a streams worker, a worker for everything else and beat, against
 # DATABASE_URL and REDIS_URL (see README, "Cluster mode").

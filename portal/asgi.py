@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 django_asgi_app = get_asgi_application()
 
+from apps.core.static import require_collected  # noqa: E402
+
+require_collected()  # a clear failure now, not a 500 on every page
+
 # Imported after Django is set up: they load models.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -84,7 +84,10 @@ if not CAMERA_KEYS:
     CAMERA_KEYS = _embedded_camera_keys()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-# Exact origins (scheme, host and port) allowed to open websockets and post forms.
+# Exact origins (scheme, host and port) allowed to open websockets and post forms. In embedded
+# mode `manage.py serve` adds the origins of the port it serves (apps.core.origins), in place
+# of this default when SITE_ORIGINS is not set; cluster mode needs the proxy's public origins.
+SITE_ORIGINS_CONFIGURED = bool(env.str("SITE_ORIGINS", default=""))
 SITE_ORIGINS = env.list("SITE_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
 CSRF_TRUSTED_ORIGINS = SITE_ORIGINS
 
@@ -250,7 +253,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if DEBUG or TESTING:
+if DEBUG or TESTING or EMBEDDED:
+    # Embedded mode serves static files straight from their folders (whitenoise's finders):
+    # a fresh clone works without collectstatic. Cluster mode serves the collected, hashed
+    # copies (apps.core.static: `serve` collects them, Daphne refuses to start without them).
     STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     }
@@ -279,6 +285,8 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    WHITENOISE_USE_FINDERS = True
+if DEBUG or TESTING:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -294,6 +302,7 @@ _WEBSOCKET_ORIGINS = [
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
+CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"  # the portal's page, not Django's
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],

@@ -16,6 +16,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
+from apps.core import origins
+
 WORKER_KEY_PREFIX = "posko:worker:"
 
 Check = tuple[bool, dict]
@@ -92,6 +94,7 @@ CHECKS: dict[str, Callable[[], Check]] = {
     "channel_layer": check_channel_layer,
     "broker": check_broker,
     "workers": check_workers,
+    "origins": origins.check,  # websockets refused for their origin (never unhealthy)
 }
 
 

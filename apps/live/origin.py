@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 
+from apps.core.origins import record_refused
+
 
 def _normalise(origin: str) -> str | None:
     try:
@@ -39,6 +41,7 @@ class ExactOriginValidator:
             headers = dict(scope.get("headers", []))
             origin = headers.get(b"origin", b"").decode("latin-1") or None
             if not origin_allowed(origin):
+                await record_refused(origin)  # /healthz and the log say which, and why
                 denier = WebsocketDenier()
                 return await denier(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -36,7 +36,9 @@
   function connect() {
     socket = new WebSocket(wsUrl());
     socket.binaryType = "arraybuffer";
+    let opened = false;
     socket.addEventListener("open", () => {
+      opened = true;
       retry = 0;
       showBanner("");
       if (tiles.size) send({ action: "subscribe", cameras: Array.from(tiles.keys()) });
@@ -48,7 +50,10 @@
     });
     socket.addEventListener("close", (event) => {
       if (event.code === 4401) { location.href = root.dataset.loginUrl; return; }
-      showBanner(text("Reconnecting"));
+      // Closed before it opened, from an origin the server does not accept: say so, instead
+      // of reconnecting forever in silence (the server logs it and /healthz names it too).
+      const refused = !opened && root.dataset.originAllowed === "false";
+      showBanner(text(refused ? "OriginRefused" : "Reconnecting"));
       root.classList.add("is-reconnecting");
       const delay = Math.min(15000, 1000 * Math.pow(2, retry++)) + Math.random() * 500;
       setTimeout(connect, delay);

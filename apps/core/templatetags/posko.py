@@ -21,3 +21,19 @@ def in_zone(moment, zone_owner) -> str:
 @register.filter
 def severity_class(severity: int) -> str:
     return {1: "sev-low", 2: "sev-medium", 3: "sev-high", 4: "sev-critical"}.get(severity, "")
+
+
+@register.simple_tag(takes_context=True)
+def page_origin(context) -> str:
+    """The origin this page was loaded from: what the browser sends when it opens the live
+    websocket (behind a proxy, as the proxy passes the host and scheme on)."""
+    request = context["request"]
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@register.filter
+def is_site_origin(origin: str) -> bool:
+    """Whether websockets from `origin` are accepted (SITE_ORIGINS, exactly)."""
+    from apps.live.origin import origin_allowed
+
+    return origin_allowed(origin)

@@ -1,6 +1,10 @@
 """Serve the portal with Daphne. In embedded mode this one command also runs the background
 work and the camera watchers in-process, and (in demo mode) the camera simulator that the
-demo's cameras point at."""
+demo's cameras point at.
+
+What it serves is prepared before the ASGI application is built: embedded mode accepts the
+origins of the port it serves (websockets, forms), cluster mode collects the static files
+when a source changed."""
 
 import atexit
 import subprocess
@@ -8,6 +12,9 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from apps.core import static
+from apps.core.origins import adopt_serving_origins
 
 
 class Command(BaseCommand):
@@ -23,6 +30,8 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         if settings.EMBEDDED:
+            origins = adopt_serving_origins(host=host, port=port)
+            self.stdout.write(f"Accepting websockets and forms from {', '.join(origins)}")
             if settings.DEMO_MODE and not no_camsim:
                 self._start_camsim()
             from apps.cameras.watcher import shutdown
@@ -30,6 +39,8 @@ class Command(BaseCommand):
 
             runner.start()
             atexit.register(shutdown.set)
+        elif static.collect_if_changed():
+            self.stdout.write("Static files collected")
         self.stdout.write(
             f"Posko ({'embedded' if settings.EMBEDDED else 'cluster'} mode) at http://{host}:{port}/"
         )
