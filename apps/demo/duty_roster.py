@@ -1,11 +1,12 @@
-"""Guard duty in the demo world: posts, standards, and a roster from three days ago to three
+"""Guard duty in the demo world: posts, standards, and a roster from two weeks ago to three
 days ahead with check-ins, handover notes and real gaps a commander should find:
 
 - Gudang Logistik KPU Kota Karangsari, last complete night: the TNI guard never came, so the
   warehouse had 2 of 3 guards and no TNI all night (a missed check-in, recorded);
 - the same warehouse now: its TNI guard (`tni.karangsari`) has not checked in yet, so the
   duty checks raise "post understaffed" and "missed check-in" alerts live;
-- Kantor KPU Kota Karangsari, yesterday afternoon: a guard checked in 40 minutes late;
+- Kantor KPU Kota Karangsari, yesterday afternoon: a guard checked in 40 minutes late, and
+  two more late arrivals in the fortnight (`LATE`);
 - Gudang Logistik PPK Mutiara Selatan, two nights ago: a guard left two hours early;
 - Kantor Bawaslu Kota Tanjung Wangi, tomorrow night: a slot nobody is assigned to yet;
 - the last day of every roster is still a draft for the Padal to publish.
@@ -33,7 +34,7 @@ from apps.org.models import Agency
 from apps.places.models import Facility
 
 P = Agency.Pillar
-DAYS_BACK, DAYS_AHEAD = 3, 3
+DAYS_BACK, DAYS_AHEAD = 14, 3
 
 # Daily segments: (start hour, length in hours).
 OFFICE_3X8 = ((6, 8), (14, 8), (22, 8))
@@ -97,7 +98,14 @@ HANDOVER_NOTES = {
     ),
 }
 # Minutes after the start at which each past check-in happened (negative: early).
-CHECK_IN_JITTER = (-10, -5, -3, 0, 2, -7, 12, 0, -4)
+CHECK_IN_JITTER = (-10, -5, -3, 0, 2, -7, 3, 0, -4)
+# The late arrivals of the fortnight: (facility, days before today, shift start hour,
+# pillar) -> minutes late. The rest of the history arrives on time, give or take minutes.
+LATE = {
+    ("Kantor KPU Kota Karangsari", 1, 14, P.PEMDA): 40,  # the afternoon is short 40 minutes
+    ("Kantor KPU Kota Tanjung Wangi", 6, 6, P.POLRI): 25,
+    ("Kantor Bawaslu Kota Teluk Mutiara", 10, 22, P.POLRI): 18,
+}
 
 
 def build_duty_roster(now: datetime | None = None) -> None:
@@ -297,11 +305,8 @@ def _attendance(shifts: list[Shift], plan: PostPlan, facility: Facility, now: da
             continue
         local_start = timezone.localtime(shift.start, zone)
         ongoing = shift.end > now
-        jitter = CHECK_IN_JITTER[n % len(CHECK_IN_JITTER)]
-        if (facility.kind == Facility.Kind.KPU_OFFICE and facility.name.endswith("Karangsari")
-                and local_start.date() == today - timedelta(days=1) and local_start.hour == 14
-                and shift.pillar == P.PEMDA):
-            jitter = 40  # late, and the afternoon is short a guard for 40 minutes
+        jitter = LATE.get((facility.name, (today - local_start.date()).days, local_start.hour,
+                           shift.pillar), CHECK_IN_JITTER[n % len(CHECK_IN_JITTER)])
         check_in = shift.start + timedelta(minutes=jitter)
         if ongoing:
             check_in = min(check_in, shift.start, now)

@@ -1,115 +1,89 @@
-"""Demo field records (apps.records): checkpoints at every demo facility, a patrol with two
-visits in Kota Karangsari, a joint warehouse check signed by the three pillars and the KPU,
-and one incident report.
+"""Demo field records (apps.records): checkpoints at every demo facility, then two weeks of
+patrols, joint warehouse checks and incidents replayed up to now (apps.demo.history), and
+the cameras' uptime record (apps.demo.camera_history).
 
-Idempotent: checkpoints are found by name, and every record carries a fixed idempotency key
-(a resend of the same entry returns the first record), so running the builder again adds
-nothing. The records go through the same services as the field pages, hash chain included."""
+Checkpoint names say which building they belong to ("Gerbang utama KPU", not two "Gerbang
+utama" a kilometre apart), and every checkpoint has a position a few tens of metres from
+its neighbours, so the compliance page measures real distances between them."""
 
 from __future__ import annotations
 
-import contextlib
-import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.demo import history
+from apps.demo.camera_history import build_camera_history
+from apps.demo.field_history import check_events, incident_events
 from apps.places.models import Facility
 from apps.records import tokens
-from apps.records.models import Checkpoint, CheckSignature, Criterion, Situation
-from apps.records.services import checks, incidents, patrols
+from apps.records.models import ChainAnchor, Checkpoint
 
-_NAMESPACE = uuid.UUID("5a0b7c1e-6f4d-4b8e-9a53-0c2d9e7f1a60")
-# (facility kind, checkpoint names)
+# (facility kind, checkpoint names, route order)
 CHECKPOINTS = {
-    Facility.Kind.KPU_OFFICE: ("Gerbang utama", "Pojok pagar belakang"),
-    Facility.Kind.BAWASLU_OFFICE: ("Gerbang utama", "Halaman parkir"),
+    Facility.Kind.KPU_OFFICE: ("Gerbang utama KPU", "Pojok pagar belakang KPU"),
+    Facility.Kind.BAWASLU_OFFICE: ("Gerbang utama Bawaslu", "Halaman parkir Bawaslu"),
     Facility.Kind.KPU_WAREHOUSE: ("Gerbang gudang", "Pintu gudang utama", "Sisi belakang gudang"),
 }
-# Fictional positions for Kota Karangsari, so the compliance page can measure distances.
-KARANGSARI_POSITIONS = {
+# Names of earlier demo builds, renamed in place (the checkpoint and its labels stay).
+FORMER_NAMES = {
+    (Facility.Kind.KPU_OFFICE, "Gerbang utama"): "Gerbang utama KPU",
+    (Facility.Kind.KPU_OFFICE, "Pojok pagar belakang"): "Pojok pagar belakang KPU",
+    (Facility.Kind.BAWASLU_OFFICE, "Gerbang utama"): "Gerbang utama Bawaslu",
+    (Facility.Kind.BAWASLU_OFFICE, "Halaman parkir"): "Halaman parkir Bawaslu",
+}
+# Fictional positions of the facilities.
+POSITIONS = {
     "Kantor KPU Kota Karangsari": (Decimal("-8.098000"), Decimal("112.165000")),
     "Kantor Bawaslu Kota Karangsari": (Decimal("-8.104500"), Decimal("112.171200")),
     "Gudang Logistik KPU Kota Karangsari": (Decimal("-8.121300"), Decimal("112.190400")),
+    "Kantor KPU Kota Tanjung Wangi": (Decimal("-5.135200"), Decimal("119.412000")),
+    "Kantor Bawaslu Kota Tanjung Wangi": (Decimal("-5.142800"), Decimal("119.423100")),
+    "Kantor KPU Kota Teluk Mutiara": (Decimal("-2.533000"), Decimal("140.717000")),
+    "Kantor Bawaslu Kota Teluk Mutiara": (Decimal("-2.537200"), Decimal("140.709800")),
+    "Gudang Logistik PPK Mutiara Selatan": (Decimal("-2.576000"), Decimal("140.665000")),
 }
 
 
-def _key(name: str) -> uuid.UUID:
-    return uuid.uuid5(_NAMESPACE, name)
+def _position(facility: Facility, index: int) -> tuple[Decimal | None, Decimal | None]:
+    base = POSITIONS.get(facility.name)
+    if base is None:
+        return None, None
+    # A few tens of metres apart around the facility (closer than the travel check's 100 m).
+    return base[0] + Decimal("0.000300") * index, base[1] + Decimal("0.000200") * index
 
 
 def _checkpoints() -> None:
     for facility in Facility.objects.filter(kind__in=list(CHECKPOINTS)):
-        base = KARANGSARI_POSITIONS.get(facility.name)
+        existing = {c.name: c for c in Checkpoint.objects.filter(facility=facility)}
+        for (kind, old), new in FORMER_NAMES.items():
+            if kind == facility.kind and old in existing and new not in existing:
+                checkpoint = existing.pop(old)
+                checkpoint.name = new
+                checkpoint.save(update_fields=["name"])
+                existing[new] = checkpoint
         for index, name in enumerate(CHECKPOINTS[facility.kind]):
-            if Checkpoint.objects.filter(facility=facility, name=name).exists():
-                continue
-            lat = lon = None
-            if base is not None:  # a few tens of metres apart around the facility
-                lat = base[0] + Decimal("0.000300") * index
-                lon = base[1] + Decimal("0.000200") * index
-            Checkpoint.objects.create(facility=facility, name=name, code=tokens.new_code(),
-                                      latitude=lat, longitude=lon)
+            lat, lon = _position(facility, index)
+            checkpoint = existing.get(name)
+            if checkpoint is None:
+                Checkpoint.objects.create(facility=facility, name=name, code=tokens.new_code(),
+                                          latitude=lat, longitude=lon)
+            elif checkpoint.latitude is None and lat is not None:
+                checkpoint.latitude, checkpoint.longitude = lat, lon
+                checkpoint.save(update_fields=["latitude", "longitude"])
 
 
-def build_demo_records() -> None:
+def build_demo_records(now: datetime | None = None) -> None:
+    now = now or timezone.now()
     _checkpoints()
-    users = {u.username: u for u in User.objects.filter(username__endswith=".karangsari")}
-    if not {"padal.karangsari", "polisi.karangsari", "tni.karangsari", "satpol.karangsari",
-            "kpu.karangsari"} <= set(users):
-        return
-    office = Facility.objects.get(name="Kantor KPU Kota Karangsari")
-    bawaslu = Facility.objects.get(name="Kantor Bawaslu Kota Karangsari")
-    warehouse = Facility.objects.get(name="Gudang Logistik KPU Kota Karangsari")
-    operation = office.operations.order_by("-starts_on").first()
-
-    padal = users["padal.karangsari"]
-    patrol = patrols.patrol_start(
-        user=padal, client_key=_key("patrol:samapta"), team_name="Patroli Samapta Polres",
-        mode="motorcycle", member_names=["Brigpol Dimas Prakoso", "Bripda Ayu Lestari",
-                                         "Serda Yohanes Tumbelaka (Kodim)",
-                                         "Rudi Hartono (Satpol PP)"],
-        pillars=["tni", "pemda"], operation=operation,
-        planned=list(Checkpoint.objects.filter(facility__in=[office, bawaslu])),
-    ).record
-    for facility, name, notes in (
-        (office, "Gerbang utama", "Situasi aman dan kondusif."),
-        (bawaslu, "Gerbang utama", "Aman. Penjaga pos di tempat."),
-    ):
-        checkpoint = Checkpoint.objects.get(facility=facility, name=name)
-        patrols.patrol_visit_record(user=padal, entry=patrols.VisitInput(
-            client_key=_key(f"visit:{facility.pk}:{name}"),
-            token=tokens.checkpoint_token(checkpoint), patrol_id=patrol.pk,
-            situation=Situation.SAFE, notes=notes))
-
-    check = checks.warehouse_check_record(
-        user=users["tni.karangsari"], facility=warehouse, entry=checks.CheckInput(
-            client_key=_key("check:karangsari"), operation_id=operation.pk if operation else None,
-            items=[
-                checks.ItemInput(kind="ballot_papers", expected_qty=412_500,
-                                 counted_qty=412_500, note="Surat suara pemilihan walikota"),
-                checks.ItemInput(kind="ballot_boxes", expected_qty=1650, counted_qty=1650,
-                                 seal_numbers="KPU-KRS-0001 s.d. KPU-KRS-1650",
-                                 seal_intact=True),
-                checks.ItemInput(kind="voting_booths", expected_qty=3300, counted_qty=3300),
-                checks.ItemInput(kind="ink", expected_qty=3300, counted_qty=3300),
-                checks.ItemInput(kind="forms", expected_qty=825, counted_qty=825),
-            ],
-            criteria={key: {"ok": True, "note": ""} for key in Criterion.values},
-            notes="Pengecekan bersama tiga pilar bersama Sekretariat KPU."),
-    ).record
-    signed = set(CheckSignature.objects.filter(check_record=check)
-                 .values_list("pillar", flat=True))
-    for username, pillar in (("polisi.karangsari", "polri"), ("tni.karangsari", "tni"),
-                             ("satpol.karangsari", "pemda"), ("kpu.karangsari", "kpu")):
-        if pillar not in signed:
-            with contextlib.suppress(ValidationError):  # signed meanwhile: nothing to add
-                checks.check_sign(check=check, user=users[username])
-
-    incidents.incident_report(
-        user=users["polisi.karangsari"], facility=office, entry=incidents.IncidentInput(
-            client_key=_key("incident:aspirasi"), category="crowd",
-            description="Sekitar 30 orang berkumpul di depan kantor KPU menyampaikan "
-                        "aspirasi. Berjalan tertib, situasi kondusif.",
-            location_detail="Depan gerbang utama"))
+    cities = history.load_cities()
+    state = history.PatrolState.load(now - timedelta(days=history.HISTORY_DAYS + 1))
+    events: list[history.Event] = []
+    for city in cities:
+        events += history.patrol_events(city, now, state)
+        events += check_events(city, now)
+    events += incident_events(cities, now)
+    events += history.anchor_events(now, set(ChainAnchor.objects.values_list("day", flat=True)))
+    history.replay(events)
+    build_camera_history(now)

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,18 +52,32 @@ def compliance(request: HttpRequest) -> HttpResponse:
 # --- daily report ----------------------------------------------------------------------------
 
 
-def _report_form(request: HttpRequest) -> DailyReportForm:
+def _report_form(request: HttpRequest, *, opening: bool = False) -> DailyReportForm:
     operations = policy.scope(request.user, Operation.objects.select_related(
         "responsible_agency__region").order_by("-starts_on", "name"))
     visible = policy.scope(request.user, Facility.objects.all())
     regions = Region.objects.filter(Q(pk__in=visible.values("region_id"))
                                     | Q(pk__in=visible.values("region__parent_id"))
                                     ).order_by("path")
-    return DailyReportForm(request.GET or None, operations=operations, regions=regions)
+    data = request.GET or (_opening_choice(operations) if opening else None)
+    return DailyReportForm(data or None, operations=operations, regions=regions)
 
 
-def _report(request: HttpRequest) -> tuple[DailyReportForm, DailyReport | None]:
-    form = _report_form(request)
+def _opening_choice(operations) -> QueryDict:
+    """The page opened without a choice: yesterday's report (the last whole day, with its
+    anchor) of the most recent operation running now, when there is one."""
+    for operation in operations:
+        today = timezone.localtime(timezone.now(),
+                                   operation.responsible_agency.region.zoneinfo).date()
+        if operation.is_active_on(today):
+            return QueryDict(urlencode({"operation": operation.pk,
+                                        "day": (today - timedelta(days=1)).isoformat()}))
+    return QueryDict()
+
+
+def _report(request: HttpRequest, *, opening: bool = False
+            ) -> tuple[DailyReportForm, DailyReport | None]:
+    form = _report_form(request, opening=opening)
     if not form.is_bound or not form.is_valid():
         return form, None
     operation, region = form.cleaned_data["operation"], form.cleaned_data["region"]
@@ -74,9 +89,9 @@ def _report(request: HttpRequest) -> tuple[DailyReportForm, DailyReport | None]:
 @login_required
 @require_GET
 def daily(request: HttpRequest) -> HttpResponse:
-    form, report = _report(request)
+    form, report = _report(request, opening=True)
     return render(request, "records/daily.html", {
-        "form": form, "report": report, "query": request.GET.urlencode(),
+        "form": form, "report": report, "query": form.data.urlencode() if form.is_bound else "",
     }, status=400 if form.is_bound and not form.is_valid() else 200)
 
 
