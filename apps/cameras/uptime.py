@@ -1,4 +1,9 @@
-"""Camera uptime over a window, from the state changes the watchers record."""
+"""Camera uptime over a window, from the state changes the watchers record.
+
+A camera that delivers frames is not necessarily watching: while its lens is covered, blurred
+or turned away (a tamper alert is open) it counts as tampered, and a disabled camera (no
+watcher reads it, so no state change is recorded when it stops) counts as disabled. Neither
+counts as up, here or in the guard coverage (apps.duty.loading)."""
 
 from __future__ import annotations
 
@@ -10,9 +15,13 @@ from datetime import datetime
 UP_STATES = frozenset({"online", "degraded"})
 
 
+TAMPERED, DISABLED = "tampered", "disabled"
+Interval = tuple[datetime, datetime]
+
+
 @dataclass(frozen=True)
 class Segment:
-    state: str  # online, degraded, offline, or unknown (nothing recorded yet)
+    state: str  # online, degraded, offline, tampered, disabled, or unknown (nothing recorded)
     start: datetime
     end: datetime
 
@@ -48,12 +57,81 @@ def uptime_fraction(parts: list[Segment]) -> float | None:
     return sum(s.seconds for s in parts if s.state in UP_STATES) / known
 
 
+def without(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+    """`intervals` with the time in `holes` cut out (both lists in any order)."""
+    out = []
+    for interval in intervals:
+        pieces = [interval]
+        for hole_start, hole_end in holes:
+            remaining = []
+            for lo, hi in pieces:
+                if hole_start >= hi or hole_end <= lo:
+                    remaining.append((lo, hi))
+                    continue
+                if lo < hole_start:
+                    remaining.append((lo, hole_start))
+                if hole_end < hi:
+                    remaining.append((hole_end, hi))
+            pieces = remaining
+        out.extend(pieces)
+    return out
+
+
+def with_tampering(parts: list[Segment], tampered: list[Interval]) -> list[Segment]:
+    """The segments with the up time during `tampered` marked tampered instead."""
+    out = []
+    for part in parts:
+        if part.state not in UP_STATES:
+            out.append(part)
+            continue
+        span = [(part.start, part.end)]
+        hits = sorted((max(s, part.start), min(e, part.end)) for s, e in tampered
+                      if s < part.end and e > part.start)
+        pieces = [Segment(part.state, s, e) for s, e in without(span, hits)]
+        pieces += [Segment(TAMPERED, s, e) for s, e in hits]
+        out.extend(sorted(pieces, key=lambda p: p.start))
+    return [s for s in out if s.seconds > 0]
+
+
+def tamper_intervals(camera_ids: list[int], start: datetime, end: datetime
+                     ) -> dict[int, list[Interval]]:
+    """When each camera had a tamper alert open within [start, end): from the alert history
+    (raised or raised again, until it resolved itself or a person resolved it). One query."""
+    from django.db.models import Q
+
+    from apps.alerts.models import Alert, AlertEvent
+
+    opening = {AlertEvent.Action.RAISED, AlertEvent.Action.REOPENED}
+    closing = {AlertEvent.Action.CLEARED, AlertEvent.Action.RESOLVED}
+    events = (
+        AlertEvent.objects.filter(alert__kind=Alert.Kind.TAMPER, alert__camera_id__in=camera_ids,
+                                  at__lt=end, action__in=opening | closing)
+        .filter(Q(alert__resolved_at__isnull=True) | Q(alert__resolved_at__gt=start))
+        .order_by("alert_id", "at", "pk")
+        .values_list("alert__camera_id", "alert_id", "action", "at")
+    )
+    result: dict[int, list[Interval]] = defaultdict(list)
+    since: dict[int, datetime] = {}
+    camera_of: dict[int, int] = {}
+    for camera_id, alert_id, action, at in events:
+        camera_of[alert_id] = camera_id
+        if action in opening:
+            since.setdefault(alert_id, at)
+        elif alert_id in since:
+            result[camera_id].append((since.pop(alert_id), at))
+    for alert_id, at in since.items():  # still open
+        result[camera_of[alert_id]].append((at, end))
+    return {camera_id: [(max(s, start), min(e, end)) for s, e in spans
+                        if e > start and s < end]
+            for camera_id, spans in result.items()}
+
+
 def uptime_by_camera(camera_ids: list[int], start: datetime, end: datetime
                      ) -> dict[int, list[Segment]]:
-    """Segments for each camera, from two queries whatever the number of cameras."""
+    """Segments for each camera, from four queries whatever the number of cameras."""
     from django.db.models import Max
 
-    from apps.cameras.models import CameraStateChange
+    from apps.cameras.models import Camera, CameraStateChange
 
     before = dict(
         CameraStateChange.objects.filter(camera_id__in=camera_ids, at__lte=start)
@@ -70,8 +148,13 @@ def uptime_by_camera(camera_ids: list[int], start: datetime, end: datetime
         camera_id__in=camera_ids, at__gt=start, at__lt=end
     ).order_by("at").values_list("camera_id", "at", "state"):
         changes[camera_id].append((at, state))
+    # When it was disabled is not recorded: a disabled camera is shown disabled throughout.
+    disabled = set(Camera.objects.filter(pk__in=camera_ids, enabled=False)
+                   .values_list("pk", flat=True))
+    tampered = tamper_intervals(camera_ids, start, end)
     return {
-        camera_id: segments(changes[camera_id], start, end,
-                            states_before.get(camera_id, "unknown"))
+        camera_id: [Segment(DISABLED, start, end)] if camera_id in disabled else with_tampering(
+            segments(changes[camera_id], start, end, states_before.get(camera_id, "unknown")),
+            tampered.get(camera_id, []))
         for camera_id in camera_ids
     }

@@ -12,7 +12,8 @@ Rules applied here (the pure module knows nothing of operations or cameras):
   they are valid.
 - Only published shifts with a person count as rostered.
 - A facility is watched by cameras while at least one of its cameras is online or degraded
-  (from the cameras' state-change record); a camera with no record yet counts as down.
+  (from the cameras' state-change record); a camera with no record yet counts as down, and
+  so does a disabled camera or one with an open tamper alert (apps.cameras.uptime).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, F, Func, OuterRef, Q, Subquery
 
 from apps.cameras.models import Camera, CameraHealth, CameraStateChange
+from apps.cameras.uptime import tamper_intervals, without
 from apps.duty import coverage as cov
 from apps.duty.models import MAX_SHIFT, Attendance, CoverageStandard, GuardPost, Shift
 from apps.places.models import Facility, Operation
@@ -206,8 +208,9 @@ def _camera_up(facility_ids: list[int], lo: datetime, until: datetime) -> list[c
     before = CameraStateChange.objects.filter(camera=OuterRef("pk"), at__lt=lo).order_by(
         "-at", "-pk"
     )
+    # A disabled camera watches nothing (and records no state change when it stops).
     cameras = list(
-        Camera.objects.filter(facility_id__in=facility_ids)
+        Camera.objects.filter(facility_id__in=facility_ids, enabled=True)
         .annotate(state_at_start=Subquery(before.values("state")[:1]))
         .values_list("id", "facility_id", "state_at_start")
         .order_by()
@@ -222,8 +225,11 @@ def _camera_up(facility_ids: list[int], lo: datetime, until: datetime) -> list[c
         .values_list("camera_id", "state", "at")
     ):
         changes[camera_id].append((at, state))
+    # A covered, blurred or turned camera delivers frames but watches nothing.
+    tampered = tamper_intervals([c[0] for c in cameras], lo, until)
     out: list[cov.CameraUp] = []
     for camera_id, facility_id, state in cameras:
+        up: list[tuple[datetime, datetime]] = []
         up_since = lo if state in CAMERA_UP_STATES else None
         for at, new_state in changes.get(camera_id, ()):
             if new_state in CAMERA_UP_STATES:
@@ -231,8 +237,10 @@ def _camera_up(facility_ids: list[int], lo: datetime, until: datetime) -> list[c
                     up_since = at
             elif up_since is not None:
                 if at > up_since:
-                    out.append(cov.CameraUp(facility_id, up_since, at))
+                    up.append((up_since, at))
                 up_since = None
         if up_since is not None and until > up_since:
-            out.append(cov.CameraUp(facility_id, up_since, until))
+            up.append((up_since, until))
+        out.extend(cov.CameraUp(facility_id, start, end)
+                   for start, end in without(up, tampered.get(camera_id, [])))
     return out

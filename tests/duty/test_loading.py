@@ -33,7 +33,7 @@ def _fill(duty, days: int) -> None:
     for k, facility in enumerate(("kpu_office", "bawaslu_office", "warehouse")):
         post = duty.post("A", facility)
         camera = Camera.objects.create(facility=post.facility, name=f"cam {k}",
-                                       source_kind="mjpeg", url="http://127.0.0.1:8554/x")
+                                       source_kind="mjpeg", url=f"http://127.0.0.1:8554/x{k}")
         CameraStateChange.objects.create(camera=camera, state="online", at=DAY0)
         for d in range(days):
             for s in range(3):
@@ -133,7 +133,7 @@ def test_a_forgotten_check_out_is_capped_at_its_shift_end_even_outside_the_perio
 def test_camera_uptime_from_state_changes(duty):
     facility = duty.post("A").facility
     a = Camera.objects.create(facility=facility, name="a", source_kind="mjpeg", url="http://x")
-    b = Camera.objects.create(facility=facility, name="b", source_kind="mjpeg", url="http://x")
+    b = Camera.objects.create(facility=facility, name="b", source_kind="mjpeg", url="http://y")
     at = lambda h: DAY0 + timedelta(hours=h)  # noqa: E731
     CameraStateChange.objects.bulk_create([
         CameraStateChange(camera=a, state="online", at=at(-5)),  # up when the period starts
