@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.cameras.models import Camera
+from apps.core import widgets
 
 
 class CameraForm(forms.ModelForm):
@@ -35,8 +36,8 @@ class CameraForm(forms.ModelForm):
         widgets = {
             "motion_zones": forms.HiddenInput(),
             "privacy_masks": forms.HiddenInput(),
-            "armed_from": forms.TimeInput(attrs={"type": "time"}),
-            "armed_until": forms.TimeInput(attrs={"type": "time"}),
+            "armed_from": widgets.TimeInput(),
+            "armed_until": widgets.TimeInput(),
         }
 
     def clean_analysis_fps(self) -> float:
@@ -72,7 +73,7 @@ class ShareForm(forms.Form):
     basis = forms.CharField(label=_("Legal basis"), max_length=255)
     valid_until = forms.DateTimeField(
         label=_("Valid until"), required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=widgets.DateTimeInput(),
     )
 
     def __init__(self, *args, grantees, operations, **kwargs):

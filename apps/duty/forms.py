@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import widgets
 from apps.duty.models import SECURITY_PILLAR_CHOICES, CoverageStandard, GuardPost
 from apps.duty.photos import MAX_UPLOAD_BYTES
 from apps.duty.services import Pattern
@@ -34,7 +35,7 @@ class LocalDateTimeField(forms.DateTimeField):
     """A wall-clock time in a given zone (not the server's): "2026-11-23T22:00" at a WITA
     facility is 22:00 WITA. An explicit offset is honoured."""
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    widget = widgets.DateTimeInput()
 
     def __init__(self, *args, zone: ZoneInfo | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -101,8 +102,11 @@ class StandardForm(forms.ModelForm):
         fields = ["band_start", "band_end", "min_personnel", "required_pillars", "valid_from",
                   "valid_until", "note"]
         widgets = {
-            "band_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "band_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "band_start": widgets.TimeInput(),
+            "band_end": widgets.TimeInput(),
+            # Replaced in __init__ by fields in the facility's zone, with the same widget.
+            "valid_from": widgets.DateTimeInput(),
+            "valid_until": widgets.DateTimeInput(),
         }
 
     def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
@@ -179,9 +183,9 @@ def parse_segments(text: str) -> list[tuple[time, time]]:
 
 class GenerateForm(forms.Form):
     first_day = forms.DateField(label=_("First day"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=widgets.DateInput())
     last_day = forms.DateField(label=_("Last day"),
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=widgets.DateInput())
     pattern = forms.ChoiceField(label=_("Pattern"), choices=[
         (Pattern.THREE_EIGHT, _("3 shifts of 8 hours")),
         (Pattern.TWO_TWELVE, _("2 shifts of 12 hours")),
@@ -189,7 +193,7 @@ class GenerateForm(forms.Form):
     ])
     first_start = forms.TimeField(label=_("First shift starts at"), initial=time(7, 0),
                                   required=False,
-                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+                                  widget=widgets.TimeInput())
     custom = forms.CharField(label=_("Custom shifts"), required=False, max_length=200,
                              help_text=_("For a custom pattern, e.g. 07:00-15:00, 15:00-07:00"))
     per_shift = forms.IntegerField(label=_("Personnel per shift"), min_value=1, max_value=20,
@@ -278,9 +282,9 @@ class CoverageFilterForm(forms.Form):
                                     empty_value=None)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     start = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
     end = forms.DateField(label=_("Until"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=widgets.DateInput())
 
     def __init__(self, *args, operations, regions, **kwargs) -> None:
         super().__init__(*args, **kwargs)

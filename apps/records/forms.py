@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from apps.alerts import redaction
+from apps.core import widgets
 from apps.records.models import Category, Criterion, ItemKind, PatrolMode, Situation, Step
 from apps.records.services.checks import CheckInput, ItemInput
 from apps.records.services.incidents import IncidentInput
@@ -262,7 +263,7 @@ class IncidentForm(FieldEntryForm):
     category = forms.ChoiceField(label=_("What happened"), choices=Category.choices)
     occurred_at = forms.CharField(
         label=_("When (local time of the facility)"), required=False, max_length=40,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=widgets.DateTimeInput(),
         help_text=_("Leave empty for now."),
     )
     description = forms.CharField(label=_("Description"), max_length=4000,
@@ -363,7 +364,7 @@ class DailyReportForm(forms.Form):
     region = forms.ModelChoiceField(label=_("Region"), queryset=None, required=False,
                                     empty_label=_("All regions"))
     day = forms.DateField(label=_("Day"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=widgets.DateInput())
 
     def __init__(self, *args, operations, regions, **kwargs) -> None:
         super().__init__(*args, **kwargs)
