@@ -1,5 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+# The admin in the portal's name and language (Django's own words are already translated).
+admin.site.site_header = _("Posko administration")
+admin.site.site_title = _("Posko administration")
+admin.site.index_title = _("People, agencies, facilities and cameras")
 
 urlpatterns = [
     path("", include("apps.core.urls")),

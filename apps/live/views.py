@@ -1,6 +1,8 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
@@ -54,10 +56,12 @@ def save_layout(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("camera") if i.isdigit() and int(i) in visible]
     size = int(request.POST.get("size", "4")) if request.POST.get("size", "").isdigit() else 4
     name = (request.POST.get("name") or "").strip()[:60] or "Dinding"
-    layout, _ = WallLayout.objects.update_or_create(
+    layout, _created = WallLayout.objects.update_or_create(
         owner=request.user, name=name,
         defaults={"size": size if size in SIZES else 4, "camera_ids": ids[:16]},
     )
     WallLayout.objects.filter(owner=request.user).update(is_default=False)
     WallLayout.objects.filter(pk=layout.pk).update(is_default=True)
+    messages.success(request, _("Layout “%(name)s” saved: the wall opens with it.") % {
+        "name": layout.name})
     return redirect(f"{request.path.rsplit('/', 2)[0]}/?layout={layout.pk}")

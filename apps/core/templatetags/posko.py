@@ -1,6 +1,6 @@
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 
 from apps.org.models import ZONE_ABBREVIATIONS
 
@@ -37,3 +37,13 @@ def is_site_origin(origin: str) -> bool:
     from apps.live.origin import origin_allowed
 
     return origin_allowed(origin)
+
+
+@register.filter
+def thousands(value) -> str:
+    """A count or quantity as people read it: 412.500 in Indonesian, 412,500 in English.
+    Templates do not group every number (USE_THOUSAND_SEPARATOR): ids in links and data
+    attributes would be grouped too."""
+    if value is None or value == "":
+        return "—"
+    return number_format(value, force_grouping=True)
