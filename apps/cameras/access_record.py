@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +23,13 @@ from django.utils.translation import gettext_lazy
 from apps.access import policy
 from apps.accounts.models import User
 from apps.cameras.models import Camera, ViewRecord
-from apps.cameras.records import ViewingSession, duration_in_words, session_count, sessions
+from apps.cameras.records import (
+    ViewingSession,
+    duration_in_words,
+    session_count,
+    sessions,
+    sessions_page,
+)
 from apps.core.export import CsvExport, choice_label, local_time
 from apps.org.models import Agency
 
@@ -152,12 +159,21 @@ class AccessRecord:
     form: AccessRecordFilter
     records: models.QuerySet[ViewRecord]  # the reader's records, filtered; empty if invalid
 
-    def count(self) -> int:
-        return session_count(self.records)
-
-    def page(self, number: int) -> list[Row]:
-        found = sessions(self.records, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        return rows_for(self.form.user, found)
+    def page(self, requested: str | None) -> tuple[Page, list[Row]]:
+        """One page of rows and its place among all pages: one grouping query (two when
+        the page asked for lies past the end, which shows the last page)."""
+        try:
+            number = max(1, int(requested or 1))
+        except ValueError:
+            number = 1
+        found, total = sessions_page(self.records, offset=(number - 1) * PAGE_SIZE,
+                                     limit=PAGE_SIZE)
+        if not found and number > 1:
+            number = max(1, -(-session_count(self.records) // PAGE_SIZE))
+            found, total = sessions_page(self.records, offset=(number - 1) * PAGE_SIZE,
+                                         limit=PAGE_SIZE)
+        page = Paginator(range(total), PAGE_SIZE).get_page(number)
+        return page, rows_for(self.form.user, found)
 
 
 def access_record_for(user, query) -> AccessRecord:

@@ -108,13 +108,14 @@ def session_count(records: models.QuerySet[ViewRecord]) -> int:
         return int(cursor.fetchone()[0])
 
 
-def sessions(records: models.QuerySet[ViewRecord], *, offset: int = 0,
-             limit: int | None = None) -> list[ViewingSession]:
+def sessions_page(records: models.QuerySet[ViewRecord], *, offset: int = 0,
+                  limit: int | None = None) -> tuple[list[ViewingSession], int]:
     """The viewing sessions among `records` (already limited to what the reader may see and
-    to the chosen period), newest first."""
+    to the chosen period), newest first, from `offset`; and how many there are in all, from
+    the same query (0 when the page lies past the end)."""
     compiled = _compiled(records)
     if compiled is None:
-        return []
+        return [], 0
     inner, params = compiled
     keys = ", ".join(_SAME_SESSION)
     page = ""
@@ -124,7 +125,8 @@ def sessions(records: models.QuerySet[ViewRecord], *, offset: int = 0,
     # Column names are this module's constants and `inner` is Django's compiled query; every
     # value (filters, page) travels in `params`.
     sql = (
-        f"SELECT {keys}, MIN(started_at), MAX(end_at), COUNT(*), MAX(open_live) FROM ("  # noqa: S608
+        f"SELECT {keys}, MIN(started_at), MAX(end_at), COUNT(*), MAX(open_live),"  # noqa: S608
+        f" COUNT(*) OVER () FROM ("
         f"  SELECT flagged.*, SUM(new_session) OVER (PARTITION BY {keys}"
         f"    ORDER BY started_at, id ROWS UNBOUNDED PRECEDING) AS session_no"
         f"  FROM ({inner}) flagged"
@@ -134,12 +136,18 @@ def sessions(records: models.QuerySet[ViewRecord], *, offset: int = 0,
     with connections[records.db].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
+    found = [
         ViewingSession(camera_id, viewer_id, agency_id, kind, address, _as_datetime(first),
                        _as_datetime(last), views, bool(still_open))
-        for camera_id, viewer_id, agency_id, kind, address, first, last, views, still_open
+        for camera_id, viewer_id, agency_id, kind, address, first, last, views, still_open, _
         in rows
     ]
+    return found, rows[0][-1] if rows else 0
+
+
+def sessions(records: models.QuerySet[ViewRecord], *, limit: int | None = None,
+             ) -> list[ViewingSession]:
+    return sessions_page(records, limit=limit)[0]
 
 
 def duration_in_words(length: timedelta) -> str:

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apps.access import policy
 from apps.cameras import frames, services
-from apps.cameras.access_record import PAGE_SIZE, access_record_for
+from apps.cameras.access_record import access_record_for
 from apps.cameras.access_record import export as access_record_export
 from apps.cameras.forms import CameraForm, RevokeForm, ShareForm
 from apps.cameras.models import Camera, CameraShare, ViewRecord
@@ -133,11 +132,9 @@ def access_record(request: HttpRequest) -> HttpResponse:
     record = access_record_for(request.user, request.GET)
     if request.GET.get("format") == "csv":
         return access_record_export(record).response
-    paginator = Paginator(range(record.count()), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page, rows = record.page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cameras/access_record.html", {
-        "form": record.form, "rows": record.page(page.number), "page": page,
-        "query": query.urlencode(),
+        "form": record.form, "rows": rows, "page": page, "query": query.urlencode(),
     })

@@ -118,6 +118,10 @@ def test_pages_with_a_fixed_number_of_queries(client, world, place,
     assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 120
     last = client.get(URL, {"page": 3})
     assert len(last.context["rows"]) == 20
+    past_the_end = client.get(URL, {"page": 99})
+    assert past_the_end.context["page"].number == 3
+    assert [r.session for r in past_the_end.context["rows"]] == [
+        r.session for r in last.context["rows"]]
     seen = {r.session.started_at for r in first.context["rows"]} | {
         r.session.started_at for r in last.context["rows"]}
     assert len(seen) == 70
