@@ -1,4 +1,5 @@
 from django import template
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -22,9 +23,8 @@ def uptime_bar(parts):
           f"{100 * s.seconds / total:.2f}") for s in parts),
     )
     fraction = uptime_fraction(parts)
-    label = _("Uptime in the last 24 hours: %(pct)s") % {
-        "pct": "—" if fraction is None else f"{100 * fraction:.1f}%"}
+    pct = "—" if fraction is None else f"{number_format(100 * fraction, 1)}%"  # 99,5% in id
+    label = _("Uptime in the last 24 hours: %(pct)s") % {"pct": pct}
     return format_html(
         '<svg class="uptime" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
-        'aria-label="{}">{}</svg><span class="muted">{}</span>',
-        label, rects, "—" if fraction is None else f"{100 * fraction:.1f}%")
+        'aria-label="{}">{}</svg><span class="muted">{}</span>', label, rects, pct)
