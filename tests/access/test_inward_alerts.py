@@ -4,6 +4,7 @@ camera's name, images or address (security plan T-AC-9; decision 1: no break-gla
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -114,7 +115,8 @@ def test_the_inverse_camera_rule_agrees_with_can(world):
         for facility in city.facilities.values():
             for orientation in Orientation.values:
                 camera = Camera.objects.create(facility=facility, name=f"{facility} {orientation}",
-                                               source_kind="rtsp", url="rtsp://192.168.1.2/x",
+                                               source_kind="rtsp",
+                                               url=f"rtsp://192.168.1.2/{len(cameras)}",
                                                orientation=orientation)
                 if orientation == Orientation.OUTWARD:
                     owner = "bawaslu" if "bawaslu" in facility.name else "kpu"
@@ -126,3 +128,89 @@ def test_the_inverse_camera_rule_agrees_with_can(world):
         expected = {u.pk for u in people if policy.can(u, policy.Action.VIEW, camera)}
         actual = set(policy.users_who_may_view_camera(camera).values_list("pk", flat=True))
         assert actual == expected, camera.name
+
+
+# --- every other place that shows an alert to a person ---------------------------------------
+
+
+@pytest.fixture
+def incident_with_inward_alerts(world, inward_alert):
+    """An incident at the warehouse linked to the inward alert, with a second inward alert
+    (raised from parameters) offered for linking."""
+    from apps.records.services.incidents import (
+        IncidentInput,
+        incident_link_alert,
+        incident_report,
+    )
+
+    alert_raise(kind=Alert.Kind.TAMPER, severity=Alert.Severity.HIGH,
+                facility=inward_alert.facility, camera=inward_alert.camera,
+                dedup_key="inward:2",
+                params={"msg": "camera.tamper", "camera": CAMERA_NAME, "tamper": "covered"})
+    incident = incident_report(
+        user=world.a.users["field_tni"], facility=inward_alert.facility,
+        entry=IncidentInput(client_key=uuid.uuid4(), category="intrusion",
+                            description="Pintu belakang dibuka paksa")).record
+    incident_link_alert(incident=incident, user=world.a.users["operator"], alert=inward_alert)
+    return incident
+
+
+@pytest.mark.parametrize("who", ["operator", "commander", "field_tni"])
+def test_the_incident_page_lists_and_offers_inward_alerts_without_the_camera(
+        client, world, incident_with_inward_alerts, who):
+    client.force_login(world.a.users[who])
+    response = client.get(incident_with_inward_alerts.get_absolute_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert not _leaks(page)
+    assert reverse("alerts:detail", args=[Alert.objects.get(dedup_key="inward:1").pk]) in page
+    if who == "operator":  # the link form offers the other inward alert, by its kind
+        assert 'name="alert"' in page and "Sabotase kamera" in page
+
+
+def test_the_owner_reads_the_camera_in_the_alert_link_choices(world, incident_with_inward_alerts):
+    from apps.records.forms import LinkAlertForm
+
+    alerts = Alert.objects.filter(dedup_key__startswith="inward:")
+    owner = LinkAlertForm(alerts=alerts, viewer=world.a.users["kpu"])
+    assert CAMERA_NAME in str(owner["alert"])
+    operator = LinkAlertForm(alerts=alerts, viewer=world.a.users["operator"])
+    assert not _leaks(str(operator["alert"]))
+    assert not _leaks(str(LinkAlertForm(alerts=alerts)["alert"]))  # no viewer: no camera
+
+
+def test_the_alert_admin_shows_the_redacted_alert(client, world, inward_alert):
+    admin = world.a.users["admin"]
+    assert not policy.can(admin, policy.Action.VIEW, inward_alert.camera)
+    client.force_login(admin)
+    pages = {
+        "list": client.get(reverse("admin:alerts_alert_changelist")),
+        "search": client.get(reverse("admin:alerts_alert_changelist"), {"q": CAMERA_NAME}),
+        "change": client.get(reverse("admin:alerts_alert_change", args=[inward_alert.pk])),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+    for name in ("list", "change"):
+        assert not _leaks(pages[name].content.decode()), name
+    assert f"/{inward_alert.pk}/change/" in pages["list"].content.decode()
+    # The camera's name finds nothing: a search would tell which alerts it raised.
+    assert f"/{inward_alert.pk}/change/" not in pages["search"].content.decode()
+
+
+@pytest.mark.parametrize("who", ["operator", "commander", "field_tni"])
+def test_the_api_gives_security_staff_the_alert_without_the_camera(client, world,
+                                                                   inward_alert, who):
+    AlertEvent = inward_alert.events.model
+    AlertEvent.objects.create(alert=inward_alert, action="cleared")
+    client.force_login(world.a.users[who])
+    for url in ("/api/alerts/", f"/api/alerts/{inward_alert.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not _leaks(response.content.decode("unicode_escape")), url
+
+
+def test_webhooks_and_plain_text_never_carry_the_inward_camera(inward_alert):
+    from apps.api.webhooks import alert_data
+
+    assert not _leaks(json.dumps(alert_data(inward_alert), ensure_ascii=False))
+    assert not _leaks(str(inward_alert))
