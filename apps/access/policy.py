@@ -19,7 +19,9 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,6 +35,7 @@ from apps.cameras.models import (
     CameraHealth,
     CameraLease,
     CameraShare,
+    CameraSource,
     CameraStateChange,
     Orientation,
     TimelineFrame,
@@ -305,7 +308,72 @@ def _follows_camera_view(user: User, action: Action) -> Q:
 
 rule(CameraHealth)(_follows_camera_view)
 rule(CameraStateChange)(_follows_camera_view)
-rule(TimelineFrame)(_follows_camera_view)
+
+
+# --- frames keep the classification they were taken under ----------------------------------
+# A frame taken while its camera was inward stays with the owner agency, whatever happens to
+# the camera later. Every change of orientation is a row in the owner's access record
+# (Camera.save refuses to turn a camera outward without one), so the orientation a frame was
+# taken under is the one the first change after it left: a frame is from an inward time if
+# that change turned the camera outward. Frames and records are stamped by different clocks;
+# a frame up to CAPTURE_CLOCK_MARGIN after a change to outward still counts as before it.
+
+CAPTURE_CLOCK_MARGIN = timedelta(seconds=5)
+_RECLASSIFIED = (ViewRecord.Kind.TO_OUTWARD, ViewRecord.Kind.TO_INWARD)
+
+
+def _taken_while_inward(camera_field: str, time_field: str) -> Exact:
+    first_change_after = ViewRecord.objects.filter(
+        camera_id=OuterRef(camera_field), kind__in=_RECLASSIFIED,
+        started_at__gt=OuterRef(time_field) - CAPTURE_CLOCK_MARGIN,
+    ).order_by("started_at", "pk").values("kind")[:1]
+    # Coalesce: with no change after the frame the comparison is false, never NULL (a NOT
+    # NULL would hide the frame from everyone).
+    return Exact(Coalesce(Subquery(first_change_after), Value("")), ViewRecord.Kind.TO_OUTWARD)
+
+
+def _camera_frame_view(user: User, camera_field: str, time_field: str) -> Q:
+    """Frames of cameras `user` may view, less those taken while inward unless `user` is of
+    the owner agency."""
+    prefix = camera_field.removesuffix("_id")
+    viewable = Q(**{f"{prefix}__in": _viewable_cameras(user)})
+    owner = _owned_facility(user, f"{prefix}__facility")
+    return viewable & (owner | ~Q(_taken_while_inward(camera_field, time_field)))
+
+
+def is_camera_owner(user, camera: Camera) -> bool:
+    """Staff of the agency owning the camera's facility (or an agency above it): the only
+    people who change its orientation and see its stored frames as they were taken, without
+    the masks drawn since."""
+    return (_is_active(user) and user.has_role(Role.FACILITY_OFFICIAL)
+            and user.agency_id is not None
+            and camera.facility.owner_agency.path.startswith(user.agency.path))
+
+
+def frame_taken_while_inward(camera: Camera, taken_at: datetime) -> bool:
+    """For a frame kept without a row (the latest snapshot file): the rule above."""
+    change = ViewRecord.objects.filter(
+        camera=camera, kind__in=_RECLASSIFIED,
+        started_at__gt=taken_at - CAPTURE_CLOCK_MARGIN,
+    ).order_by("started_at", "pk").values_list("kind", flat=True).first()
+    return change == ViewRecord.Kind.TO_OUTWARD
+
+
+def alerts_raised_while_inward(alerts) -> set[int]:
+    """Ids of `alerts` raised while their camera was inward: for everyone outside the owner
+    agency they stay without camera, detail and images (apps.alerts.redaction)."""
+    ids = [a.pk for a in alerts if a.camera_id is not None]
+    if not ids:
+        return set()
+    return set(Alert.objects.filter(_taken_while_inward("camera_id", "first_raised_at"),
+                                    pk__in=ids).values_list("pk", flat=True))
+
+
+@rule(TimelineFrame)
+def timeline_frame_rule(user: User, action: Action) -> Q:
+    if action != Action.VIEW:
+        return NOTHING  # written by the watchers only
+    return _camera_frame_view(user, "camera_id", "taken_at")
 
 
 @rule(ViewRecord)
@@ -326,13 +394,17 @@ def camera_lease_rule(user: User, action: Action) -> Q:
     return EVERYTHING if action == Action.VIEW and user.is_administrator else NOTHING
 
 
+@rule(CameraSource)
+def camera_source_rule(user: User, action: Action) -> Q:
+    return NOTHING  # bookkeeping kept by Camera.save: it names addresses, nobody reads it
+
+
 @rule(AlertEvidence)
 def alert_evidence_rule(user: User, action: Action) -> Q:
     if action != Action.VIEW:
         return NOTHING
-    return Q(alert__in=Alert.objects.filter(alert_rule(user, Action.VIEW))) & Q(
-        camera__in=_viewable_cameras(user)
-    )
+    return Q(alert__in=Alert.objects.filter(alert_rule(user, Action.VIEW))) & (
+        _camera_frame_view(user, "camera_id", "taken_at"))
 
 
 # --- guard duty (apps.duty) -----------------------------------------------------------------
@@ -591,7 +663,8 @@ def incident_evidence_rule(user: User, action: Action) -> Q:
     inward camera's frame never reaches the security forces, whoever attached it."""
     if action != Action.VIEW:
         return NOTHING
-    return Q(incident__in=_visible_incidents(user)) & Q(camera__in=_viewable_cameras(user))
+    return Q(incident__in=_visible_incidents(user)) & (
+        _camera_frame_view(user, "camera_id", "taken_at"))
 
 
 def _visible_visits(user: User) -> models.QuerySet[PatrolVisit]:

@@ -18,16 +18,27 @@ from apps.cameras.models import Camera
 
 
 def visible_camera_ids(viewer, alerts: Iterable[Alert]) -> set[int]:
-    """The cameras of `alerts` that `viewer` may view (one query)."""
+    """The cameras of `alerts` that `viewer` may view (one query). Also marks each alert
+    raised while its camera was inward `camera_withheld` for a viewer outside the owner
+    agency: such an alert keeps its camera to itself even after the camera is turned
+    outward (apps.access.policy.alerts_raised_while_inward)."""
+    alerts = list(alerts)
     ids = {a.camera_id for a in alerts if a.camera_id is not None}
     if not ids:
         return set()
-    return set(policy.scope(viewer, Camera.objects.filter(pk__in=ids)).values_list("pk",
-                                                                                 flat=True))
+    visible = set(policy.scope(viewer, Camera.objects.filter(pk__in=ids)).values_list(
+        "pk", flat=True))
+    shown = [a for a in alerts if a.camera_id in visible]
+    from_inward = policy.alerts_raised_while_inward(shown)
+    for alert in shown:
+        alert.camera_withheld = alert.pk in from_inward and not policy.is_camera_owner(
+            viewer, alert.camera)
+    return visible
 
 
 def hides_camera(alert: Alert, visible_ids: set[int]) -> bool:
-    return alert.camera_id is not None and alert.camera_id not in visible_ids
+    return alert.camera_id is not None and (
+        alert.camera_id not in visible_ids or getattr(alert, "camera_withheld", False))
 
 
 def redacted(alert: Alert) -> Alert:

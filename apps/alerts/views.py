@@ -13,6 +13,7 @@ from apps.alerts import redaction, services
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
 from apps.alerts.models import Alert, AlertEvent, AlertEvidence
+from apps.cameras import frames
 from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
 from apps.places.models import Facility
@@ -115,7 +116,10 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
     if not alert.evidence:
         raise Http404
     content_type = mimetypes.guess_type(alert.evidence.name)[0] or "application/octet-stream"
-    return FileResponse(alert.evidence.open("rb"), content_type=content_type)
+    image = alert.evidence
+    if alert.camera is not None and content_type == "image/jpeg":
+        image = frames.as_served(request.user, alert.camera, image)
+    return FileResponse(image.open("rb"), content_type=content_type)
 
 
 @login_required
@@ -125,7 +129,8 @@ def evidence_frame(request: HttpRequest, pk: int) -> HttpResponse:
     for the camera's owner."""
     frame = policy.get_or_404(
         request.user, AlertEvidence.objects.select_related("camera"), pk=pk)
+    image = frames.as_served(request.user, frame.camera, frame.image)
     record_view(request=request, camera=frame.camera, kind=ViewRecord.Kind.EVIDENCE)
-    response = FileResponse(frame.image.open("rb"), content_type="image/jpeg")
+    response = FileResponse(image.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "no-store, private"
     return response

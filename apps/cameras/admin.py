@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from apps.access.admin import PolicyModelAdmin
-from apps.cameras.forms import CameraForm
+from apps.cameras import services
+from apps.cameras.forms import CameraForm, may_classify
 from apps.cameras.models import (
     Camera,
     CameraHealth,
@@ -21,9 +22,28 @@ class CameraAdmin(PolicyModelAdmin):
     list_select_related = ["facility"]
     autocomplete_fields = ["facility"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The orientation is the owner agency's call: nobody else is offered the field.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not may_classify(request.user, obj or Camera()):
+            fields.append("orientation")
+        return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        user = request.user
+
+        class CameraAdminForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, user=user, **kwargs)
+
+        return CameraAdminForm
+
     def save_model(self, request, obj, form, change):
-        # The admin saves with commit=False: credentials typed here would otherwise be lost.
-        super().save_model(request, obj, form, change)
+        # Through the service, like the portal's form: it checks who may set the orientation
+        # and records a change. (The admin saves with commit=False, so the credentials are
+        # stored here too.)
+        services.camera_save(camera=obj, by=request.user)
         form.save_credentials(obj)
 
 

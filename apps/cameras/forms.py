@@ -5,13 +5,17 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.access import policy
+from apps.cameras import services
 from apps.cameras.models import Camera
 from apps.core import widgets
 
 
 class CameraForm(forms.ModelForm):
     """Camera settings. Credentials are write-only: the fields start empty, an empty field
-    keeps the stored value, and nothing secret is ever rendered back."""
+    keeps the stored value, and nothing secret is ever rendered back. Saved through
+    apps.cameras.services.camera_save as `user`; the orientation is offered only to the owner
+    agency's officials (it decides whether the camera may ever be shared)."""
 
     username = forms.CharField(
         label=_("Username"), required=False, max_length=128,
@@ -40,6 +44,14 @@ class CameraForm(forms.ModelForm):
             "armed_until": widgets.TimeInput(),
         }
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if "orientation" in self.fields and not may_classify(user, self.instance):
+            self.fields["orientation"].disabled = True
+            self.fields["orientation"].help_text = _(
+                "Only the owner agency may change a camera's orientation.")
+
     def clean_analysis_fps(self) -> float:
         value = self.cleaned_data["analysis_fps"]
         if not 0.2 <= value <= 15:
@@ -47,9 +59,10 @@ class CameraForm(forms.ModelForm):
         return value
 
     def save(self, commit: bool = True) -> Camera:
-        camera = super().save(commit=commit)
-        if commit:
-            self.save_credentials(camera)
+        if not commit:
+            return super().save(commit=False)
+        camera = services.camera_save(camera=self.instance, by=self.user)
+        self.save_credentials(camera)
         return camera
 
     def save_credentials(self, camera: Camera) -> None:
@@ -65,6 +78,15 @@ class CameraForm(forms.ModelForm):
     @staticmethod
     def polygons_json(value) -> str:
         return json.dumps(value or [])
+
+
+def may_classify(user, camera: Camera) -> bool:
+    """Whether `user` is offered the orientation of `camera` (the service decides again): its
+    owner agency's officials; for a new camera, officials, who add cameras only to their own
+    agency's facilities."""
+    if camera.pk is None or camera.facility_id is None:
+        return user.has_role("facility_official")
+    return policy.is_camera_owner(user, camera)
 
 
 class ShareForm(forms.Form):

@@ -4,7 +4,7 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +39,11 @@ def _validate_polygons(value) -> None:
                 or not all(isinstance(c, int | float) and 0 <= c <= 1 for c in point)
             ):
                 raise ValidationError(_("Points are [x, y] pairs between 0 and 1."))
+
+
+DUPLICATE_SOURCE = _(
+    "This stream (or its substream) is already registered as another camera. A stream "
+    "belongs to one camera only.")
 
 
 class Camera(models.Model):
@@ -99,15 +104,31 @@ class Camera(models.Model):
     def __repr__(self) -> str:  # never the URL or credentials
         return f"<Camera {self.pk} {self.name!r}>"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args, changed_by=None, **kwargs) -> None:
         """Turning a camera inward revokes its shares in the same transaction (the database
-        refuses an inward camera with a live share)."""
+        refuses an inward camera with a live share). A change of orientation is a row in the
+        owner's access record, which is also what tells later which frames were taken while
+        the camera was inward; so turning a camera outward needs the person doing it
+        (`changed_by`, given by apps.cameras.services.camera_save, which checks they may)."""
         with transaction.atomic():
+            before = (
+                Camera.objects.select_for_update().filter(pk=self.pk)
+                .values_list("orientation", flat=True).first() if self.pk else None
+            )
+            turned = before is not None and before != self.orientation
+            if turned and self.orientation == Orientation.OUTWARD and changed_by is None:
+                raise ValueError("turn a camera outward through apps.cameras.services")
             if self.pk and self.orientation == Orientation.INWARD:
                 CameraShare.objects.filter(camera_id=self.pk, revoked_at__isnull=True).update(
                     revoked_at=timezone.now(), revoke_reason="camera turned inward"
                 )
             super().save(*args, **kwargs)
+            if turned and changed_by is not None:
+                ViewRecord.objects.create(
+                    camera=self, viewer=changed_by, viewer_agency_id=changed_by.agency_id,
+                    kind=ViewRecord.RECLASSIFIED_TO[self.orientation],
+                )
+            self._register_sources()
 
     def get_absolute_url(self) -> str:
         return reverse("cameras:detail", args=[self.pk])
@@ -120,6 +141,29 @@ class Camera(models.Model):
             validate_camera_url(self.substream_url, self.source_kind, field="substream_url")
         if (self.armed_from is None) != (self.armed_until is None):
             raise ValidationError(_("Give both ends of the armed period, or neither."))
+        taken = CameraSource.objects.filter(key__in=self.source_keys())
+        if self.pk:
+            taken = taken.exclude(camera_id=self.pk)
+        if taken.exists():
+            raise ValidationError({"url": DUPLICATE_SOURCE})
+
+    def source_keys(self) -> set[str]:
+        """The normalised addresses this camera reads (main stream and substream)."""
+        from apps.vision.urls import source_key
+
+        return {source_key(u) for u in (self.url, self.substream_url) if u}
+
+    def _register_sources(self) -> None:
+        """Claim this camera's sources; the unique key refuses one another camera holds."""
+        keys = self.source_keys()
+        self.sources.exclude(key__in=keys).delete()
+        held = set(self.sources.values_list("key", flat=True))
+        try:
+            with transaction.atomic():
+                CameraSource.objects.bulk_create(
+                    [CameraSource(camera=self, key=k) for k in sorted(keys - held)])
+        except IntegrityError:
+            raise ValidationError({"url": DUPLICATE_SOURCE}) from None
 
     @property
     def is_outward(self) -> bool:
@@ -170,6 +214,22 @@ class Camera(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.username_token or self.password_token)
+
+
+class CameraSource(models.Model):
+    """A stream address a camera reads, normalised (apps.vision.urls.source_key). Unique: one
+    source is one camera, so nobody registers a known inward stream again as an outward
+    camera of their own. Kept by Camera.save."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="sources")
+    key = models.CharField(max_length=600, unique=True)
+
+    class Meta:
+        verbose_name = _("camera source")
+        verbose_name_plural = _("camera sources")
+
+    def __str__(self) -> str:
+        return f"{self.camera}: {self.key}"
 
 
 def _in_band(moment: time, start: time, end: time) -> bool:
@@ -339,6 +399,11 @@ class ViewRecord(models.Model):
         EVIDENCE = "evidence", _("Evidence opened")
         TIMELINE = "timeline", _("Timeline")
         EXPORT = "export", _("Export")
+        # Not a view: the owner's record also shows who changed what the camera may show.
+        TO_OUTWARD = "to_outward", _("Orientation changed to outward")
+        TO_INWARD = "to_inward", _("Orientation changed to inward")
+
+    RECLASSIFIED_TO = {"outward": Kind.TO_OUTWARD, "inward": Kind.TO_INWARD}
 
     camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="view_records")
     viewer = models.ForeignKey(

@@ -1,4 +1,4 @@
-"""Camera writes: sharing and revoking, with the access policy asked first."""
+"""Camera writes: saving a camera, sharing and revoking, with the access policy asked first."""
 
 from __future__ import annotations
 
@@ -11,9 +11,28 @@ from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import User
-from apps.cameras.models import Camera, CameraShare
+from apps.cameras.models import Camera, CameraShare, Orientation
 from apps.org.models import Agency
 from apps.places.models import Operation
+
+
+@transaction.atomic
+def camera_save(*, camera: Camera, by: User) -> Camera:
+    """Save a camera the person may configure. What a camera may show is its owner agency's
+    call alone: nobody else (administrators included) adds an outward camera or changes a
+    camera's orientation; the change is recorded in the owner's access record (Camera.save)."""
+    if camera.pk is None:
+        allowed = policy.can(by, policy.Action.MANAGE, camera.facility)
+    else:
+        allowed = policy.can(by, policy.Action.MANAGE, Camera(pk=camera.pk))
+    if not allowed:
+        raise PermissionDenied(_("You may not configure this camera."))
+    stored = (Camera.objects.filter(pk=camera.pk).values_list("orientation", flat=True).first()
+              if camera.pk else Orientation.INWARD)
+    if camera.orientation != stored and not policy.is_camera_owner(by, camera):
+        raise PermissionDenied(_("Only the owner agency may change a camera's orientation."))
+    camera.save(changed_by=by)
+    return camera
 
 
 @transaction.atomic

@@ -39,8 +39,8 @@ def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     Authorised, recorded, never cached, never cross-site."""
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Http404
-    camera = policy.get_or_404(request.user, Camera.objects.all(), pk=pk)
-    latest = frames.read_latest(camera.pk)
+    camera = policy.get_or_404(request.user, _CAMERAS, pk=pk)
+    latest = frames.latest_for(request.user, camera)
     if latest is None:
         raise Http404
     data, modified = latest
@@ -58,11 +58,10 @@ def _editable_facilities(user):
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     camera = policy.get_or_404(request.user, _CAMERAS, policy.Action.MANAGE, pk=pk)
-    form = CameraForm(request.POST or None, instance=camera)
+    form = CameraForm(request.POST or None, instance=camera, user=request.user)
     form.fields["facility"].queryset = _editable_facilities(request.user) | Facility.objects.filter(
         pk=camera.facility_id)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and _saved(form):
         messages.success(request, _("Camera saved."))
         return redirect(camera)
     may_see_frames = policy.can(request.user, policy.Action.VIEW, camera)
@@ -74,13 +73,28 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 def create(request: HttpRequest, facility_pk: int) -> HttpResponse:
     facility = policy.get_or_404(request.user, Facility.objects.all(), policy.Action.MANAGE,
                                  pk=facility_pk)
-    form = CameraForm(request.POST or None, initial={"facility": facility})
+    form = CameraForm(request.POST or None, initial={"facility": facility}, user=request.user)
     form.fields["facility"].queryset = _editable_facilities(request.user)
-    if request.method == "POST" and form.is_valid():
-        camera = form.save()
+    if request.method == "POST" and _saved(form):
         messages.success(request, _("Camera added."))
-        return redirect(camera)
+        return redirect(form.instance)
     return render(request, "cameras/edit.html", {"form": form, "facility": facility})
+
+
+def _saved(form: CameraForm) -> bool:
+    """Valid and saved; what the service refuses (a source another camera claimed a moment
+    ago, an orientation this person may not set) shows on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        form.save()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    except PermissionDenied as error:
+        form.add_error(None, str(error))
+        return False
+    return True
 
 
 def _share_form(user, camera, data=None) -> ShareForm:

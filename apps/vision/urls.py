@@ -249,3 +249,46 @@ def _check_address(address: IPAddress, allowed: Sequence[IPNetwork]) -> None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def source_key(url: str) -> str:
+    """One camera source, whatever spelling its address was given in: scheme, host, port and
+    path, lower-cased, with the default port filled in, percent-escapes decoded once, dot
+    segments and repeated or trailing slashes dropped. The query is left out on purpose: a
+    camera ignores parameters it does not know, so `?x=1` must not make a known stream new.
+    Needs no DNS and never raises (a row may hold an address the checks would refuse)."""
+    text = (url or "").strip()
+    scheme, sep, rest = text.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        return text.lower()
+    if scheme == "file":
+        return f"file://{_normal_path(rest)}"
+    end = len(rest)
+    for delimiter in "/?#":
+        index = rest.find(delimiter)
+        if index != -1:
+            end = min(end, index)
+    authority, path = rest[:end], rest[end:]
+    authority = authority.rpartition("@")[2]
+    try:
+        host, port = _split_authority(authority, DEFAULT_PORTS.get(scheme, 0))
+        literal = _ip_literal(host)
+    except UrlRejected:
+        return text.lower()
+    host = str(literal) if literal is not None else host.removesuffix(".")
+    return f"{scheme}://{_url_host(host)}:{port}{_normal_path(path)}"
+
+
+def _normal_path(path: str) -> str:
+    path = unquote(path.partition("#")[0].partition("?")[0]).lower()
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)

@@ -19,7 +19,7 @@ CAMERAS = {
 def make_camera(city, facility: str, orientation: str, name: str) -> Camera:
     return Camera.objects.create(
         facility=city.facilities[facility], name=name, source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/gate", orientation=orientation,
+        url=f"http://127.0.0.1:8554/mjpeg/{name.replace(' ', '-')}", orientation=orientation,
     )
 
 

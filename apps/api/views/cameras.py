@@ -73,7 +73,7 @@ class CameraViewSet(ReadOnlyViewSet):
         if request.headers.get("Sec-Fetch-Site") == "cross-site":
             raise Http404
         camera = self.get_object()
-        latest = frames.read_latest(camera.pk)
+        latest = frames.latest_for(request.user, camera)
         if latest is None:
             raise Http404
         data, modified = latest

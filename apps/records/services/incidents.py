@@ -278,7 +278,8 @@ def _candidate_sources(incident: Incident, user: User, camera_id: int | None = N
     if camera_id is not None:
         cameras = cameras.filter(pk=camera_id)
     lo, hi = incident.occurred_at - EVIDENCE_WINDOW, incident.occurred_at + EVIDENCE_WINDOW
-    timeline = (TimelineFrame.objects.filter(camera__in=cameras, taken_at__range=(lo, hi))
+    timeline = (policy.scope(user, TimelineFrame.objects.filter(
+                    camera__in=cameras, taken_at__range=(lo, hi)))
                 .select_related("camera").order_by("taken_at"))
     kept = (policy.scope(user, AlertEvidence.objects.filter(
                 camera__in=cameras, taken_at__range=(lo, hi)))

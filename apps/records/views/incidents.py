@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.access import policy
 from apps.alerts.models import Alert
+from apps.cameras import frames
 from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
 from apps.places.models import Facility
@@ -227,7 +228,8 @@ def evidence_image(request: HttpRequest, pk: int) -> HttpResponse:
     camera for the security forces); each opening is in the camera owner's access record."""
     evidence = policy.get_or_404(request.user, IncidentEvidence.objects.select_related(
         "camera"), pk=pk)
-    response = private_image(request, evidence.image, f"bukti-{evidence.pk}.jpg")
+    image = frames.as_served(request.user, evidence.camera, evidence.image)
+    response = private_image(request, image, f"bukti-{evidence.pk}.jpg")
     record_view(request=request, camera=evidence.camera, kind=ViewRecord.Kind.EVIDENCE)
     return response
 
@@ -250,7 +252,8 @@ def candidate_frame(request: HttpRequest, pk: int, kind: str, frame_id: int) -> 
     """A frame offered for attachment (near the incident's time, of a camera the person may
     view), opened in full: recorded in the camera's access record like any other view."""
     frame = _offered_frame(request, pk, kind, frame_id)
-    response = private_image(request, frame.image, f"bingkai-{frame.id}.jpg")
+    response = private_image(request, frames.as_served(request.user, frame.camera, frame.image),
+                             f"bingkai-{frame.id}.jpg")
     record_view(request=request, camera=frame.camera,
                 kind=ViewRecord.Kind.TIMELINE if kind == EvidenceSource.TIMELINE
                 else ViewRecord.Kind.EVIDENCE)
@@ -265,7 +268,8 @@ def candidate_thumbnail(request: HttpRequest, pk: int, kind: str, frame_id: int
     the camera: a row of thumbnails only helps choose which frame to open, and recording
     each would fill the owner's access record with frames nobody looked at."""
     frame = _offered_frame(request, pk, kind, frame_id)
-    return private_image(request, frame.image, f"bingkai-{frame.id}-kecil.jpg",
+    return private_image(request, frames.as_served(request.user, frame.camera, frame.image),
+                         f"bingkai-{frame.id}-kecil.jpg",
                          max_width=THUMBNAIL_WIDTH)
 
 
