@@ -83,6 +83,28 @@ if not CAMERA_KEYS:
         raise ImproperlyConfigured("CAMERA_KEYS is required in cluster mode (REDIS_URL is set).")
     CAMERA_KEYS = _embedded_camera_keys()
 
+
+def _embedded_anchor_keys() -> list[str]:
+    from apps.records.signing import new_signing_key
+
+    key_file = VAR_DIR / "anchor_signing_key"
+    if not key_file.exists():
+        key_file.write_text(new_signing_key() + "\n")
+        key_file.chmod(0o600)
+    return [line for line in key_file.read_text().split() if line]
+
+
+# Ed25519 keys that sign the records chain's anchors, newest first (apps.records.signing). Never
+# in the database, so whoever can rewrite the database cannot sign a rewritten history.
+# ANCHOR_SIGNING_KEY is comma-separated; an ANCHOR_SIGNING_KEY_FILE holds one key per line.
+ANCHOR_SIGNING_KEYS = [k for k in _secret_setting("ANCHOR_SIGNING_KEY").replace(",", " ").split()
+                       if k]
+if not ANCHOR_SIGNING_KEYS:
+    if not EMBEDDED:
+        raise ImproperlyConfigured(
+            "ANCHOR_SIGNING_KEY is required in cluster mode (REDIS_URL is set).")
+    ANCHOR_SIGNING_KEYS = _embedded_anchor_keys()
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # Exact origins (scheme, host and port) allowed to open websockets and post forms. In embedded
 # mode `manage.py serve` adds the origins of the port it serves (apps.core.origins), in place
@@ -193,6 +215,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(VAR_DIR / "test.sqlite3") if _sqlite_name.parent == VAR_DIR
         else str(_sqlite_name.with_name(f"test-{_sqlite_name.name}"))}
+# Signed anchors and the chain entries they cover are copied here, outside the database
+# (apps.records.anchors): best a directory another machine keeps. Empty: no copies. By
+# default beside a SQLite database (each database its own witness), else under var/.
+_database_name = str(DATABASES["default"].get("NAME") or "")
+ANCHOR_WITNESS_DIR = env.str("ANCHOR_WITNESS_DIR", default=str(
+    Path(_database_name).with_name(f"{Path(_database_name).stem}-witness")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else VAR_DIR / "witness"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -91,6 +91,12 @@ def shared_media(settings, module_db):
 
 
 @pytest.fixture(autouse=True)
+def _witness_in_tmp(settings, tmp_path):
+    """Each test's copies of the chain's anchors apart (apps.records.anchors)."""
+    settings.ANCHOR_WITNESS_DIR = str(tmp_path / "witness")
+
+
+@pytest.fixture(autouse=True)
 def _in_memory_channel_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

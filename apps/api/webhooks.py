@@ -11,6 +11,10 @@ Receivers check the HMAC with a constant-time compare, refuse a `t` older than 5
 and drop repeats by X-Posko-Delivery (delivery is at least once). `verify_signature` below
 is the reference check.
 
+Every payload also carries `chain_anchor`: the latest signed anchor of the field records'
+hash chain (apps.records.anchors), so each receiver holds a copy outside Posko's database
+that `verify_records --witness` can check the chain against.
+
 What leaves Posko: an alert from an inward camera goes out without the camera, its name or
 the alert's detail (apps.alerts.redaction), and no payload ever carries an image or a
 snapshot address. An incident report goes without the tipster's contact.
@@ -46,6 +50,7 @@ from apps.alerts import fanout, redaction
 from apps.alerts.models import Alert, AlertEvent
 from apps.api.models import WebhookDelivery, WebhookEndpoint
 from apps.cameras import credentials
+from apps.records.anchors import latest_witness_copy
 from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected
 from apps.vision.urls import check_url as check_network_url
 
@@ -280,6 +285,9 @@ def alert_deliveries(alert_id: int) -> list[int]:
     if not endpoints:
         return []
     made = []
+    # The latest signed anchor of the records chain rides along: every receiver keeps a
+    # copy of it outside Posko's database (apps.records.anchors).
+    chain_anchor = latest_witness_copy()
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         events = _events(alert)
         for endpoint in endpoints:
@@ -291,7 +299,7 @@ def alert_deliveries(alert_id: int) -> list[int]:
                 delivery = WebhookDelivery(endpoint=endpoint, event=event.name)
                 delivery.body = _dumps({"id": str(delivery.delivery_id), "event": event.name,
                                         "created_at": timezone.now().isoformat(),
-                                        "data": event.data})
+                                        "data": event.data, "chain_anchor": chain_anchor})
                 delivery.save()
                 made.append(delivery.pk)
         transaction.on_commit(lambda: [_enqueue(pk) for pk in made])

@@ -19,6 +19,13 @@ begins. Unique `seq` and unique `prev_hash` make a fork impossible even if that 
 wrong, every record changed or deleted, every gap (an entry deleted), every record row that
 never entered the chain (inserted behind the application's back), every stored file whose
 SHA-256 no longer matches, and every published anchor the chain no longer agrees with.
+
+A chain rewritten consistently (a record changed and every later hash recomputed with these
+very functions) passes all of that; what catches it are the anchors, signed with a key that
+is not in the database, and their copies outside it (apps.records.anchors): the first entry
+whose hash differs from a signed copy names the record that was changed, an anchor in the
+database that is not signed or differs from its copy is reported, and a head that no longer
+matches a signed anchor bounds where the change lies.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
 from django.apps import apps
@@ -36,6 +44,8 @@ from django.db import connection, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from apps.records import anchors as copies
+from apps.records import signing
 from apps.records.models import ChainAnchor, ChainEntry, sealed_models
 
 GENESIS = "0" * 64
@@ -150,7 +160,9 @@ def chain_head(*, at: datetime | None = None) -> ChainHead:
 @dataclass(frozen=True)
 class Problem:
     kind: str  # entry_altered, link_broken, entry_missing, record_changed, record_missing,
-    #            record_unchained, file_changed, file_missing, anchor_mismatch
+    #            record_unchained, file_changed, file_missing, history_rewritten,
+    #            anchor_mismatch, anchor_forged, anchor_missing, anchor_rewritten,
+    #            witness_invalid
     seq: int | None
     record_type: str
     record_id: int | None
@@ -169,6 +181,8 @@ class ChainReport:
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
     anchors_checked: int = 0
+    witness_files: int = 0
+    witness_entries: int = 0
 
     @property
     def ok(self) -> bool:
@@ -226,21 +240,74 @@ def _check_file(report: ChainReport, problems: list[Problem], row, file_field: s
 _FILE_FIELDS = {"records.recordphoto": "image", "records.incidentevidence": "image"}
 
 
-def chain_verify(*, check_files: bool = True,
-                 anchors: Iterable[tuple[int, str]] = ()) -> ChainReport:
-    """Walk the whole chain; see the module docstring for what is reported."""
+def _anchor_claims(report: ChainReport, found: copies.Witnesses, keys: dict[str, str],
+                   by_hand: Iterable[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    """(seq, hash, where it comes from) of every anchor the chain must still hold: those
+    given by hand, the database's that verify, and every signed copy. A database anchor
+    that does not verify, or is gone or differs from its copy, is a problem of its own."""
+    problems = report.problems
+    claims = [(seq, digest, "--anchor") for seq, digest in by_hand]
+    stored = {}
+    for row in ChainAnchor.objects.order_by("day"):
+        stored[row.day.isoformat()] = row
+        if copies.daily_statement(row).verified(keys):
+            claims.append((row.seq, row.entry_hash, f"the anchor of {row.day}"))
+        else:
+            problems.append(Problem("anchor_forged", row.seq, "", None,
+                                    f"the anchor of {row.day} in the database does not carry "
+                                    "the anchor key's signature: written behind the back"))
+    for where, why in found.invalid:
+        problems.append(Problem("witness_invalid", None, "", None, f"{where}: {why}"))
+    for anchor, where in found.anchors:
+        claims.append((anchor.seq, anchor.entry_hash, where))
+        if anchor.kind != copies.DAILY:
+            continue
+        row = stored.get(anchor.day)
+        if row is None:
+            problems.append(Problem("anchor_missing", anchor.seq, "", None,
+                                    f"the anchor of {anchor.day} kept at {where} is gone "
+                                    "from the database"))
+        elif (row.seq, row.entry_hash) != (anchor.seq, anchor.entry_hash):
+            problems.append(Problem("anchor_rewritten", row.seq, "", None,
+                                    f"the anchor of {anchor.day} differs from its signed copy "
+                                    f"at {where}"))
+    return claims
+
+
+def chain_verify(*, check_files: bool = True, anchors: Iterable[tuple[int, str]] = (),
+                 witnesses: Iterable[Path] = (), public_keys: Iterable[str] = (),
+                 witness_dir: bool = True) -> ChainReport:
+    """Walk the whole chain; see the module docstring for what is reported. `anchors` are
+    heads given by hand (SEQ, HASH); `witnesses` are copies kept outside the database
+    (apps.records.anchors) beside the configured witness directory (unless `witness_dir`
+    is false); `public_keys` verify anchors signed by keys no longer configured."""
     report = ChainReport()
     problems = report.problems
+    keys = signing.verifying_keys(tuple(public_keys))
+    folder = copies.witness_dir() if witness_dir else None
+    found = copies.witness_load(
+        ([folder] if folder is not None and folder.exists() else []) + list(witnesses), keys)
+    report.witness_files, report.witness_entries = found.files, len(found.entries)
+    anchor_problems = ChainReport()
+    claims = _anchor_claims(anchor_problems, found, keys, anchors)
+    claimed = {seq for seq, _digest, _where in claims}
     expected_seq, prev = 1, GENESIS
     chained: dict[str, set[int]] = {}
     hashes: dict[int, str] = {}
-    wanted_anchors = {seq: digest for seq, digest in anchors}
-    wanted_anchors.update(dict(ChainAnchor.objects.values_list("seq", "entry_hash")))
+    rewritten = False
     last = None
     for batch in _batches(ChainEntry.objects.all()):
         records = _load_records(batch)
         for entry in batch:
             report.entries += 1
+            copy = found.entries.get(entry.seq)
+            if copy is not None and copy.entry_hash != entry.entry_hash and not rewritten:
+                # Every later hash differs too once one does: the first names the record.
+                rewritten = True
+                problems.append(Problem("history_rewritten", entry.seq, copy.record_type,
+                                        copy.record_id,
+                                        f"the chain differs from its signed copy at "
+                                        f"{copy.source} from this record on"))
             if entry.seq != expected_seq:
                 missing = (f"#{expected_seq}" if entry.seq == expected_seq + 1
                            else f"#{expected_seq}–#{entry.seq - 1}")
@@ -270,12 +337,18 @@ def chain_verify(*, check_files: bool = True,
                 if check_files and entry.record_type in _FILE_FIELDS:
                     _check_file(report, problems, row, _FILE_FIELDS[entry.record_type],
                                 entry.seq)
-            if entry.seq in wanted_anchors:
+            if entry.seq in claimed:
                 hashes[entry.seq] = entry.entry_hash
             chained.setdefault(entry.record_type, set()).add(entry.record_id)
             expected_seq, prev, last = entry.seq + 1, entry.entry_hash, entry
     if last is not None:
         report.head = ChainHead(last.seq, last.entry_hash, last.created_at)
+    beyond = [seq for seq in found.entries if seq > report.head.seq]
+    if beyond:
+        copy = found.entries[min(beyond)]
+        problems.append(Problem("entry_missing", min(beyond), copy.record_type, copy.record_id,
+                                f"the chain ends at #{report.head.seq}; its signed copy at "
+                                f"{copy.source} goes on to #{max(beyond)}"))
 
     for model in sealed_models():
         label = record_type(model)
@@ -285,24 +358,36 @@ def chain_verify(*, check_files: bool = True,
                 problems.append(Problem("record_unchained", None, label, pk,
                                         "a record that never entered the chain"))
 
-    for seq, digest in sorted(wanted_anchors.items()):
+    problems.extend(anchor_problems.problems)
+    held = {seq for seq, digest, _where in claims if seq == 0 or hashes.get(seq) == digest}
+    for seq, digest, where in sorted(set(claims)):
         report.anchors_checked += 1
-        if seq == 0:
-            continue  # an anchor of the empty chain
-        if hashes.get(seq) != digest:
-            problems.append(Problem("anchor_mismatch", seq, "", None,
-                                    "the chain no longer matches its published head "
-                                    f"{digest[:16]}…: history was rewritten"))
+        if seq in held and hashes.get(seq, GENESIS) == digest:
+            continue
+        since = max((s for s in held if s < seq), default=0)
+        problems.append(Problem("anchor_mismatch", seq, "", None,
+                                f"the chain no longer matches the head {digest[:16]}… signed "
+                                f"at {where}: history was rewritten, the first changed "
+                                f"record lies between #{since + 1} and #{seq}"))
     return report
 
 
 @transaction.atomic
 def anchor_publish(*, day: date, day_end: datetime) -> ChainAnchor:
-    """Record the chain head at the end of `day` (idempotent: once per day)."""
+    """Record the chain head at the end of `day`, signed, and copy it to the witness
+    directory (idempotent: once per day)."""
     existing = ChainAnchor.objects.filter(day=day).first()
     if existing is not None:
         return existing
     head = chain_head(at=day_end)
-    anchor = ChainAnchor(day=day, seq=head.seq, entry_hash=head.entry_hash)
+    published_at = timezone.now()
+    statement = copies.sign_anchor(kind=copies.DAILY, day=day.isoformat(), seq=head.seq,
+                                    entry_hash=head.entry_hash, at=published_at)
+    anchor = ChainAnchor(day=day, seq=head.seq, entry_hash=head.entry_hash,
+                         published_at=published_at, key_id=statement.key_id,
+                         signature=statement.signature)
     anchor.save()
+    # Now, not on commit: the head at the end of a day is fixed, so a copy of an anchor
+    # whose transaction then failed says the same as the one published on the next run.
+    copies.witness_daily(statement)
     return anchor

@@ -147,5 +147,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         story.append(Paragraph(escape(_("Published anchor of %(day)s: #%(seq)d %(hash)s") % {
             "day": report.anchor.day, "seq": report.anchor.seq,
             "hash": report.anchor.entry_hash}), small))
+        story.append(Paragraph(escape(_("Signed with anchor key %(key)s: %(signature)s") % {
+            "key": report.anchor.key_id, "signature": report.anchor.signature}), small))
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

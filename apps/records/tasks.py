@@ -1,12 +1,14 @@
 """Periodic record work for Celery beat (cluster) and the in-process scheduler (embedded).
 
 Registered in settings.CELERY_BEAT_SCHEDULE: "records-check-patrols" (every 5 minutes) and
-"records-anchor-chain" (hourly; anchors yesterday's chain head once)."""
+"records-anchor-chain" (hourly; anchors yesterday's chain head once, and copies a signed
+checkpoint of the chain to the witness directory)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from apps.records.anchors import witness_checkpoint
 from apps.records.services.compliance import anchor_yesterday, patrol_overdue_check
 
 
@@ -19,4 +21,8 @@ def check_patrols() -> int:
 @shared_task(name="records.anchor_chain", time_limit=120, soft_time_limit=100,
              ignore_result=True)
 def anchor_chain() -> int:
-    return anchor_yesterday().seq
+    """Yesterday's signed anchor once, and every run a signed checkpoint of the entries
+    appended since the last one, copied outside the database (apps.records.anchors)."""
+    seq = anchor_yesterday().seq
+    witness_checkpoint()
+    return seq

@@ -266,3 +266,26 @@ def test_backoff_always_pauses_and_never_exceeds_an_hour(attempts, low, high):
     waits = [webhooks.backoff(attempts) for _ in range(200)]
     assert all(low <= wait <= high for wait in waits)
     assert len(set(waits)) > 1  # jittered: a burst of failures does not retry in lockstep
+
+
+def test_every_payload_carries_the_signed_anchor_of_the_records_chain(
+        api_world, django_capture_on_commit_callbacks, tmp_path):
+    """Receivers are witnesses: what they keep verifies the chain outside Posko's database."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from apps.records import anchors, chain
+
+    anchor = chain.anchor_publish(day=timezone.localdate(), day_end=timezone.now())
+    with receiver() as (url, received):
+        _endpoint(api_world.user("admin"), url)
+        with django_capture_on_commit_callbacks(execute=True):
+            alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
+                        facility=api_world.world.a.facilities["kpu_office"],
+                        dedup_key="t:anchor", title="Pagar rusak")
+    kept = json.loads(received[0]["body"])["chain_anchor"]
+    assert kept == anchors.witness_copy(anchor) and kept["signature"]
+    saved = tmp_path / "receiver.jsonl"
+    saved.write_text(json.dumps(kept) + "\n")
+    call_command("verify_records", "--no-witness-dir", "--witness", str(saved),
+                 stdout=io.StringIO())

@@ -15,6 +15,7 @@ from apps.accounts.models import User
 from apps.cameras.crypto import new_key
 from apps.demo.builder import build_demo
 from apps.places.models import Facility, Operation
+from apps.records.signing import new_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +98,7 @@ def test_no_default_accounts_after_migrations(db):
 
 def _settings_import(env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"REDIS_URL", "SECRET_KEY", "DATABASE_URL"}}
+             if k not in {"REDIS_URL", "SECRET_KEY", "DATABASE_URL", "ANCHOR_SIGNING_KEY"}}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
@@ -117,9 +118,17 @@ def test_cluster_mode_refuses_to_start_without_camera_keys():
     assert "CAMERA_KEYS is required" in result.stderr
 
 
+def test_cluster_mode_refuses_to_start_without_an_anchor_signing_key():
+    result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "x" * 50,
+                               "CAMERA_KEYS": new_key()})
+    assert result.returncode != 0
+    assert "ANCHOR_SIGNING_KEY is required" in result.stderr
+
+
 def test_cluster_mode_starts_with_a_secret_key():
     result = _settings_import({"REDIS_URL": "redis://127.0.0.1:6379/0",
-                               "SECRET_KEY": "x" * 50, "CAMERA_KEYS": new_key()})
+                               "SECRET_KEY": "x" * 50, "CAMERA_KEYS": new_key(),
+                               "ANCHOR_SIGNING_KEY": new_signing_key()})
     assert result.returncode == 0, result.stderr
 
 

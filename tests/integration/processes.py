@@ -41,11 +41,13 @@ def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int
     """The environment of a cluster-mode portal on loopback: this process's environment
     without its database and Redis, fresh secrets, plain HTTP, media under `work`."""
     from apps.cameras.crypto import new_key
+    from apps.records.signing import new_signing_key
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
         "DATABASE_URL": database_url, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "SECRET_KEY": "loopback-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
+        "ANCHOR_SIGNING_KEY": new_signing_key(), "ANCHOR_WITNESS_DIR": str(work / "witness"),
         "CAMERA_NETWORKS": "127.0.0.0/8", "MEDIA_ROOT": str(work / "media"),
         "POSKO_TESTING": "false",
     }

@@ -16,6 +16,7 @@ from django.conf import settings
 from packaging.version import Version
 
 from apps.cameras.crypto import new_key
+from apps.records.signing import new_signing_key
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -41,13 +42,14 @@ def test_python_is_recent_enough():
 def production_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "POSKO_", "DATABASE_", "REDIS_", "SECRET_KEY",
-                                "CAMERA_KEYS", "DEMO_", "HTTPS", "DEBUG"))}
+                                "CAMERA_KEYS", "ANCHOR_", "DEMO_", "HTTPS", "DEBUG"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "POSKO_TESTING": "false",
         "REDIS_URL": "redis://127.0.0.1:6399/0",  # never contacted by these commands
         "SECRET_KEY": "p" + os.urandom(48).hex(),
         "CAMERA_KEYS": new_key(),
+        "ANCHOR_SIGNING_KEY": new_signing_key(),
         "DEBUG": "false",
         "HTTPS": "true",
         "ALLOWED_HOSTS": "posko.example.go.id",
@@ -138,7 +140,7 @@ def test_secrets_can_come_from_files(tmp_path):
     assert dumped["secret"] == "k" * 60 and dumped["camera_keys"] == keys
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "CAMERA_KEYS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "CAMERA_KEYS", "ANCHOR_SIGNING_KEY"])
 def test_cluster_mode_refuses_to_start_without_its_secrets(missing):
     env = production_env()
     del env[missing]

@@ -2,10 +2,11 @@
 
 Every guard an ORM caller could reach refuses: `save()` of an existing row, `delete()`,
 `QuerySet.update()/delete()/bulk_update()`, and `bulk_create()` (which would skip the hash
-chain). A correction is a new row that references the original (`amends`). On PostgreSQL
-the database refuses UPDATE and DELETE too (migration 0002's triggers, and the grants in
-the README), so a bug or a shell session cannot quietly rewrite history either; anything
-done behind all of that is caught by `verify_records` (apps.records.chain).
+chain). A correction is a new row that references the original (`amends`). The database
+refuses UPDATE and DELETE too (triggers: migration 0002 on PostgreSQL, 0004 on SQLite; and
+the grants in the README), so a bug or a shell session cannot quietly rewrite history
+either; anything done behind all of that is caught by `verify_records` against the signed
+anchors and their copies outside the database (apps.records.chain, apps.records.anchors).
 """
 
 from __future__ import annotations
