@@ -41,6 +41,7 @@ import numpy as np
 
 from apps.vision.frames import ANALYSIS_WIDTH, BgrPixels, Frame, Pixels, luma_to_grey
 from apps.vision.httpauth import AuthError, Authorizer, pick_challenge
+from apps.vision.rtspredirect import ProbeFailed, RedirectRefused, follow_redirects
 from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected, check_url
 
 logger = logging.getLogger(__name__)
@@ -265,14 +266,28 @@ class StreamReader:
         if kind in (SourceKind.RTSP, SourceKind.FILE):
             if (kind == SourceKind.FILE) != (checked.scheme == "file"):
                 raise StreamError("URL scheme does not match the source kind")
-            if kind == SourceKind.RTSP and checked.scheme not in ("rtsp", "rtsps"):
-                raise StreamError("URL scheme does not match the source kind")
+            if kind == SourceKind.RTSP:
+                if checked.scheme not in ("rtsp", "rtsps"):
+                    raise StreamError("URL scheme does not match the source kind")
+                checked = self._after_redirects(checked)
             return _VideoCapture(checked, self.source, self._stop)
         if checked.scheme not in ("http", "https"):
             raise StreamError("URL scheme does not match the source kind")
         if kind == SourceKind.MJPEG:
             return _MjpegCapture(checked, self.source)
         return _JpegPollCapture(checked, self.source, self._stop)
+
+    def _after_redirects(self, checked: CheckedUrl) -> CheckedUrl:
+        """Where FFmpeg may connect: every RTSP redirect passes the same policy first (FFmpeg
+        would follow one anywhere; see apps.vision.rtspredirect)."""
+        source = self.source
+        try:
+            return follow_redirects(checked, self.policy, username=source.username,
+                                    password=source.password, timeout=source.open_timeout)
+        except RedirectRefused as exc:
+            raise StreamError(str(exc)) from None
+        except ProbeFailed as exc:
+            raise StreamError(f"connection failed: {exc}") from None
 
     def _pump(self, capture: _Capture) -> bool:
         interval = 1.0 / self.source.analysis_fps
