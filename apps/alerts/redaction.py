@@ -3,8 +3,11 @@
 Security staff are told about every alert at a facility they guard, including one raised by
 the facility's inward camera; but that camera's name, images, address and the alert's detail
 text (which may quote them) stay with the people who may view the camera. Such an alert reaches
-them with its kind as the title, no detail, no camera and no evidence. Every page, the resync
-JSON and the websocket payload go through here.
+them with its kind as the title, no detail, no camera and no evidence. Everything that shows
+an alert to a person goes through here and shows `shown_title`/`shown_detail` of the copies:
+the alert pages, live wall and facility page, an incident's linked alerts and link choices, the
+admin, the API, the resync JSON and the websocket payload (webhooks leave Posko: they redact
+every inward camera). `str(alert)` names no camera, for the places no viewer is known.
 """
 
 from __future__ import annotations
