@@ -8,6 +8,7 @@ asked for as a security viewer, an administrator and the owner."""
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -295,3 +296,53 @@ def test_an_unreadable_stored_frame_is_refused_not_sent_unmasked(client, world,
     client.force_login(world.a.users["operator"])
     response = client.get(reverse("alerts:evidence_frame", args=[camera.evidence.pk]))
     assert response.status_code == 404
+
+
+# --- incident evidence: copies keep the classification and get later masks ------------------
+
+
+def _incident(world):
+    from apps.records.services import incidents
+
+    entry = incidents.IncidentInput(client_key=uuid.uuid4(), category="suspicious_object",
+                                    description="Paket tanpa pengirim di gerbang")
+    return incidents.incident_report(user=world.a.users["field_polri"],
+                                     facility=world.a.facilities["kpu_office"],
+                                     entry=entry).record
+
+
+def test_incident_evidence_from_an_inward_time_stays_with_the_owner(client, world, inward):
+    from apps.records.models import IncidentEvidence
+    from apps.records.services import incidents
+
+    incident = _incident(world)
+    owner, operator = world.a.users[OWNER], world.a.users["operator"]
+    [copy] = incidents.incident_attach_evidence(
+        incident=incident, user=owner, frames=[("timeline", inward.kept["timeline"].pk)])
+    turn_outward_and_share(world, inward)
+    assert not policy.scope(operator, IncidentEvidence.objects.all()).exists()
+    offered = incidents.evidence_candidates(incident=incident, user=operator)
+    assert inward.kept["timeline"].pk not in {f.id for f in offered if f.kind == "timeline"}
+    client.force_login(operator)
+    assert client.get(reverse("records:evidence_image", args=[copy.pk])).status_code == 404
+    client.force_login(owner)
+    assert client.get(reverse("records:evidence_image", args=[copy.pk])).status_code == 200
+
+
+def test_incident_evidence_gets_a_mask_drawn_after_it_was_attached(client, world,
+                                                                   shared_with_frames):
+    from apps.records.services import incidents
+
+    camera = shared_with_frames
+    incident = _incident(world)
+    [copy] = incidents.incident_attach_evidence(
+        incident=incident, user=world.a.users["operator"],
+        frames=[("alert", camera.evidence.pk)])
+    client.force_login(world.a.users["operator"])
+    response = client.get(reverse("records:evidence_image", args=[copy.pk]))
+    left, right = _left_and_right(b"".join(response.streaming_content)
+                                  if response.streaming else response.content)
+    assert left < 5 and right > 240
+    client.force_login(world.a.users[OWNER])
+    response = client.get(reverse("records:evidence_image", args=[copy.pk]))
+    assert b"".join(response.streaming_content) == jpeg()
