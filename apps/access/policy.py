@@ -133,9 +133,18 @@ def _within(field: str, paths: tuple[str, ...]) -> Q:
 # --- rules ----------------------------------------------------------------------------------
 
 
-_covered_by_an_operation = Exists(
-    Operation.facilities.through.objects.filter(facility_id=OuterRef("pk"))
-)
+def _covered_by_a_running_operation() -> Exists:
+    """An operation covers the facility today, by the facility's own calendar: staff posted
+    through an operation lose the facility when it ends (live views ask again at that
+    midnight: `camera_view_lapses_at`)."""
+    now = timezone.now()
+    today = NOTHING
+    for zone in Region.TimeZone.values:
+        day = timezone.localdate(now, ZoneInfo(zone))
+        today |= Q(facility__region__timezone=zone, operation__starts_on__lte=day,
+                   operation__ends_on__gte=day)
+    return Exists(Operation.facilities.through.objects.filter(
+        today, facility_id=OuterRef("pk")))
 
 
 @rule(Facility)
@@ -151,7 +160,7 @@ def facility_rule(user: User, action: Action) -> Q:
             if user.has_role(Role.COMMANDER):
                 q |= in_region
             if user.has_role(Role.FIELD_OFFICER, Role.POST_COMMANDER, Role.OPERATOR):
-                q |= in_region & Q(_covered_by_an_operation)
+                q |= in_region & Q(_covered_by_a_running_operation())
     elif action == Action.MANAGE and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
         # Their own agency's and its units' facilities (a KPU Kota manages its PPK warehouses).
         q |= Q(owner_agency__path__startswith=user.agency.path)
@@ -850,7 +859,8 @@ def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
         agency_id__in=facility.owner_agency.ancestor_ids()
     )
     q |= security & has_role(Role.COMMANDER)
-    if facility.operations.exists():
+    today = facility.local_time().date()
+    if facility.operations.filter(starts_on__lte=today, ends_on__gte=today).exists():
         q |= security & has_role(Role.FIELD_OFFICER, Role.POST_COMMANDER, Role.OPERATOR)
     return User.objects.filter(q, is_active=True)
 

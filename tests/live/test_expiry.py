@@ -14,6 +14,7 @@ from apps.access import policy
 from apps.access.models import RegionGrant
 from apps.cameras.models import CameraShare
 from apps.cameras.services import share_grant
+from apps.places.models import Operation
 from tests.live.test_consumer import _publish, _subscribe, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +87,35 @@ def test_an_idle_view_hears_that_a_region_grant_ran_out(live_world, connect):
         await comm.disconnect()
 
     run(scenario())
+
+
+def test_an_operation_ending_at_midnight_ends_the_view(live_world, connect):
+    """An operator sees the warehouse through the operation covering it: at the midnight
+    after its last day (the facility's own), the wall loses the camera. The wall clock is
+    moved to just before that midnight; the event loop's clock is not."""
+    import time_machine
+
+    facility = live_world.gate.facility
+    last_day = facility.local_time().date()
+    Operation.objects.filter(pk=live_world.a.operation.pk).update(ends_on=last_day)
+    midnight = datetime.combine(last_day + timedelta(days=1), datetime.min.time(),
+                                facility.zoneinfo)
+
+    async def scenario():
+        comm, _ = await connect(live_world.a.users["operator"])
+        assert await _subscribe(comm, live_world.gate.pk) == [
+            {"type": "subscribed", "camera": live_world.gate.pk}]
+        revoked, late = await _watch_until_revoked(
+            comm, live_world.gate.pk, midnight, deadline=time.monotonic() + 8)
+        assert revoked and late == []
+        await comm.disconnect()
+
+    with time_machine.travel(midnight - timedelta(seconds=1.5), tick=True):
+        run(scenario())
+        assert not policy.can(live_world.a.users["operator"], policy.Action.VIEW, facility)
+        assert live_world.a.users["operator"] not in policy.users_who_may_view_facility(facility)
+        # Commanders see their whole region, operation or not.
+        assert policy.can(live_world.a.users["commander"], policy.Action.VIEW, facility)
 
 
 def test_the_earliest_end_among_shares_grants_and_operations(live_world):
