@@ -21,6 +21,7 @@
   const RETRY_MS = 15000;
   const sent = [];
   let flushing = false;
+  let sentSinceRefresh = false;
 
   function uuid() {
     if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -143,6 +144,7 @@
       return response.json().catch(function () { return {}; }).then(function (payload) {
         if (response.ok) {
           sent.push({ label: entry.label, message: payload.message || text.textSent });
+          sentSinceRefresh = true;
           return remove(entry.key).then(function () { return "next"; });
         }
         if ([400, 409, 413, 422].indexOf(response.status) !== -1) {
@@ -176,15 +178,39 @@
         if (result !== "stop") setStatus(navigator.onLine ? text.textOnline : text.textOffline);
       });
     }).catch(function () { /* keep the entries; try again later */ })
-      .then(function () { flushing = false; return render(); });
+      .then(function () { flushing = false; return render(); })
+      .then(refreshRecent);
+  }
+
+  // "My latest visits" (and any list marked data-refresh-after-send) is read again from the
+  // server once something was sent, online at once or later from the queue.
+  function refreshRecent() {
+    const lists = document.querySelectorAll("[data-refresh-after-send]");
+    if (!sentSinceRefresh || !lists.length) return;
+    sentSinceRefresh = false;
+    return fetch(window.location.pathname, {
+      credentials: "same-origin", redirect: "manual", headers: { "Accept": "text/html" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    }).then(function (html) {
+      const fresh = new DOMParser().parseFromString(html, "text/html");
+      lists.forEach(function (list) {
+        const name = list.getAttribute("data-refresh-after-send");
+        const replacement = fresh.querySelector('[data-refresh-after-send="' + name + '"]');
+        if (replacement) list.replaceChildren.apply(list, Array.from(replacement.childNodes));
+      });
+    }).catch(function () { sentSinceRefresh = true; /* next flush tries again */ });
   }
 
   // --- queuing a form ----------------------------------------------------------------------
   function summary(form, data) {
     const parts = [form.dataset.outboxKind || ""];
     const code = data.get("code");
+    const scanned = data.get("token") ? checkpointOf(String(data.get("token"))) : null;
     if (code) parts.push(text.textCode + " " + String(code).toUpperCase());
-    else if (data.get("token")) parts.push(text.textQr);
+    else if (scanned && scanned.known) parts.push(scanned.label.name + " · " + scanned.label.facility);
+    else if (scanned) parts.push(text.textQr);
     const facility = form.querySelector("select[name=facility]");
     if (facility && facility.selectedIndex > 0) parts.push(facility.options[facility.selectedIndex].text);
     parts.push(new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
@@ -265,11 +291,43 @@
     return value.trim();
   }
 
+  // The checkpoints this person may record at, by id (names only: no codes on the page).
+  const labelsElement = document.getElementById("checkpoint-labels");
+  const checkpointLabels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
+
+  // A label's token is "<base64url JSON {c: id, v: version}>:<signature>". Reading the id
+  // needs no key (checking the signature is the server's job, when the visit is sent), so
+  // the scan names its checkpoint at once, offline too.
+  function checkpointOf(token) {
+    try {
+      const data = token.split(":")[0].replace(/-/g, "+").replace(/_/g, "/");
+      const payload = JSON.parse(atob(data + "===".slice((data.length + 3) % 4)));
+      const label = checkpointLabels[String(payload.c)];
+      if (!label) return { known: false };
+      return { known: true, current: label.version === payload.v, label: label };
+    } catch (error) {
+      return { known: false };
+    }
+  }
+
   function setScan(form, token) {
     const field = form.querySelector("input[name=token]");
     if (field) field.value = token;
     const state = form.querySelector("[data-scan-state]");
-    if (state) state.hidden = !token;
+    if (!state) return;
+    state.hidden = !token;
+    if (!token) return;
+    const found = checkpointOf(token);
+    const name = state.querySelector("[data-scan-name]");
+    const facility = state.querySelector("[data-scan-facility]");
+    const note = state.querySelector("[data-scan-note]");
+    if (!note.dataset.textNext) note.dataset.textNext = note.textContent;
+    name.textContent = found.known ? found.label.name : "";
+    facility.textContent = found.known ? "· " + found.label.facility : "";
+    note.textContent = !found.known ? state.dataset.textUnknown
+      : (found.current ? note.dataset.textNext : state.dataset.textOld);
+    state.classList.toggle("ok", found.known && found.current);
+    state.classList.toggle("scan-warn", !(found.known && found.current));
   }
   function clearScan(form) {
     if (form.classList.contains("js-scan")) setScan(form, "");

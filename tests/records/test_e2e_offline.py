@@ -150,6 +150,9 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             # The phone's camera app opened the label: the page holds the token.
             page.goto(f"/patroli/?t={token}")
             expect(page.locator("[data-scan-state]")).to_be_visible()
+            # The scan names its checkpoint and facility, not just "QR read".
+            expect(page.locator("[data-scan-state]")).to_contain_text("Gerbang utama")
+            expect(page.locator("[data-scan-state]")).to_contain_text(OFFICE)
             page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
 
             context.set_offline(True)
@@ -177,6 +180,9 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             context.set_offline(False)
             expect(page.locator("[data-outbox-count]")).to_have_text("0", timeout=30_000)
             expect(page.locator("[data-outbox-sent] li")).to_have_count(2)
+            # The latest visits are read again once the queue was sent, without a reload.
+            expect(page.locator("[data-recent-visits]")).to_contain_text(
+                "Pojok pagar belakang", timeout=10_000)
             visits = _visits(db)[before:]
             assert [(name, method) for _key, name, method, *_ in visits] == [
                 ("Gerbang utama", "qr"), ("Pojok pagar belakang", "code")]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
 from apps.places.models import Operation
-from apps.records import selectors
+from apps.records import selectors, tokens
 from apps.records.forms import PatrolEndForm, PatrolStartForm, VisitAmendForm, VisitForm
 from apps.records.models import Checkpoint, Patrol, PatrolVisit, RecordPhoto
 from apps.records.photos import photos_normalise
@@ -61,8 +61,31 @@ def my_patrol(request: HttpRequest) -> HttpResponse:
     return render(request, "records/my_patrol.html", {
         "my": my, "visit_form": visit_form, "start_form": start_form,
         "end_form": PatrolEndForm(), "scanned": bool(request.GET.get("t")),
+        "scanned_checkpoint": _scanned_checkpoint(request, my.checkpoints),
+        "checkpoint_labels": _checkpoint_labels(my.checkpoints),
         "may_patrol": bool(my.checkpoints),
     })
+
+
+def _checkpoint_labels(checkpoints: list[Checkpoint]) -> dict[int, dict]:
+    """What a scan shows before it is sent (the phone may be offline): the checkpoint's name
+    and facility by id, for the checkpoints this person may record at. A label's token names
+    its checkpoint's id openly (it is signed, not secret); the short codes are not shown."""
+    return {c.pk: {"name": c.name, "facility": c.facility.name, "version": c.token_version}
+            for c in checkpoints}
+
+
+def _scanned_checkpoint(request: HttpRequest, checkpoints: list[Checkpoint]):
+    """The checkpoint of a label opened by the phone's own camera app (`?t=`), named on the
+    page even without JavaScript; the visit itself is checked again when it is recorded."""
+    token = request.GET.get("t", "")[:400]
+    if not token:
+        return None
+    try:
+        found = tokens.resolve_checkpoint(user_id=request.user.pk, token=token).checkpoint
+    except ValidationError:
+        return None
+    return next((c for c in checkpoints if c.pk == found.pk), None)
 
 
 @login_required
