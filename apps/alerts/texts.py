@@ -92,6 +92,25 @@ def _patrol_overdue(p: dict) -> tuple[str, str | None]:
         "place": p["place"], "hours": p["hours"]}, None
 
 
+def _incident(p: dict) -> tuple[str, str | None]:
+    # Imported here: apps.records imports the alerts core.
+    from apps.records.models import Category
+
+    template = (_("Public tip (unverified): %(what)s at %(place)s") if p.get("tip")
+                else _("Incident: %(what)s at %(place)s"))
+    return template % {"what": Category(p["category"]).label, "place": p["place"]}, None
+
+
+def _visit_issue(p: dict) -> tuple[str, str | None]:
+    return _("Patrol found an issue: %(place)s") % {"place": p["place"]}, None
+
+
+def _check(p: dict) -> tuple[str, str | None]:
+    template = (_("Broken seal at %(place)s") if p.get("broken")
+                else _("Logistics discrepancy at %(place)s"))
+    return template % {"place": p["place"]}, None
+
+
 MESSAGES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
     "camera.motion": _camera_motion,
     "camera.tamper": _camera_tamper,
@@ -101,6 +120,9 @@ MESSAGES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
     "duty.missed": _duty_missed,
     "duty.unassigned": _duty_unassigned,
     "records.patrol_overdue": _patrol_overdue,
+    "records.incident": _incident,
+    "records.visit_issue": _visit_issue,
+    "records.check": _check,
 }
 
 

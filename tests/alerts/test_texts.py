@@ -4,6 +4,7 @@ stored on the alert; rows stored before the parameters existed still show."""
 from __future__ import annotations
 
 import importlib
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -130,3 +131,19 @@ def test_the_camera_page_names_the_tamper_kind_in_words(client, world, gate):
     client.force_login(world.a.users["kpu"])
     page = client.get(gate.get_absolute_url()).content.decode()
     assert "lensa tertutup" in page
+
+
+def test_field_record_alerts_read_in_the_readers_language_too(world):
+    from apps.records.services import incidents
+
+    incident = incidents.incident_report(
+        user=world.a.users["field_polri"], facility=world.a.facilities["kpu_office"],
+        entry=incidents.IncidentInput(client_key=uuid.uuid4(), category="suspicious_object",
+                                      description="Paket tanpa pengirim di gerbang")).record
+    alert = incident.alert_links.get().alert
+    with translation.override("id"):
+        assert alert.shown_title == (
+            f"Kejadian: Benda atau paket mencurigakan di {incident.facility.name}")
+    with translation.override("en"):
+        assert alert.shown_title.startswith("Incident: Suspicious object")
+        assert alert.shown_detail == "Paket tanpa pengirim di gerbang"  # what was written

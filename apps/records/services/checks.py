@@ -147,12 +147,11 @@ def _raise_discrepancy_alert(check: WarehouseCheck) -> None:
                 lines.append(_("%(item)s: counted %(counted)d, expected %(expected)d") % {
                     "item": item.get_kind_display(), "counted": item.counted_qty,
                     "expected": item.expected_qty})
-        broken = any(item.seal_broken for item in items)
-        title = (_("Broken seal at %(place)s") if broken
-                 else _("Logistics discrepancy at %(place)s")) % {"place": check.facility.name}
-        alert_raise(kind=Alert.Kind.LOGISTICS_DISCREPANCY, severity=Alert.Severity.HIGH,
-                    facility=check.facility, dedup_key=f"records:check:{check.pk}",
-                    title=title, detail="\n".join(lines))
+    alert_raise(kind=Alert.Kind.LOGISTICS_DISCREPANCY, severity=Alert.Severity.HIGH,
+                facility=check.facility, dedup_key=f"records:check:{check.pk}",
+                params={"msg": "records.check", "place": check.facility.name,
+                        "broken": any(item.seal_broken for item in items)},
+                detail="\n".join(lines))
 
 
 # --- signatures ------------------------------------------------------------------------------

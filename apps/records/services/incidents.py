@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.access import policy
@@ -117,18 +117,15 @@ def incident_report(*, user: User, facility: Facility, entry: IncidentInput,
 def _raise_incident_alert(incident: Incident) -> None:
     """In the report's transaction: the alert exists exactly when the report does."""
     tip = incident.source == Source.PUBLIC_TIP
-    with translation.override(settings.LANGUAGE_CODE):
-        label = Category(incident.category).label
-        title = (_("Public tip (unverified): %(what)s at %(place)s") if tip
-                 else _("Incident: %(what)s at %(place)s")) % {
-            "what": label, "place": incident.facility.name}
-        severity = (Alert.Severity.MEDIUM if tip or incident.category not in URGENT
-                    else Alert.Severity.HIGH)
-        alert, _created = alert_raise(
-            kind=Alert.Kind.INCIDENT, severity=severity, facility=incident.facility,
-            dedup_key=f"records:incident:{incident.pk}", title=title,
-            detail=incident.description[:1000],
-        )
+    severity = (Alert.Severity.MEDIUM if tip or incident.category not in URGENT
+                else Alert.Severity.HIGH)
+    alert, _created = alert_raise(
+        kind=Alert.Kind.INCIDENT, severity=severity, facility=incident.facility,
+        dedup_key=f"records:incident:{incident.pk}",
+        params={"msg": "records.incident", "category": incident.category, "tip": tip,
+                "place": incident.facility.name},
+        detail=incident.description[:1000],
+    )
     IncidentAlertLink(incident=incident, alert=alert, linked_at=timezone.now()).save()
 
 

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.access import policy
@@ -217,13 +216,11 @@ def patrol_visit_record(*, user: User, entry: VisitInput, photos: list[Normalise
 
 
 def _raise_issue_alert(visit: PatrolVisit, checkpoint: Checkpoint) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        alert_raise(
-            kind=Alert.Kind.OTHER, severity=Alert.Severity.MEDIUM, facility=checkpoint.facility,
-            dedup_key=f"records:visit-issue:{visit.pk}",
-            title=_("Patrol found an issue: %(place)s") % {"place": str(checkpoint)},
-            detail=visit.notes,
-        )
+    alert_raise(
+        kind=Alert.Kind.OTHER, severity=Alert.Severity.MEDIUM, facility=checkpoint.facility,
+        dedup_key=f"records:visit-issue:{visit.pk}",
+        params={"msg": "records.visit_issue", "place": str(checkpoint)}, detail=visit.notes,
+    )
 
 
 AMENDABLE_VISIT_FIELDS = ("situation", "notes")
