@@ -290,7 +290,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if self.closing:
                 return
             if lapsed and not self._lapsed():
-                return  # another check already acted on this expiry while we waited
+                # Another check acted on this expiry while we waited, or the timer (on the
+                # loop's clock) fired a moment before the wall clock got there: keep watching.
+                self._set_lapse(self.lapses_at)
+                return
             if current_epoch is None:
                 current_epoch = await read_epoch()
             elif current_epoch == self.epoch:
