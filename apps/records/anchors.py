@@ -151,7 +151,9 @@ def last_checkpoint(folder: Path) -> tuple[int, str | None]:
     files = sorted((folder / CHECKPOINTS_DIR).glob("*.jsonl"))
     if not files:
         return 0, None
-    last_line = files[-1].read_text(encoding="utf-8").rstrip("\n").rsplit("\n", 1)[-1]
+    with open(files[-1], "rb") as handle:  # only its end: the signed head is the last line
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+        last_line = handle.read().decode().rstrip("\n").rsplit("\n", 1)[-1]
     anchor = SignedAnchor.from_dict(json.loads(last_line)["checkpoint"])
     return anchor.seq, anchor.entry_hash
 
@@ -170,32 +172,34 @@ def witness_checkpoint(*, now: datetime | None = None) -> SignedAnchor | None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         last_seq, prev = last_checkpoint(folder)
         prev = prev or (GENESIS if last_seq == 0 else None)
-        entries = list(ChainEntry.objects.filter(seq__gt=last_seq).order_by("seq"))
-        if not entries:
-            return None
-        lines = []
-        for entry in entries:
-            recomputed = entry_hash(seq=entry.seq, record_type=entry.record_type,
-                                    record_id=entry.record_id,
-                                    content_hash=entry.content_hash,
-                                    prev_hash=entry.prev_hash, created_at=entry.created_at)
-            if entry.seq != last_seq + 1 or entry.prev_hash != prev or \
-                    recomputed != entry.entry_hash:
-                logger.error("records chain does not continue the witness copy at #%s: "
-                             "checkpoint refused, run verify_records", entry.seq)
-                return None
-            lines.append(_entry_line(entry))
-            last_seq, prev = entry.seq, entry.entry_hash
-        head = entries[-1]
-        statement = sign_anchor(kind=CHECKPOINT, day="", seq=head.seq,
-                                entry_hash=head.entry_hash, at=now or timezone.now())
-        lines.append({"checkpoint": statement.as_dict()})
-        final = folder / CHECKPOINTS_DIR / f"{head.seq:012d}.jsonl"
-        partial = final.with_suffix(".partial")
+        partial = folder / CHECKPOINTS_DIR / "next.partial"
+        head = None
         with open(partial, "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(line, sort_keys=True) + "\n" for line in lines)
-            handle.flush()
-            os.fsync(handle.fileno())
+            # Streamed: the first checkpoint of a long-running portal copies the whole chain.
+            for entry in ChainEntry.objects.filter(seq__gt=last_seq).order_by("seq").iterator():
+                recomputed = entry_hash(seq=entry.seq, record_type=entry.record_type,
+                                        record_id=entry.record_id,
+                                        content_hash=entry.content_hash,
+                                        prev_hash=entry.prev_hash, created_at=entry.created_at)
+                if entry.seq != last_seq + 1 or prev not in (None, entry.prev_hash) or \
+                        recomputed != entry.entry_hash:
+                    logger.error("records chain does not continue the witness copy at #%s: "
+                                 "checkpoint refused, run verify_records", entry.seq)
+                    head = None
+                    break
+                handle.write(json.dumps(_entry_line(entry), sort_keys=True) + "\n")
+                last_seq, prev, head = entry.seq, entry.entry_hash, entry
+            if head is not None:
+                statement = sign_anchor(kind=CHECKPOINT, day="", seq=head.seq,
+                                        entry_hash=head.entry_hash, at=now or timezone.now())
+                handle.write(json.dumps({"checkpoint": statement.as_dict()},
+                                        sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        if head is None:
+            partial.unlink()
+            return None
+        final = folder / CHECKPOINTS_DIR / f"{head.seq:012d}.jsonl"
         os.replace(partial, final)
         _fsync_dir(final.parent)
     return statement
