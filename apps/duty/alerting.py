@@ -69,6 +69,12 @@ def duty_checks_run(*, now: datetime | None = None) -> CheckResult:
                        cleared=len(cleared))
 
 
+def check_in_recorded(shift: Shift) -> None:
+    """The guard checked in: the shift's missed check-in alert resolves now, not at the next
+    run (which finds the post's staffing from this check-in on)."""
+    alert_clear(dedup_keys=[f"{MISSED}{shift.pk}"])
+
+
 def _ended_shift_keys(prefix: str, **ended) -> set[str]:
     """Keys of unresolved shift alerts whose shift now matches `ended`, or is gone."""
     keys = {int(key.removeprefix(prefix)): key for key in unresolved_keys(prefix)}

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import SECURITY_ROLES, User
+from apps.duty.alerting import check_in_recorded
 from apps.duty.models import MAX_SHIFT, Attendance, CoverageStandard, GuardPost, Shift
 from apps.duty.photos import photo_normalise
 from apps.org.models import Agency
@@ -423,6 +424,7 @@ def attendance_check_in(*, shift: Shift, user: User, device_time: datetime | Non
     try:
         with transaction.atomic():
             attendance.save()
+            check_in_recorded(shift)
     except IntegrityError:
         if attendance.photo:
             attendance.photo.delete(save=False)

@@ -179,6 +179,21 @@ def test_a_guard_checking_in_resolves_the_missed_check_in_and_the_understaffed_p
         assert _actions(alert) == ["raised", "cleared"], alert.kind
 
 
+def test_the_missed_check_in_resolves_the_moment_the_guard_checks_in(duty, frozen):  # noqa: F811
+    from apps.duty.services import attendance_check_in
+
+    guard = duty.user("field_tni")
+    late = make_shift(duty.post("A"), guard,
+                      NOW - timedelta(minutes=settings.DUTY_MISSED_CHECK_IN_MINUTES + 1))
+    duty_checks_run()
+    alert = Alert.objects.get(dedup_key=f"duty:missed:shift:{late.pk}")
+    attendance_check_in(shift=late, user=guard)
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.RESOLVED
+    with translation.override("id"):
+        assert alert.events.get(action="cleared").shown_comment == "Petugas sudah lapor diri."
+
+
 def test_assigning_an_open_slot_resolves_its_alert(duty, frozen):  # noqa: F811
     lookahead = timedelta(hours=settings.DUTY_UNASSIGNED_LOOKAHEAD_HOURS)
     slot = make_shift(duty.post("A"), None, NOW + lookahead - timedelta(minutes=1))
