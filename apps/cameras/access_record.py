@@ -30,6 +30,7 @@ from apps.cameras.records import (
     sessions,
     sessions_page,
 )
+from apps.core import widgets
 from apps.core.export import CsvExport, choice_label, local_time
 from apps.org.models import Agency
 
@@ -53,9 +54,9 @@ class AccessRecordFilter(forms.Form):
                                     empty_value=None)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
     since = forms.DateField(label=gettext_lazy("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
     until = forms.DateField(label=gettext_lazy("To"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
 
     def __init__(self, data, *, user) -> None:
         self.zone = reader_zone(user)

@@ -198,3 +198,10 @@ def test_viewers_see_only_their_own_sessions(client, world, place):
     assert {r.viewer.username for r in client.get(URL).context["rows"]} == {"operator_a"}
     client.force_login(a.users["bawaslu"])  # not the owner of the warehouse
     assert client.get(URL).context["rows"] == []
+
+
+def test_period_inputs_keep_their_dates_in_indonesian(client, world, place):
+    client.force_login(world.a.users["kpu"])
+    body = client.get(URL, {"since": "2026-11-01", "until": "2026-11-30"},
+                      headers={"Accept-Language": "id"}).content.decode()
+    assert 'value="2026-11-01"' in body and 'value="2026-11-30"' in body
