@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.access.admin import PolicyModelAdmin
 from apps.cameras import services
-from apps.cameras.forms import CameraForm, may_classify
+from apps.cameras.forms import OWNERS_FIELDS, CameraForm, may_classify
 from apps.cameras.models import (
     Camera,
     CameraHealth,
@@ -23,10 +23,10 @@ class CameraAdmin(PolicyModelAdmin):
     autocomplete_fields = ["facility"]
 
     def get_readonly_fields(self, request, obj=None):
-        # The orientation is the owner agency's call: nobody else is offered the field.
+        # What the camera may show is the owner agency's call: nobody else gets the fields.
         fields = list(super().get_readonly_fields(request, obj))
         if not may_classify(request.user, obj or Camera()):
-            fields.append("orientation")
+            fields += OWNERS_FIELDS
         return fields
 
     def get_form(self, request, obj=None, **kwargs):

@@ -47,10 +47,13 @@ class CameraForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if "orientation" in self.fields and not may_classify(user, self.instance):
-            self.fields["orientation"].disabled = True
-            self.fields["orientation"].help_text = _(
-                "Only the owner agency may change a camera's orientation.")
+        if not may_classify(user, self.instance):
+            for name in OWNERS_FIELDS:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+            if "orientation" in self.fields:
+                self.fields["orientation"].help_text = _(
+                    "Only the owner agency may change a camera's orientation.")
 
     def clean_analysis_fps(self) -> float:
         value = self.cleaned_data["analysis_fps"]
@@ -80,8 +83,13 @@ class CameraForm(forms.ModelForm):
         return json.dumps(value or [])
 
 
+# What the camera may show: the owner agency's to set (apps.cameras.services.camera_save).
+OWNERS_FIELDS = ("orientation", "privacy_masks")
+
+
 def may_classify(user, camera: Camera) -> bool:
-    """Whether `user` is offered the orientation of `camera` (the service decides again): its
+    """Whether `user` is offered the orientation and masks of `camera` (the service decides
+    again): its
     owner agency's officials; for a new camera, officials, who add cameras only to their own
     agency's facilities."""
     if camera.pk is None or camera.facility_id is None:

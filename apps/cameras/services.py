@@ -19,18 +19,22 @@ from apps.places.models import Operation
 @transaction.atomic
 def camera_save(*, camera: Camera, by: User) -> Camera:
     """Save a camera the person may configure. What a camera may show is its owner agency's
-    call alone: nobody else (administrators included) adds an outward camera or changes a
-    camera's orientation; the change is recorded in the owner's access record (Camera.save)."""
+    call alone: nobody else (administrators included) adds an outward camera, changes a
+    camera's orientation or its privacy masks; a change of orientation is recorded in the
+    owner's access record (Camera.save)."""
     if camera.pk is None:
         allowed = policy.can(by, policy.Action.MANAGE, camera.facility)
     else:
         allowed = policy.can(by, policy.Action.MANAGE, Camera(pk=camera.pk))
     if not allowed:
         raise PermissionDenied(_("You may not configure this camera."))
-    stored = (Camera.objects.filter(pk=camera.pk).values_list("orientation", flat=True).first()
-              if camera.pk else Orientation.INWARD)
-    if camera.orientation != stored and not policy.is_camera_owner(by, camera):
+    stored = (Camera.objects.filter(pk=camera.pk).values("orientation", "privacy_masks").first()
+              if camera.pk else {"orientation": Orientation.INWARD, "privacy_masks": []})
+    if camera.orientation != stored["orientation"] and not policy.is_camera_owner(by, camera):
         raise PermissionDenied(_("Only the owner agency may change a camera's orientation."))
+    if (camera.privacy_masks or []) != (stored["privacy_masks"] or []) and (
+            not policy.is_camera_owner(by, camera)):
+        raise PermissionDenied(_("Only the owner agency may change a camera's privacy masks."))
     camera.save(changed_by=by)
     return camera
 

@@ -346,3 +346,27 @@ def test_incident_evidence_gets_a_mask_drawn_after_it_was_attached(client, world
     client.force_login(world.a.users[OWNER])
     response = client.get(reverse("records:evidence_image", args=[copy.pk]))
     assert b"".join(response.streaming_content) == jpeg()
+
+
+@pytest.mark.parametrize("role", ["admin", "superuser", "operator"])
+def test_only_the_owner_changes_the_masks(client, world, shared_with_frames, role):
+    camera = shared_with_frames
+    user = person(world, role)
+    client.force_login(user)
+    client.post(reverse("cameras:edit", args=[camera.pk]),
+                form_data(camera, privacy_masks="[]"))
+    camera.refresh_from_db()
+    assert camera.privacy_masks == LEFT_HALF
+    camera.privacy_masks = []
+    with pytest.raises(PermissionDenied):
+        services.camera_save(camera=camera, by=user)
+
+
+def test_the_owner_changes_the_masks(client, world, shared_with_frames):
+    camera = shared_with_frames
+    client.force_login(world.a.users[OWNER])
+    response = client.post(reverse("cameras:edit", args=[camera.pk]),
+                           form_data(camera, privacy_masks="[]"))
+    assert response.status_code == 302
+    camera.refresh_from_db()
+    assert camera.privacy_masks == []
