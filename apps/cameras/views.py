@@ -12,6 +12,7 @@ from apps.access import policy
 from apps.cameras import frames, services
 from apps.cameras.access_record import access_record_for
 from apps.cameras.access_record import export as access_record_export
+from apps.cameras.events import camera_events_for
 from apps.cameras.forms import CameraForm, RevokeForm, ShareForm
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
@@ -25,7 +26,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     camera = policy.get_or_404(request.user, _CAMERAS, pk=pk)
     may_manage = policy.can(request.user, policy.Action.MANAGE, camera)
     shares = policy.scope(request.user, camera.shares.select_related("grantee", "granted_by"))
-    context = {"camera": camera, "may_manage": may_manage, "shares": shares}
+    context = {"camera": camera, "may_manage": may_manage, "shares": shares,
+               "events": camera_events_for(user=request.user, camera=camera)}
     if policy.scope(request.user, CameraShare.objects.filter(camera=camera),
                     policy.Action.MANAGE).exists() or (
             may_manage and request.user.has_role("facility_official")):
