@@ -23,7 +23,14 @@ logger = logging.getLogger(__name__)
 REFUSED_KEY = "core:origins:refused"
 REFUSED_WINDOW = 3600  # seconds a refused origin stays reported
 MAX_REFUSED_ORIGINS = 5  # the report names at most this many (a flood must not grow it)
-_ANY_ADDRESS = {"", "0.0.0.0", "::"}  # noqa: S104 - recognised, not bound to
+
+
+def _is_every_address(host: str) -> bool:
+    """0.0.0.0 or :: (bound to every interface): no name a browser would use."""
+    try:
+        return not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def _host_in_url(host: str) -> str:
@@ -37,7 +44,7 @@ def serving_origins(*, host: str, port: int) -> list[str]:
     """The origins a browser sends for pages of this server: the address it is bound to (unless
     it is every address) and each host name it answers to (ALLOWED_HOSTS), on its port."""
     scheme = "https" if settings.HTTPS else "http"
-    names = [] if host in _ANY_ADDRESS else [host]
+    names = [] if _is_every_address(host) else [host]
     names += [h for h in settings.ALLOWED_HOSTS
               if h and h != "testserver" and not h.startswith((".", "*"))]
     return list(dict.fromkeys(f"{scheme}://{_host_in_url(name)}:{port}" for name in names))
