@@ -12,11 +12,12 @@ role. All names are fictional. Building is idempotent: running it again changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from functools import cache
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.org.models import Agency, Region
@@ -182,6 +183,7 @@ def _build_city(spec: CitySpec, logins: list[Login]) -> None:
         defaults={"responsible_agency": polres, "starts_on": date(2026, 9, 1),
                   "ends_on": date(2027, 3, 31), "min_guards": 2, "patrol_interval_hours": 3},
     )
+    _cover_the_history(current)
     current.facilities.add(*facilities)
     if spec.slug == "karangsari":
         past, _ = Operation.objects.get_or_create(
@@ -197,6 +199,19 @@ def _build_city(spec: CitySpec, logins: list[Login]) -> None:
         surname = FICTIONAL_SURNAMES[index % len(FICTIONAL_SURNAMES)]
         _person(username, f"{stem} {surname}", rank, a[agency_key], role)
         logins.append(Login(username, Role(role).label, spec.city))
+
+
+def _cover_the_history(operation: Operation) -> None:
+    """The demo's operation runs from before its two weeks of history to after today,
+    whenever the demo is built (an extension is recorded as a period change)."""
+    from apps.demo.history import HISTORY_DAYS
+
+    today = timezone.localdate()
+    starts_on = min(operation.starts_on, today - timedelta(days=HISTORY_DAYS + 30))
+    ends_on = max(operation.ends_on, today + timedelta(days=90))
+    if (starts_on, ends_on) != (operation.starts_on, operation.ends_on):
+        operation.starts_on, operation.ends_on = starts_on, ends_on
+        operation.save(reason="Demo: periode disesuaikan agar mencakup hari ini")
 
 
 @transaction.atomic

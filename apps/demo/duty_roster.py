@@ -1,7 +1,7 @@
 """Guard duty in the demo world: posts, standards, and a roster from two weeks ago to three
 days ahead with check-ins, handover notes and real gaps a commander should find:
 
-- Gudang Logistik KPU Kota Karangsari, last complete night: the TNI guard never came, so the
+- Gudang Logistik KPU Kota Karangsari, the night before last: the TNI guard never came, so the
   warehouse had 2 of 3 guards and no TNI all night (a missed check-in, recorded);
 - the same warehouse now: its TNI guard (`tni.karangsari`) has not checked in yet, so the
   duty checks raise "post understaffed" and "missed check-in" alerts live;
@@ -98,7 +98,7 @@ HANDOVER_NOTES = {
     ),
 }
 # Minutes after the start at which each past check-in happened (negative: early).
-CHECK_IN_JITTER = (-10, -5, -3, 0, 2, -7, 3, 0, -4)
+CHECK_IN_JITTER = (-10, -5, -3, 0, -2, -7, -1, 0, -4)
 # The late arrivals of the fortnight: (facility, days before today, shift start hour,
 # pillar) -> minutes late. The rest of the history arrives on time, give or take minutes.
 LATE = {
@@ -236,7 +236,7 @@ def _roster(plan: PostPlan, facility: Facility, post: GuardPost, teams: list[lis
                                                                         "end"):
         busy[person_id].append((s, e))
 
-    last_night = _last_complete_night(plan, facility, now)
+    missed_night = _missed_night(plan, facility, now)
     shifts: list[Shift] = []
     day = first
     while day <= last:
@@ -261,39 +261,41 @@ def _roster(plan: PostPlan, facility: Facility, post: GuardPost, teams: list[lis
                     else None, created_at=now, updated_at=now,
                     missed_check_in_at=(start + timedelta(minutes=15)
                                         if _no_show(plan, facility, person, start, now,
-                                                    last_night) and end <= now else None),
+                                                    missed_night) and end <= now else None),
                 ))
         day += timedelta(days=1)
     Shift.objects.bulk_create(shifts)
-    _attendance([s for s in shifts if s.pk], plan, facility, now, last_night)
+    _attendance([s for s in shifts if s.pk], plan, facility, now, missed_night)
 
 
-def _last_complete_night(plan: PostPlan, facility: Facility, now: datetime) -> datetime | None:
-    """Start of the most recent night segment that has ended (warehouses only)."""
+def _missed_night(plan: PostPlan, facility: Facility, now: datetime) -> datetime | None:
+    """Start of the night segment before the most recent one that has ended (warehouses
+    only): the absence is a few nights back, apart from tonight's live one."""
     if not plan.night_standard:
         return None
     today = timezone.localtime(now, facility.zoneinfo).date()
-    for back in range(0, 3):
-        start, end = _segment_times(plan, facility, today - timedelta(days=back), 1)
-        if end <= now:
-            return start
-    return None
+    ended = [start for back in range(0, 4)
+             for start, end in [_segment_times(plan, facility, today - timedelta(days=back), 1)]
+             if end <= now]
+    return ended[1] if len(ended) > 1 else None
 
 
 def _no_show(plan: PostPlan, facility: Facility, person: User | None, start: datetime,
-             now: datetime, last_night: datetime | None) -> bool:
-    """Planned absences at the Karangsari warehouse: its TNI guard last night, and the demo
+             now: datetime, missed_night: datetime | None) -> bool:
+    """Planned absences at the Karangsari warehouse: its TNI guard the night before last, and
+    the demo
     login `tni.karangsari` on the shift running now."""
     if person is None or facility.name != "Gudang Logistik KPU Kota Karangsari":
         return False
     running = start <= now < start + timedelta(hours=plan.segments[0][1])
     if running:
         return person.username == "tni.karangsari"
-    return start == last_night and person.agency is not None and person.agency.pillar == P.TNI
+    return (start == missed_night and person.agency is not None
+            and person.agency.pillar == P.TNI)
 
 
 def _attendance(shifts: list[Shift], plan: PostPlan, facility: Facility, now: datetime,
-                last_night: datetime | None) -> None:
+                missed_night: datetime | None) -> None:
     zone = facility.zoneinfo
     today = timezone.localtime(now, zone).date()
     notes = HANDOVER_NOTES.get(facility.kind, HANDOVER_NOTES["office"])
@@ -301,7 +303,7 @@ def _attendance(shifts: list[Shift], plan: PostPlan, facility: Facility, now: da
     for n, shift in enumerate(shifts):
         if shift.person is None or shift.published_at is None or shift.start > now:
             continue
-        if _no_show(plan, facility, shift.person, shift.start, now, last_night):
+        if _no_show(plan, facility, shift.person, shift.start, now, missed_night):
             continue
         local_start = timezone.localtime(shift.start, zone)
         ongoing = shift.end > now

@@ -2,10 +2,10 @@
 
 - Every warehouse is checked jointly every three days by the three pillars and the KPU, all
   four signing; one check found four damaged voting booths (a discrepancy alert, resolved).
-- Incidents in every state of the workflow: a demonstration and a suspicious package (closed),
-  graffiti on a fence (handled), a power cut that took a warehouse camera down (acknowledged;
-  the camera's outage is in apps.demo.camera_history), a public tip (verified) and this
-  morning's report (new).
+- Incidents in every state of the workflow: a demonstration, a suspicious package and a
+  verified public tip (closed), graffiti on a fence (handled), a power cut that took a
+  warehouse camera down (acknowledged; the camera's outage is in apps.demo.camera_history)
+  and a report made 50 minutes ago (new).
 """
 
 from __future__ import annotations
@@ -161,8 +161,12 @@ STORIES = (
     Story("karangsari", Facility.Kind.BAWASLU_OFFICE, 1, time(20, 15), "other", "",
           "Ada mobil tanpa pelat parkir lama di depan kantor Bawaslu, penumpangnya memotret "
           "gedung.", "Seberang kantor Bawaslu",
-          ((Step.VERIFIED, 25, "Dicek patroli: mobil milik wartawan media lokal, sudah "
-                               "pergi. Tidak ada ancaman."),)),
+          ((Step.VERIFIED, 25, "Dicek patroli: mobil milik wartawan media lokal yang "
+                               "meliput persiapan pemilihan."),
+           (Step.ACKNOWLEDGED, 27, "Diterima Posko."),
+           (Step.HANDLED, 35, "Identitas wartawan dicatat; diminta tidak memotret area "
+                              "penyimpanan dokumen. Mobil sudah pergi."),
+           (Step.CLOSED, 60, "Tidak ada ancaman."))),
     Story("karangsari", Facility.Kind.KPU_OFFICE, 0, 50, "other", "satpol",
           "Seorang warga memaksa masuk untuk menanyakan data pemilih di luar jam layanan; "
           "sudah ditenangkan dan diarahkan kembali besok pagi ke layanan informasi KPU.",

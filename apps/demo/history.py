@@ -6,10 +6,11 @@ in time order, with the replay clock (apps.demo.clock) at the entry's moment; th
 is anchored at every midnight as the scheduler does. So the hash chain verifies, each daily
 report prints a real anchor, and every page shows what a running operation looks like:
 
-- patrols: every city's team goes round its facilities about every 2 h 40 min, day and
-  night, so each facility is visited within its 3-hour interval, except a few real misses
-  (see `MISSES`), each of which raised a "patrol overdue" alert that the operator resolved;
-  one patrol scanned a label twice (a rapid rescan) and one found a broken floodlight;
+- patrols: every city's team goes out three times a day for about eight hours and goes
+  round its facilities about every 2 h 40 min, day and night, so each facility is visited
+  within its 3-hour interval, except a few real misses (see `MISSES`), each of which
+  raised a "patrol overdue" alert that the operator resolved; one patrol scanned a label
+  twice (a rapid rescan) and one found a broken floodlight;
 - warehouse checks, incidents and camera uptime: apps.demo.field_history and
   apps.demo.camera_history.
 
@@ -44,6 +45,7 @@ HISTORY_DAYS = 14
 NAMESPACE = uuid.UUID("8d3c2f4e-1b7a-4c59-9e06-2a4f6b1d7c93")
 ROUND_EVERY = timedelta(minutes=160)  # nine rounds a day, within the 3-hour interval
 ROUNDS_PER_DAY = 9
+ROUNDS_PER_PATROL = 3  # a patrol goes out for about eight hours
 ROUTE_ORDER = (Facility.Kind.KPU_OFFICE, Facility.Kind.BAWASLU_OFFICE,
                Facility.Kind.KPU_WAREHOUSE)
 TRAVEL = timedelta(minutes=9)  # between two facilities of a city, by motorcycle
@@ -170,51 +172,60 @@ def patrol_events(city: City, now: datetime, state: PatrolState) -> list[Event]:
         back = (today - day).days
         for number in range(ROUNDS_PER_DAY):
             start = _round_start(city, day, number)
-            if start > now or start < now - timedelta(days=HISTORY_DAYS):
+            first = _round_start(city, day, number - number % ROUNDS_PER_PATROL)
+            if start > now or first < now - timedelta(days=HISTORY_DAYS):
                 continue
             skipped, why = _miss(city, back, number)
             events.extend(_round(city, day, back, number, start, skipped, why, now, state))
     return events
 
 
+def _stops(city: City, number: int, skipped: tuple[str, ...] = ()
+           ) -> list[tuple[Facility, Checkpoint]]:
+    """One checkpoint of each facility per round, in turn: every label is scanned each day."""
+    return [(f, city.checkpoints[f.pk][number % len(city.checkpoints[f.pk])])
+            for f in city.facilities if f.kind not in skipped and city.checkpoints[f.pk]]
+
+
 def _round(city: City, day: date, back: int, number: int, start: datetime,
            skipped: tuple[str, ...], why: str, now: datetime, state: PatrolState
            ) -> list[Event]:
+    """One round of a patrol. A patrol goes out for a shift of ROUNDS_PER_PATROL rounds: it
+    starts with the first round and ends after the last."""
     events: list[Event] = []
     for facility in city.facilities:
         if facility.kind in skipped:
             events.extend(_overdue_and_resolution(city, facility, start, why, now, state))
-    route = [f for f in city.facilities if f.kind not in skipped]
-    if not route:
-        return events
-    leader = city.users["padal" if number % 2 else "polisi"]
-    round_key = key("patrol", city.slug, day, number)
-    # One checkpoint of each facility per round, in turn: every label is scanned each day.
-    stops = [(f, city.checkpoints[f.pk][number % len(city.checkpoints[f.pk])])
-             for f in route if city.checkpoints[f.pk]]
-    if round_key not in state.patrols:
-        planned = [checkpoint for _f, checkpoint in stops]
-        events.append(Event(start, 0, lambda: _start(city, leader, round_key, planned,
+    block, place = divmod(number, ROUNDS_PER_PATROL)
+    leader = city.users["polisi" if block == 1 else "padal"]
+    patrol_key = key("patrol-shift", city.slug, day, block)
+    stops = _stops(city, number, skipped)
+    if place == 0 and patrol_key not in state.patrols:
+        planned = [c for n in range(number, number + ROUNDS_PER_PATROL)
+                   for _f, c in _stops(city, n)]
+        events.append(Event(start, 0, lambda: _start(city, leader, patrol_key, planned,
                                                      start, state)))
     at = start + timedelta(minutes=5)
     for facility, checkpoint in stops:
         visit_key = key("visit", city.slug, day, number, checkpoint.pk)
         if at <= now and visit_key not in state.visits:
             notes, situation = _visit_notes(city, back, number, facility)
-            events.append(Event(at, 1, _visit_call(leader, round_key, visit_key, checkpoint,
+            events.append(Event(at, 1, _visit_call(leader, patrol_key, visit_key, checkpoint,
                                                    notes, situation, at, state)))
         if (city.slug, back, number) == RAPID_RESCAN and facility.kind == ROUTE_ORDER[0]:
             again = at + timedelta(seconds=25)
             rescan_key = key("rescan", city.slug, day, number)
             if again <= now and rescan_key not in state.visits:
                 events.append(Event(again, 1, _visit_call(
-                    leader, round_key, rescan_key, checkpoint, "Aman.", Situation.SAFE, again,
+                    leader, patrol_key, rescan_key, checkpoint, "Aman.", Situation.SAFE, again,
                     state)))
         at += AT_CHECKPOINT + TRAVEL
-    end = at
-    existing = state.patrols.get(round_key)
-    if end <= now and (existing is None or existing.pk not in state.ended):
-        events.append(Event(end, 2, lambda: _end(leader, round_key, why, end, state)))
+    existing = state.patrols.get(patrol_key)
+    if place == ROUNDS_PER_PATROL - 1 and at <= now and (
+            existing is None or existing.pk not in state.ended):
+        note = " ".join(why for *_x, why in (
+            _miss(city, back, n) for n in range(number - place, number + 1)) if why)
+        events.append(Event(at, 2, lambda: _end(leader, patrol_key, note, at, state)))
     if (city.slug, back, number) == FLOODLIGHT and start + timedelta(days=1) <= now:
         events.append(Event(start + timedelta(days=1), 3, lambda: _resolve_issues(
             city, "Lampu sorot sisi timur sudah diganti Sekretariat KPU, dicek patroli.")))
@@ -236,22 +247,22 @@ def _visit_notes(city: City, back: int, number: int, facility: Facility) -> tupl
     return notes, Situation.SAFE
 
 
-def _start(city: City, leader: User, round_key: uuid.UUID, planned: list[Checkpoint],
+def _start(city: City, leader: User, patrol_key: uuid.UUID, planned: list[Checkpoint],
            at: datetime, state: PatrolState) -> None:
     operation = city.facilities[0].operations.order_by("-starts_on").first()
-    state.patrols[round_key] = patrols.patrol_start(
-        user=leader, client_key=round_key, team_name=f"Patroli Samapta Polres "
+    state.patrols[patrol_key] = patrols.patrol_start(
+        user=leader, client_key=patrol_key, team_name=f"Patroli Samapta Polres "
         f"{city.name.removeprefix('Kota ')}", mode="motorcycle",
         member_names=list(TEAMS[city.slug]), pillars=["tni", "pemda"], operation=operation,
         planned=planned, now=at,
     ).record
 
 
-def _visit_call(leader: User, round_key: uuid.UUID, visit_key: uuid.UUID,
+def _visit_call(leader: User, patrol_key: uuid.UUID, visit_key: uuid.UUID,
                 checkpoint: Checkpoint, notes: str, situation: str, at: datetime,
                 state: PatrolState) -> Callable[[], None]:
     def run() -> None:
-        patrol = state.patrols[round_key]
+        patrol = state.patrols[patrol_key]
         jitter = (spread(str(visit_key), 121) - 60) / 1_000_000  # GPS scatter, up to 7 m
         patrols.patrol_visit_record(user=leader, now=at, entry=patrols.VisitInput(
             client_key=visit_key, token=tokens.checkpoint_token(checkpoint),
@@ -266,11 +277,10 @@ def _near(value: Decimal | None, offset: float) -> Decimal | None:
     return None if value is None else (value + Decimal(f"{offset:.6f}"))
 
 
-def _end(leader: User, round_key: uuid.UUID, why: str, at: datetime,
+def _end(leader: User, patrol_key: uuid.UUID, why: str, at: datetime,
          state: PatrolState) -> None:
-    patrol = state.patrols[round_key]
-    patrols.patrol_end(patrol=patrol, user=leader, now=at,
-                       note=why or "Putaran selesai, seluruh titik aman.")
+    patrols.patrol_end(patrol=state.patrols[patrol_key], user=leader, now=at,
+                       note=why or "Patroli selesai, seluruh titik aman.")
 
 
 def _overdue_and_resolution(city: City, facility: Facility, start: datetime, why: str,

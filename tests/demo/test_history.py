@@ -4,9 +4,10 @@ whose every page shows what a commander would believe (apps.demo.history and nei
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.cameras.models import Camera
 from apps.cameras.uptime import uptime_by_camera, uptime_fraction
-from apps.demo.builder import build_demo
+from apps.demo.builder import _cover_the_history, build_demo
 from apps.demo.history import HISTORY_DAYS, MISSES
 from apps.duty.models import Attendance, Shift
 from apps.places.models import Facility, Operation
@@ -162,3 +163,14 @@ def test_attendance_has_a_few_late_arrivals_and_one_missed_shift(demo):
     finished_missed = Shift.objects.filter(missed_check_in_at__isnull=False,
                                            end__lte=timezone.now())
     assert finished_missed.count() == 1
+
+
+def test_the_operation_covers_today_whenever_the_demo_is_built(demo):
+    operation = Operation.objects.get(name__startswith="Operasi Mantap Praja Karangsari")
+    assert operation.is_active_on(timezone.localdate())
+    with time_machine.travel(datetime(2027, 6, 1, 3, tzinfo=UTC), tick=False):
+        _cover_the_history(operation)
+        operation.refresh_from_db()
+        assert operation.is_active_on(timezone.localdate())
+        assert operation.starts_on.isoformat() == "2026-09-01"
+        assert operation.period_changes.count() == 1
