@@ -12,14 +12,16 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from apps.access.models import RegionGrant
 from apps.accounts.models import RoleAssignment, User
 from apps.cameras.live import camera_group
 from apps.cameras.models import Camera, CameraShare
 from apps.live import epoch
 from apps.live.consumers import user_group
+from apps.places.models import Operation
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +78,38 @@ def role_removed(sender, instance: RoleAssignment, **kwargs) -> None:
 def logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
         _notify_user(user.pk)
+
+
+@receiver(post_save, sender=RegionGrant)
+@receiver(post_delete, sender=RegionGrant)
+def region_grant_changed(sender, instance: RegionGrant, **kwargs) -> None:
+    # A grant revoked or cut short: its agency's people may have lost a region.
+    for user_id in User.objects.filter(agency_id=instance.agency_id).values_list("pk",
+                                                                                flat=True):
+        _notify_user(user_id)
+
+
+def _notify_cameras_of(facility_ids) -> None:
+    for camera_id in Camera.objects.filter(facility_id__in=facility_ids).values_list(
+            "pk", flat=True):
+        _notify_camera(camera_id)
+
+
+@receiver(post_save, sender=Operation)
+def operation_changed(sender, instance: Operation, created: bool, **kwargs) -> None:
+    # A period cut short: the staff posted through it may have lost its facilities.
+    if not created:
+        _notify_cameras_of(instance.facilities.values("pk"))
+
+
+@receiver(m2m_changed, sender=Operation.facilities.through)
+def operation_facilities_changed(sender, instance, action: str, reverse: bool, pk_set,
+                                 **kwargs) -> None:
+    if action not in ("post_remove", "pre_clear"):
+        return
+    if reverse:  # facility.operations.remove(...): the instance is the facility
+        _notify_cameras_of([instance.pk])
+    elif action == "pre_clear":
+        _notify_cameras_of(instance.facilities.values("pk"))
+    else:
+        _notify_cameras_of(pk_set)

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from apps.access import policy
@@ -116,6 +117,42 @@ def test_an_operation_ending_at_midnight_ends_the_view(live_world, connect):
         assert live_world.a.users["operator"] not in policy.users_who_may_view_facility(facility)
         # Commanders see their whole region, operation or not.
         assert policy.can(live_world.a.users["commander"], policy.Action.VIEW, facility)
+
+
+def test_revoking_a_region_grant_or_cutting_an_operation_short_stops_views(live_world,
+                                                                          connect):
+    """What shortens access before its time announces itself, like a share revocation."""
+    b = live_world.b
+    grant = RegionGrant.objects.create(agency=b.agencies["polres"], region=live_world.a.city,
+                                       basis="Surat Kapolda")
+    share_grant(camera=live_world.gate, grantee=b.agencies["polres"], basis="MoU",
+                by=live_world.a.users["kpu"])
+    gate = live_world.gate
+    subscribed = [{"type": "subscribed", "camera": gate.pk}]
+    revoked = {"type": "revoked", "camera": gate.pk}
+
+    def revoke_grant():
+        grant.revoked_at = timezone.now()
+        grant.save()
+
+    def end_operation_yesterday():
+        operation = live_world.a.operation
+        operation.ends_on = gate.facility.local_time().date() - timedelta(days=1)
+        operation.save()
+
+    async def scenario():
+        through_grant, _ = await connect(b.users["operator"])
+        through_operation, _ = await connect(live_world.a.users["operator"])
+        assert await _subscribe(through_grant, gate.pk) == subscribed
+        assert await _subscribe(through_operation, gate.pk) == subscribed
+        await sync_to_async(revoke_grant)()
+        assert json.loads(await through_grant.receive_from(timeout=STOPS_WITHIN)) == revoked
+        await sync_to_async(end_operation_yesterday)()
+        assert json.loads(await through_operation.receive_from(timeout=STOPS_WITHIN)) == revoked
+        await through_grant.disconnect()
+        await through_operation.disconnect()
+
+    run(scenario())
 
 
 def test_the_earliest_end_among_shares_grants_and_operations(live_world):
