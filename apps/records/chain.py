@@ -253,9 +253,12 @@ def _anchor_claims(report: ChainReport, found: copies.Witnesses, keys: dict[str,
         if copies.daily_statement(row).verified(keys):
             claims.append((row.seq, row.entry_hash, f"the anchor of {row.day}"))
         else:
+            why = ("its signature does not verify: written or rewritten behind the "
+                   "application's back" if row.signature else
+                   "it is not signed (published before anchors were signed, or its "
+                   "signature was removed)")
             problems.append(Problem("anchor_forged", row.seq, "", None,
-                                    f"the anchor of {row.day} in the database does not carry "
-                                    "the anchor key's signature: written behind the back"))
+                                    f"the anchor of {row.day} in the database: {why}"))
     for where, why in found.invalid:
         problems.append(Problem("witness_invalid", None, "", None, f"{where}: {why}"))
     for anchor, where in found.anchors:

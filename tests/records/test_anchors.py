@@ -223,3 +223,11 @@ def test_the_daily_task_signs_and_copies(world, points):
     assert daily == [anchors.witness_copy(stored)]
     assert list((folder / anchors.CHECKPOINTS_DIR).glob("*.jsonl"))
     assert chain.chain_verify().ok
+
+
+def test_an_anchor_whose_signature_was_removed_is_reported(world, points):
+    make_visits(world, points, 2)
+    anchor = publish_today()
+    tamper("UPDATE records_chainanchor SET signature = '' WHERE id = %s", [anchor.pk])
+    report = chain.chain_verify(witness_dir=False)
+    assert kinds(report) == ["anchor_forged"] and "not signed" in report.first.detail
