@@ -37,6 +37,7 @@ from apps.org.models import Agency
 PAGE_SIZE = 50
 DEFAULT_DAYS = 7
 EXPORT_LIMIT = 50_000
+MAX_PAGE = 1_000_000
 
 
 def reader_zone(user) -> ZoneInfo:
@@ -164,7 +165,7 @@ class AccessRecord:
         """One page of rows and its place among all pages: one grouping query (two when
         the page asked for lies past the end, which shows the last page)."""
         try:
-            number = max(1, int(requested or 1))
+            number = min(max(1, int(requested or 1)), MAX_PAGE)  # the offset stays an int64
         except ValueError:
             number = 1
         found, total = sessions_page(self.records, offset=(number - 1) * PAGE_SIZE,

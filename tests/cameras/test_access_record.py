@@ -120,6 +120,8 @@ def test_pages_with_a_fixed_number_of_queries(client, world, place,
     assert len(last.context["rows"]) == 20
     past_the_end = client.get(URL, {"page": 99})
     assert past_the_end.context["page"].number == 3
+    for odd in ("x", "-1", "9" * 30):
+        assert client.get(URL, {"page": odd}).status_code == 200
     assert [r.session for r in past_the_end.context["rows"]] == [
         r.session for r in last.context["rows"]]
     seen = {r.session.started_at for r in first.context["rows"]} | {
