@@ -29,38 +29,52 @@ class Portal:
         urllib.request.urlopen(request, timeout=5).read()
 
 
-@pytest.fixture(scope="module")
+# The tests' own database and Redis, settings `make run` decides itself, and the make flags of
+# a `make test` around the tests (its jobserver is not the inner make's).
+NOT_INHERITED = ("DATABASE_URL", "REDIS", "DEBUG", "SITE_ORIGINS", "MAKE", "MFLAGS")
+
+
+@pytest.fixture(scope="package")
 def portal(tmp_path_factory):
+    """`make run` itself, on a free port: what it serves (settings, static files, origins) is
+    what people get. Only the data goes elsewhere: a fresh database and media folder, the
+    simulator on free ports, short evidence clips. One portal for all the browser tests (the
+    demo takes a while to load); it stops after the last of them."""
     work = tmp_path_factory.mktemp("portal")
     web, http, rtsp = free_port(), free_port(), free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)},
         "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
-        "MEDIA_ROOT": str(work / "media"), "DEBUG": "true", "POSKO_TESTING": "false",
+        "MEDIA_ROOT": str(work / "media"), "POSKO_TESTING": "false",
         "CAMSIM_HTTP_PORT": str(http), "CAMSIM_RTSP_PORT": str(rtsp),
-        "SITE_ORIGINS": f"http://127.0.0.1:{web}", "ALLOWED_HOSTS": "127.0.0.1",
         "CAMERA_EVIDENCE_BEFORE": "4", "CAMERA_EVIDENCE_AFTER": "4",
     }
     processes = Processes(env, work)
     try:
-        processes.manage("migrate", "--noinput", "-v0")
-        processes.manage("load_demo")
-        processes.start("serve", sys.executable, "manage.py", "serve", "--port", str(web))
-        base = f"http://127.0.0.1:{web}"
+        # The virtualenv running the tests is make's; -o: never reinstall it from here.
+        make_run = processes.start(
+            "make-run", "make", "--no-print-directory", "-o", f"{sys.prefix}/.runtime", "run",
+            f"VENV={sys.prefix}", f"PORT={web}")
+        base, log = f"http://127.0.0.1:{web}", work / "make-run.log"
 
         def healthy() -> bool:
+            if make_run.poll() is not None:
+                raise AssertionError("make run exited")
             try:
                 return urllib.request.urlopen(f"{base}/healthz", timeout=2).status == 200
             except OSError:
                 return False
 
-        wait_for(healthy, 60, what="portal up")
+        try:
+            wait_for(healthy, 300, what="portal up")
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{log.read_text()[-3000:]}") from None
         yield Portal(base, f"http://127.0.0.1:{http}", processes)
     finally:
         processes.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
