@@ -55,6 +55,7 @@ def test_security_staff_and_administrators_get_the_alert_without_the_camera(
         "detail": client.get(reverse("alerts:detail", args=[inward_alert.pk])),
         "facility": client.get(inward_alert.facility.get_absolute_url()),
         "resync": client.get(reverse("alerts:since", args=[0])),
+        "wall": client.get(reverse("live:wall")),
     }
     for page, response in pages.items():
         assert response.status_code == 200, page
