@@ -32,7 +32,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _english_text(msgid: str) -> EnglishText | None:
+def english_text(msgid: str) -> EnglishText | None:
     pieces = [normalise(p) for p in _PLACEHOLDER.split(msgid)]
     pieces = [p for p in pieces if p]
     if sum(len(p) for p in pieces) <= MIN_LENGTH:
@@ -53,7 +53,7 @@ def load_english_texts(path: Path = CATALOGUE) -> list[EnglishText]:
         for msgid in ids:
             if msgid in strings or msgid in texts:
                 continue
-            text = _english_text(msgid)
+            text = english_text(msgid)
             if text is not None:
                 texts[msgid] = text
     return list(texts.values())
