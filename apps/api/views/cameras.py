@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from apps.access import policy
 from apps.api import filters
 from apps.api.idempotency import PARAMETER, idempotent
+from apps.api.pagination import RecordPagination
 from apps.api.serializers.cameras import (
     CameraSerializer,
     CameraShareSerializer,
@@ -138,3 +139,4 @@ class ViewRecordViewSet(MarkCameraVisibility, ReadOnlyViewSet):
     filterset_class = filters.ViewRecordFilter
     ordering_fields = ["id", "started_at"]
     ordering = ["-started_at", "-id"]
+    pagination_class = RecordPagination  # months of views: walked by cursor, no count

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from apps.api.errors import error_body
 from apps.api.filters import IdFilter, TimeFilter
 from apps.api.idempotency import PARAMETER, RECORD_PARAMETER, idempotent, record_key
+from apps.api.pagination import RecordPagination
 from apps.api.serializers import records as s
 from apps.api.views.base import ReadOnlyViewSet
 from apps.api.views.cameras import scoped_pk, validated
@@ -167,6 +168,7 @@ class PatrolVisitViewSet(ReadOnlyViewSet):
     filterset_class = PatrolVisitFilter
     ordering_fields = ["id", "occurred_at", "received_at"]
     ordering = ["-occurred_at", "-id"]
+    pagination_class = RecordPagination  # a city's months of visits: walked by cursor
     idempotent_writes = True
 
     @extend_schema(request=s.PatrolVisitCreateSerializer,
