@@ -324,21 +324,28 @@ rule(CameraStateChange)(_follows_camera_view)
 # the camera later. Every change of orientation is a row in the owner's access record
 # (Camera.save refuses to turn a camera outward without one), so the orientation a frame was
 # taken under is the one the first change after it left: a frame is from an inward time if
-# that change turned the camera outward. Frames and records are stamped by different clocks;
-# a frame up to CAPTURE_CLOCK_MARGIN after a change to outward still counts as before it.
+# that change turned the camera outward. Frames and records are stamped by different clocks,
+# so the margin only ever widens an inward time: a frame counts as inward if the camera was
+# inward at any moment within CAPTURE_CLOCK_MARGIN of it.
 
 CAPTURE_CLOCK_MARGIN = timedelta(seconds=5)
 _RECLASSIFIED = (ViewRecord.Kind.TO_OUTWARD, ViewRecord.Kind.TO_INWARD)
 
 
-def _taken_while_inward(camera_field: str, time_field: str) -> Exact:
-    first_change_after = ViewRecord.objects.filter(
-        camera_id=OuterRef(camera_field), kind__in=_RECLASSIFIED,
-        started_at__gt=OuterRef(time_field) - CAPTURE_CLOCK_MARGIN,
-    ).order_by("started_at", "pk").values("kind")[:1]
-    # Coalesce: with no change after the frame the comparison is false, never NULL (a NOT
-    # NULL would hide the frame from everyone).
-    return Exact(Coalesce(Subquery(first_change_after), Value("")), ViewRecord.Kind.TO_OUTWARD)
+def _taken_while_inward(camera_field: str, time_field: str) -> Q:
+    changes = ViewRecord.objects.filter(camera_id=OuterRef(camera_field),
+                                        kind__in=_RECLASSIFIED)
+    since = OuterRef(time_field) - CAPTURE_CLOCK_MARGIN
+    first_change_after = changes.filter(started_at__gt=since).order_by(
+        "started_at", "pk").values("kind")[:1]
+    # Inward at the start of the margin, or changed within it (either way it was inward at
+    # some moment). Coalesce: with no change after the frame the comparison is false, never
+    # NULL (a NOT NULL would hide the frame from everyone).
+    inward_before = Exact(Coalesce(Subquery(first_change_after), Value("")),
+                          ViewRecord.Kind.TO_OUTWARD)
+    changed_around = Exists(changes.filter(
+        started_at__gt=since, started_at__lte=OuterRef(time_field) + CAPTURE_CLOCK_MARGIN))
+    return Q(inward_before) | Q(changed_around)
 
 
 def _camera_frame_view(user: User, camera_field: str, time_field: str) -> Q:
@@ -347,7 +354,7 @@ def _camera_frame_view(user: User, camera_field: str, time_field: str) -> Q:
     prefix = camera_field.removesuffix("_id")
     viewable = Q(**{f"{prefix}__in": _viewable_cameras(user)})
     owner = _owned_facility(user, f"{prefix}__facility")
-    return viewable & (owner | ~Q(_taken_while_inward(camera_field, time_field)))
+    return viewable & (owner | ~_taken_while_inward(camera_field, time_field))
 
 
 def is_camera_owner(user, camera: Camera) -> bool:
@@ -361,11 +368,11 @@ def is_camera_owner(user, camera: Camera) -> bool:
 
 def frame_taken_while_inward(camera: Camera, taken_at: datetime) -> bool:
     """For a frame kept without a row (the latest snapshot file): the rule above."""
-    change = ViewRecord.objects.filter(
-        camera=camera, kind__in=_RECLASSIFIED,
-        started_at__gt=taken_at - CAPTURE_CLOCK_MARGIN,
-    ).order_by("started_at", "pk").values_list("kind", flat=True).first()
-    return change == ViewRecord.Kind.TO_OUTWARD
+    changes = ViewRecord.objects.filter(camera=camera, kind__in=_RECLASSIFIED,
+                                        started_at__gt=taken_at - CAPTURE_CLOCK_MARGIN)
+    first = changes.order_by("started_at", "pk").values_list("kind", flat=True).first()
+    return first == ViewRecord.Kind.TO_OUTWARD or changes.filter(
+        started_at__lte=taken_at + CAPTURE_CLOCK_MARGIN).exists()
 
 
 def alerts_raised_while_inward(alerts) -> set[int]:

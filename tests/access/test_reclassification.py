@@ -234,6 +234,22 @@ def test_each_frame_keeps_the_orientation_of_its_own_time(world, inward):
     assert set(policy.scope(owner, TimelineFrame.objects.all())) == set(taken.values())
 
 
+@pytest.mark.parametrize("seconds", [-4, -1, 0, 1, 4])
+def test_the_clock_margin_only_widens_an_inward_time(world, inward, seconds):
+    """Frames a few seconds either side of a change count as inward, whichever way it went."""
+    owner, operator = world.a.users[OWNER], world.a.users["operator"]
+    turn_outward_and_share(world, inward)
+    TimelineFrame.objects.all().delete()
+    change = timezone.now() + timedelta(hours=1)
+    for minutes, kind in ((0, ViewRecord.Kind.TO_INWARD), (10, ViewRecord.Kind.TO_OUTWARD)):
+        ViewRecord.objects.create(camera=inward, viewer=owner, viewer_agency=owner.agency,
+                                  kind=kind, started_at=change + timedelta(minutes=minutes))
+    for at in (change, change + timedelta(minutes=10)):
+        frame = TimelineFrame.objects.create(camera=inward, image="x.jpg",
+                                             taken_at=at + timedelta(seconds=seconds))
+        assert not policy.scope(operator, TimelineFrame.objects.filter(pk=frame.pk)).exists()
+
+
 # --- item 5: masks drawn later cover stored frames ------------------------------------------
 
 
