@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_healthz_reports_every_component(client, db, background_runner):
     body = client.get("/healthz").json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "channel_layer", "broker", "workers"}
+    assert set(body["components"]) == {"database", "channel_layer", "broker", "workers", "origins"}
     assert all(c["ok"] for c in body["components"].values())
 
 
