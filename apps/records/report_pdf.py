@@ -16,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from apps.accounts.models import User
@@ -24,6 +25,8 @@ from apps.org.models import Agency
 from apps.records.report import DailyReport
 
 MAX_ROWS = 400
+CHUNK_ROWS = 40
+_PADDING = 6  # a table cell's default left + right padding, in points
 
 
 def _local(report: DailyReport, moment) -> str:
@@ -37,15 +40,31 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
 
 
-def _table(rows: list[list], widths: list[float], style: ParagraphStyle) -> Table:
-    cells = [[Paragraph(escape(str(cell)), style) for cell in row] for row in rows[:MAX_ROWS]]
-    table = Table(cells, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
+def _cell(value, width: float, style: ParagraphStyle):
+    """A plain string when it fits its column on one line, else a Paragraph that wraps:
+    laying out a Paragraph costs far more than a string, and most cells are short."""
+    text = str(value)
+    fits = stringWidth(text, style.fontName, style.fontSize) <= width - _PADDING
+    return text if fits and "\n" not in text else Paragraph(escape(text), style)
+
+
+def _table(rows: list[list], widths: list[float], style: ParagraphStyle) -> list[Table]:
+    """The rows as tables of `CHUNK_ROWS` rows, each under the header: splitting one long
+    table across pages re-measures every remaining row at each page break."""
+    header, *body = [[_cell(value, w, style) for value, w in zip(row, widths, strict=True)]
+                     for row in rows[:MAX_ROWS]]
+    table_style = TableStyle([
+        ("FONT", (0, 0), (-1, -1), style.fontName, style.fontSize, style.leading),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e8ee")),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#8893a0")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
-    return table
+    ])
+    tables = []
+    for at in range(0, max(len(body), 1), CHUNK_ROWS):
+        table = Table([header, *body[at:at + CHUNK_ROWS]], colWidths=widths, repeatRows=1)
+        table.setStyle(table_style)
+        tables.append(table)
+    return tables
 
 
 def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
@@ -88,7 +107,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
              _("Missed windows"), _("Checks"), _("Incidents")]]
     rows += [[line.facility.name, _pct(line.coverage_pct), line.visits, line.required,
               line.missed, line.checks, line.incidents] for line in report.facilities]
-    story.append(_table(rows, [width * 0.34] + [width * 0.11] * 6, small))
+    story.extend(_table(rows, [width * 0.34] + [width * 0.11] * 6, small))
 
     story += [Paragraph(escape(_("Patrols")), styles["Heading2"]),
               Paragraph(escape(_("%(patrols)d patrols, %(visits)d checkpoint visits, "
@@ -100,7 +119,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows += [[p.team_name, str(p.leader), p.get_mode_display(), _local(report, p.started_at),
                   _local(report, p.ending.ended_at) if hasattr(p, "ending") else "—",
                   p.visit_count] for p in report.patrols]
-        story.append(_table(rows, [width * 0.22, width * 0.2, width * 0.12, width * 0.18,
+        story.extend(_table(rows, [width * 0.22, width * 0.2, width * 0.12, width * 0.18,
                                    width * 0.18, width * 0.1], small))
 
     story.append(Paragraph(escape(_("Joint warehouse checks")), styles["Heading2"]))
@@ -111,7 +130,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
                   _("yes") if c.check.has_discrepancy else _("no"),
                   ", ".join(choice_label(Agency.Pillar, s) for s in c.signed) or "—",
                   _("yes") if c.complete else _("no")] for c in report.checks]
-        story.append(_table(rows, [width * 0.3, width * 0.2, width * 0.15, width * 0.2,
+        story.extend(_table(rows, [width * 0.3, width * 0.2, width * 0.15, width * 0.2,
                                    width * 0.15], small))
     else:
         story.append(Paragraph(escape(_("No check this day.")), small))
@@ -122,7 +141,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows += [[_local(report, i.incident.occurred_at), i.incident.facility.name,
                   i.incident.get_category_display(), i.incident.get_source_display(),
                   i.state_label] for i in report.incidents]
-        story.append(_table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.15,
+        story.extend(_table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.15,
                                    width * 0.15], small))
     else:
         story.append(Paragraph(escape(_("No incident this day.")), small))
@@ -132,14 +151,14 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows = [[_("Camera"), _("Facility"), _("Uptime")]]
         rows += [[c.camera.name, c.camera.facility.name, _pct(c.uptime_pct)]
                  for c in report.cameras]
-        story.append(_table(rows, [width * 0.4, width * 0.4, width * 0.2], small))
+        story.extend(_table(rows, [width * 0.4, width * 0.4, width * 0.2], small))
     else:
         story.append(Paragraph(escape(_("No camera available to you.")), small))
 
     story.append(Paragraph(escape(_("Alerts by kind")), styles["Heading2"]))
     rows = [[_("Kind"), _("Alerts")]] + [[k, n] for k, n in report.alerts_by_kind]
-    story.append(_table(rows, [width * 0.7, width * 0.3], small) if report.alerts_by_kind
-                 else Paragraph(escape(_("No alert this day.")), small))
+    story.extend(_table(rows, [width * 0.7, width * 0.3], small) if report.alerts_by_kind
+                 else [Paragraph(escape(_("No alert this day.")), small)])
 
     story += [Spacer(1, 4 * mm), Paragraph(escape(_("Record integrity")), styles["Heading2"]),
               Paragraph(escape(footer), small)]
