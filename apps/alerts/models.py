@@ -95,7 +95,9 @@ class Alert(models.Model):
                 name="alert_one_unresolved_per_key",
             ),
         ]
-        indexes = [models.Index(fields=["facility", "state"])]
+        indexes = [models.Index(fields=["facility", "state"]),
+                   # The alerts of a day or a week at the facilities in scope.
+                   models.Index(fields=["facility", "first_raised_at"])]
 
     def __str__(self) -> str:
         # Used wherever no viewer is known (choice labels, admin headings, logs): it names no

@@ -349,6 +349,8 @@ class CameraStateChange(models.Model):
         verbose_name = _("camera state change")
         verbose_name_plural = _("camera state changes")
         ordering = ["at"]
+        # A camera's state at a moment (the daily report's uptime) is its last change before.
+        indexes = [models.Index(fields=["camera", "at"])]
 
     def __str__(self) -> str:
         return f"{self.camera}: {self.state} @ {self.at:%Y-%m-%d %H:%M}"
@@ -423,7 +425,9 @@ class ViewRecord(models.Model):
         verbose_name = _("camera view")
         verbose_name_plural = _("camera views")
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["camera", "started_at"])]
+        # The owner's record walks (camera, time); everyone's own views walk (viewer, time).
+        indexes = [models.Index(fields=["camera", "started_at"]),
+                   models.Index(fields=["viewer", "started_at"])]
 
     def __str__(self) -> str:
         return f"{self.viewer} {self.kind} {self.camera} @ {self.started_at:%Y-%m-%d %H:%M}"

@@ -13,6 +13,7 @@ exceptions guard-tour vendors watch for.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -117,3 +118,11 @@ def required_visits(*, start: datetime, end: datetime, interval: timedelta) -> i
     if end <= start or interval <= timedelta(0):
         return 0
     return math.ceil((end - start) / interval)
+
+
+def count_between(times: Sequence[datetime], lo: datetime, hi: datetime) -> int:
+    """How many of the sorted `times` fall in [lo, hi): two bisections, not a scan, so a
+    page counting many windows costs the windows, not windows × visits."""
+    if hi <= lo:
+        return 0
+    return bisect_left(times, hi) - bisect_left(times, lo)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.access import policy
@@ -187,11 +188,16 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             "id", "incident_id", "step")))
         .order_by("occurred_at")
     )
+    # The day's patrols, and their visits counted through the patrol index one patrol at a
+    # time: a join or an IN over all the facilities' visits read the whole history.
+    own_visits = PatrolVisit.objects.filter(patrol=OuterRef("pk"))
+    visit_count = own_visits.order_by().values("patrol").annotate(n=Count("pk")).values("n")
     patrols = list(
         policy.scope(user, Patrol.objects.filter(started_at__gte=start, started_at__lt=end)
-                     .filter(Q(operation=operation) | Q(pk__in=PatrolVisit.objects.filter(
-                         facility_id__in=ids).values("patrol_id"))))
-        .select_related("leader", "ending").annotate(visit_count=Count("visits"))
+                     .filter(Q(operation=operation)
+                             | Q(Exists(own_visits.filter(facility_id__in=ids)))))
+        .select_related("leader", "ending")
+        .annotate(visit_count=Coalesce(Subquery(visit_count), 0))
         .order_by("started_at")
     )
     prior = (CameraStateChange.objects.filter(camera=OuterRef("pk"), at__lt=start)

@@ -98,6 +98,7 @@ class Patrol(SealedModel):
         verbose_name = _("patrol")
         verbose_name_plural = _("patrols")
         ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"])]  # the pages' nights, days and weeks
 
     def __str__(self) -> str:
         return f"{self.team_name} ({self.started_at:%Y-%m-%d %H:%M})"
@@ -191,6 +192,8 @@ class PatrolVisit(SealedModel):
         indexes = [
             models.Index(fields=["facility", "occurred_at"]),
             models.Index(fields=["recorded_by", "occurred_at"]),
+            # A patrol's visits (the daily report counts those of the day's patrols only).
+            models.Index(fields=["patrol", "occurred_at"]),
         ]
 
     def __str__(self) -> str:
