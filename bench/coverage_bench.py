@@ -76,8 +76,10 @@ def drop_database(url: str) -> None:
             sql.Identifier(name)))
 
 
-def build_world(seed: int = 5) -> datetime:
-    """The month's data; returns the start of the period (UTC)."""
+def build_world(seed: int = 5, *, start: datetime | None = None, facilities: int = FACILITIES,
+                zones: tuple[str, ...] = ZONES, cities_per_zone: int = 10) -> datetime:
+    """The month's data; returns the start of the period (UTC). The city benchmark
+    (bench.city_bench) builds its one city's month with this too, ending now."""
     from apps.accounts.models import Role, RoleAssignment, User
     from apps.cameras.models import Camera, CameraStateChange
     from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
@@ -85,14 +87,14 @@ def build_world(seed: int = 5) -> datetime:
     from apps.places.models import Facility, Operation
 
     rnd = random.Random(seed)
-    start = datetime(2026, 10, 1, tzinfo=UTC)
+    start = start or datetime(2026, 10, 1, tzinfo=UTC)
     now = start + timedelta(days=DAYS, hours=1)
     P, U = Agency.Pillar, Agency.UnitKind
 
     cities, agencies = [], {}
-    for z, tz in enumerate(ZONES):
+    for z, tz in enumerate(zones):
         province = Region.objects.create(name=f"Provinsi {z}", level="province", timezone=tz)
-        for c in range(10):
+        for c in range(cities_per_zone):
             city = Region.objects.create(name=f"Kota {z}-{c}", level="city", parent=province,
                                          timezone=tz)
             cities.append(city)
@@ -105,11 +107,13 @@ def build_world(seed: int = 5) -> datetime:
         name="Operasi Bench", responsible_agency=polres0, starts_on=start.date()
         - timedelta(days=30), ends_on=start.date() + timedelta(days=60), min_guards=1)
 
+    count = facilities
     facilities = Facility.objects.bulk_create([
         Facility(name=f"Objek {i:03d}", kind=(Facility.Kind.KPU_WAREHOUSE if i % 3 == 2
                                               else Facility.Kind.KPU_OFFICE),
-                 owner_agency=agencies[(cities[i % 30].pk, P.KPU)], region=cities[i % 30])
-        for i in range(FACILITIES)
+                 owner_agency=agencies[(cities[i % len(cities)].pk, P.KPU)],
+                 region=cities[i % len(cities)])
+        for i in range(count)
     ])
     operation.facilities.add(*facilities)
     posts = GuardPost.objects.bulk_create([
