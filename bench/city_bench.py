@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -125,7 +126,8 @@ def logged_in(user):
 
 def run_scale(scale: float, url: str) -> dict[str, dict]:
     os.environ["DATABASE_URL"] = url
-    os.environ["ANCHOR_WITNESS_DIR"] = tempfile.mkdtemp(prefix="posko-citybench-witness-")
+    witness = tempfile.mkdtemp(prefix="posko-citybench-witness-")
+    os.environ["ANCHOR_WITNESS_DIR"] = witness
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     create_database(url)
     try:
@@ -170,6 +172,7 @@ def run_scale(scale: float, url: str) -> dict[str, dict]:
         return figures
     finally:
         drop_database(url)
+        shutil.rmtree(witness, ignore_errors=True)
 
 
 def print_growth(small: float, large: float, before: dict, after: dict) -> None:
