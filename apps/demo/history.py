@@ -29,9 +29,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, RoleAssignment, User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_resolve
 from apps.demo.builder import CITIES
@@ -71,6 +72,9 @@ TEAMS = {
     "telukmutiara": ("Brigpol Yosias Wenda", "Bripda Melinda Rumbewas",
                      "Serda Markus Kambuaya (Kodim)", "Agustinus Mayor (Satpol PP)"),
 }
+PATROL_LEADERS = {"karangsari": ("Aipda", "Bambang Sutrisno"),
+                  "tanjungwangi": ("Aipda", "Muhammad Arsyad"),
+                  "telukmutiara": ("Aipda", "Yakobus Kambuaya")}
 SAFE_NOTES = ("Situasi aman dan kondusif.", "Aman. Penjaga pos di tempat.",
               "Aman, gerbang terkunci.", "Aman terkendali.", "Kondusif, lampu pagar menyala.")
 
@@ -117,8 +121,22 @@ def load_cities() -> list[City]:
                                                     ).order_by("pk"):
             checkpoints[checkpoint.facility_id].append(checkpoint)
         if facilities and {"padal", "polisi", "operator"} <= set(users):
+            users["leader"] = _patrol_leader(spec.slug, users["polisi"].agency)
             cities.append(City(spec.slug, spec.city, facilities, checkpoints, users))
     return cities
+
+
+def _patrol_leader(slug: str, polres) -> User:
+    """The Sat Samapta officer who leads the day patrols (the Padal leads the night one):
+    roster personnel, who never log in."""
+    username = f"personel.{slug}.patroli"
+    user = User.objects.select_related("agency").filter(username=username).first()
+    if user is None:
+        rank, name = PATROL_LEADERS[slug]
+        user = User.objects.create(username=username, full_name=name, rank=rank,
+                                   agency=polres, password=make_password(None))
+        RoleAssignment.objects.create(user=user, role=Role.FIELD_OFFICER)
+    return user
 
 
 def history_days(city: City, now: datetime) -> list[date]:
@@ -141,7 +159,8 @@ class PatrolState:
     @classmethod
     def load(cls, since: datetime) -> PatrolState:
         return cls(
-            patrols={p.client_key: p for p in Patrol.objects.filter(started_at__gte=since)},
+            patrols={p.client_key: p for p in Patrol.objects.select_related("leader__agency")
+                     .filter(started_at__gte=since)},
             visits=set(PatrolVisit.objects.filter(occurred_at__gte=since)
                        .values_list("client_key", flat=True)),
             ended=set(PatrolEnd.objects.filter(patrol__started_at__gte=since)
@@ -197,7 +216,7 @@ def _round(city: City, day: date, back: int, number: int, start: datetime,
         if facility.kind in skipped:
             events.extend(_overdue_and_resolution(city, facility, start, why, now, state))
     block, place = divmod(number, ROUNDS_PER_PATROL)
-    leader = city.users["polisi" if block == 1 else "padal"]
+    leader = city.users["padal" if block == 0 else "leader"]
     patrol_key = key("patrol-shift", city.slug, day, block)
     stops = _stops(city, number, skipped)
     if place == 0 and patrol_key not in state.patrols:
@@ -210,22 +229,21 @@ def _round(city: City, day: date, back: int, number: int, start: datetime,
         visit_key = key("visit", city.slug, day, number, checkpoint.pk)
         if at <= now and visit_key not in state.visits:
             notes, situation = _visit_notes(city, back, number, facility)
-            events.append(Event(at, 1, _visit_call(leader, patrol_key, visit_key, checkpoint,
-                                                   notes, situation, at, state)))
+            events.append(Event(at, 1, _visit_call(patrol_key, visit_key, checkpoint, notes,
+                                                   situation, at, state)))
         if (city.slug, back, number) == RAPID_RESCAN and facility.kind == ROUTE_ORDER[0]:
             again = at + timedelta(seconds=25)
             rescan_key = key("rescan", city.slug, day, number)
             if again <= now and rescan_key not in state.visits:
                 events.append(Event(again, 1, _visit_call(
-                    leader, patrol_key, rescan_key, checkpoint, "Aman.", Situation.SAFE, again,
-                    state)))
+                    patrol_key, rescan_key, checkpoint, "Aman.", Situation.SAFE, again, state)))
         at += AT_CHECKPOINT + TRAVEL
     existing = state.patrols.get(patrol_key)
     if place == ROUNDS_PER_PATROL - 1 and at <= now and (
             existing is None or existing.pk not in state.ended):
         note = " ".join(why for *_x, why in (
             _miss(city, back, n) for n in range(number - place, number + 1)) if why)
-        events.append(Event(at, 2, lambda: _end(leader, patrol_key, note, at, state)))
+        events.append(Event(at, 2, lambda: _end(patrol_key, note, at, state)))
     if (city.slug, back, number) == FLOODLIGHT and start + timedelta(days=1) <= now:
         events.append(Event(start + timedelta(days=1), 3, lambda: _resolve_issues(
             city, "Lampu sorot sisi timur sudah diganti Sekretariat KPU, dicek patroli.")))
@@ -258,13 +276,13 @@ def _start(city: City, leader: User, patrol_key: uuid.UUID, planned: list[Checkp
     ).record
 
 
-def _visit_call(leader: User, patrol_key: uuid.UUID, visit_key: uuid.UUID,
+def _visit_call(patrol_key: uuid.UUID, visit_key: uuid.UUID,
                 checkpoint: Checkpoint, notes: str, situation: str, at: datetime,
                 state: PatrolState) -> Callable[[], None]:
     def run() -> None:
-        patrol = state.patrols[patrol_key]
+        patrol = state.patrols[patrol_key]  # its leader records the visit
         jitter = (spread(str(visit_key), 121) - 60) / 1_000_000  # GPS scatter, up to 7 m
-        patrols.patrol_visit_record(user=leader, now=at, entry=patrols.VisitInput(
+        patrols.patrol_visit_record(user=patrol.leader, now=at, entry=patrols.VisitInput(
             client_key=visit_key, token=tokens.checkpoint_token(checkpoint),
             patrol_id=patrol.pk, situation=situation, notes=notes,
             latitude=_near(checkpoint.latitude, jitter),
@@ -277,9 +295,9 @@ def _near(value: Decimal | None, offset: float) -> Decimal | None:
     return None if value is None else (value + Decimal(f"{offset:.6f}"))
 
 
-def _end(leader: User, patrol_key: uuid.UUID, why: str, at: datetime,
-         state: PatrolState) -> None:
-    patrols.patrol_end(patrol=state.patrols[patrol_key], user=leader, now=at,
+def _end(patrol_key: uuid.UUID, why: str, at: datetime, state: PatrolState) -> None:
+    patrol = state.patrols[patrol_key]
+    patrols.patrol_end(patrol=patrol, user=patrol.leader, now=at,
                        note=why or "Patroli selesai, seluruh titik aman.")
 
 

@@ -71,6 +71,7 @@ def portal(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{root / 'posko.sqlite3'}",
            "MEDIA_ROOT": str(root / "media"), "DEBUG": "true", "DEMO_MODE": "true",
+           "ANCHOR_WITNESS_DIR": str(root / "witness"),
            "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "SITE_ORIGINS": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     for name in ("REDIS_URL", "POSKO_TESTING"):
@@ -79,7 +80,7 @@ def portal(tmp_path_factory):
     cwd = settings.BASE_DIR
     for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):
         subprocess.run([*manage, *command], cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=180)
+                       stdout=subprocess.DEVNULL, timeout=900)  # the demo's two weeks
     log = (root / "serve.log").open("w")
     server = subprocess.Popen([*manage, "serve", "--no-camsim", "--port", str(port)],
                               cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -123,8 +124,8 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
     from playwright.sync_api import expect, sync_playwright
 
     base, db = portal["base"], portal["db"]
-    gate_id, _gate_code, gate_version = _checkpoint(db, "Gerbang utama")
-    _fence_id, fence_code, _v = _checkpoint(db, "Pojok pagar belakang")
+    gate_id, _gate_code, gate_version = _checkpoint(db, "Gerbang utama KPU")
+    _fence_id, fence_code, _v = _checkpoint(db, "Pojok pagar belakang KPU")
     # The label's QR holds this URL (the server signs it with the same key: var/secret_key).
     token = signing.Signer(salt=TOKEN_SALT).sign_object({"c": gate_id, "v": gate_version})
     before = len(_visits(db))
@@ -151,7 +152,7 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             page.goto(f"/patroli/?t={token}")
             expect(page.locator("[data-scan-state]")).to_be_visible()
             # The scan names its checkpoint and facility, not just "QR read".
-            expect(page.locator("[data-scan-state]")).to_contain_text("Gerbang utama")
+            expect(page.locator("[data-scan-state]")).to_contain_text("Gerbang utama KPU")
             expect(page.locator("[data-scan-state]")).to_contain_text(OFFICE)
             page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
 
@@ -182,10 +183,10 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             expect(page.locator("[data-outbox-sent] li")).to_have_count(2)
             # The latest visits are read again once the queue was sent, without a reload.
             expect(page.locator("[data-recent-visits]")).to_contain_text(
-                "Pojok pagar belakang", timeout=10_000)
+                "Pojok pagar belakang KPU", timeout=10_000)
             visits = _visits(db)[before:]
             assert [(name, method) for _key, name, method, *_ in visits] == [
-                ("Gerbang utama", "qr"), ("Pojok pagar belakang", "code")]
+                ("Gerbang utama KPU", "qr"), ("Pojok pagar belakang KPU", "code")]
             assert len({key for key, *_ in visits}) == 2
             assert all(device and received for *_x, device, received in visits)
 
@@ -207,8 +208,8 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
 
             page.reload()
             recent = page.locator("[data-recent-visits] li").all_inner_texts()
-            assert sum("Gerbang utama" in line for line in recent) == 1
-            assert sum("Pojok pagar belakang" in line for line in recent) == 1
+            assert sum("Gerbang utama KPU" in line for line in recent) == 1
+            assert sum("Pojok pagar belakang KPU" in line for line in recent) == 1
 
             # A forged QR (the payload of the real one, another signature): refused.
             payload = token.rsplit(":", 1)[0]
