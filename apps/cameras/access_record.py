@@ -178,6 +178,17 @@ class AccessRecord:
         return page, rows_for(self.form.user, found)
 
 
+def viewer_agency_choices(user) -> models.QuerySet[Agency]:
+    """The agencies to filter by, read from the agencies table: those with people, that the
+    reader may see, and the reader's own. Not the agencies found in the view records: in a
+    city those are hundreds of thousands of rows to group for a drop-down of a few dozen."""
+    visible = policy.scope(user, Agency.objects.all()).values("pk")
+    return Agency.objects.filter(
+        models.Q(pk__in=visible) | models.Q(pk=user.agency_id),
+        models.Exists(User.objects.filter(agency=models.OuterRef("pk"))),
+    ).order_by("name")
+
+
 def access_record_for(user, query) -> AccessRecord:
     """The reader's access record under the filters in `query` (a QueryDict)."""
     form = AccessRecordFilter(query, user=user)
@@ -186,8 +197,7 @@ def access_record_for(user, query) -> AccessRecord:
     form.offer(
         cameras=policy.scope(user, Camera.objects.select_related("facility"))
         .order_by("facility__name", "name"),
-        agencies=Agency.objects.filter(pk__in=in_period.values("viewer_agency_id"))
-        .order_by("name"),
+        agencies=viewer_agency_choices(user),
         people=User.objects.filter(pk__in=in_period.values("viewer_id")).order_by("full_name"),
     )
     records = form.chosen(in_period) if form.is_valid() else visible.none()

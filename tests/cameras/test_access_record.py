@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.cameras.access_record import viewer_agency_choices
 from apps.cameras.models import Camera, Orientation, ViewRecord
 from apps.cameras.records import duration_in_words, session_count, sessions
 from apps.cameras.services import share_grant, share_revoke
+from apps.org.models import Agency
 
 pytestmark = pytest.mark.django_db
 URL = reverse("cameras:access_record")
@@ -207,3 +209,18 @@ def test_period_inputs_keep_their_dates_in_indonesian(client, world, place):
     body = client.get(URL, {"since": "2026-11-01", "until": "2026-11-30"},
                       headers={"Accept-Language": "id"}).content.decode()
     assert 'value="2026-11-01"' in body and 'value="2026-11-30"' in body
+
+
+def test_agency_choices_come_from_the_agencies_not_from_the_view_records(client, world, place):
+    a = world.a
+    views(place.gate, a.users["operator"], "snapshot", timezone.now() - timedelta(hours=1))
+    Agency.objects.create(name="Kosong A", pillar=Agency.Pillar.POLRI,
+                          unit_kind=Agency.UnitKind.POLSEK, region=a.agencies["polsek"].region)
+    client.force_login(a.users["kpu"])
+    offered = {label for _pk, label in
+               client.get(URL).context["form"].fields["agency"].choices}
+    # People of the city's agencies may view its cameras, whether or not they did this week;
+    # an agency nobody belongs to is not offered, nor one of another city.
+    assert {str(a.agencies[k]) for k in ("polres", "kodim", "kpu")} <= offered
+    assert "Kosong A" not in offered and str(world.b.agencies["polres"]) not in offered
+    assert "viewrecord" not in str(viewer_agency_choices(a.users["kpu"]).query)
