@@ -46,6 +46,15 @@ document.addEventListener("securitypolicyviolation", (event) => {
     + ` (${event.sourceFile || location.pathname}:${event.lineNumber})`);
 });
 """
+FETCH = """async (url) => {
+  try {
+    const response = await fetch(url, {credentials: "same-origin"});
+    await response.arrayBuffer();
+    return {status: response.status, type: response.headers.get("content-type") || ""};
+  } catch (error) {
+    return {error: String(error)};
+  }
+}"""
 READ_LINKS = """(selector) => Array.from(document.querySelectorAll(selector),
     (a) => ({href: a.href, download: a.hasAttribute("download")}))"""
 # Elements sticking out of the viewport, for a message that says where the overflow comes from.
@@ -192,16 +201,18 @@ class Crawl:
         return self.check_page(response)
 
     def fetch(self, url: str) -> None:
-        """A file behind a link: exports must be 200 with their type, other files not fail."""
-        response = self.context.request.get(url, max_redirects=0)
+        """A file behind a link, fetched by the page as a click would (its session, no
+        download): exports must be 200 with their type, other files must not fail."""
+        answer = self.page.evaluate(FETCH, url)
         suffix = next((s for s in EXPORTS if urlsplit(url).path.endswith(s)), None)
-        kind = response.headers.get("content-type", "")
-        if suffix and response.status != 200:
-            self.fail(f"export answered HTTP {response.status}", url)
-        elif suffix and not kind.startswith(EXPORTS[suffix]):
-            self.fail(f"export has content type {kind!r}, not {EXPORTS[suffix]}", url)
-        elif response.status >= 400:
-            self.fail(f"HTTP {response.status}", url)
+        if "error" in answer:
+            self.fail(f"fetch failed: {answer['error']}", url)
+        elif suffix and answer["status"] != 200:
+            self.fail(f"export answered HTTP {answer['status']}", url)
+        elif suffix and not answer["type"].startswith(EXPORTS[suffix]):
+            self.fail(f"export has content type {answer['type']!r}, not {EXPORTS[suffix]}", url)
+        elif answer["status"] >= 400:
+            self.fail(f"HTTP {answer['status']}", url)
 
     def check_page(self, response) -> bool:
         page = self.page
