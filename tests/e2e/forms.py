@@ -76,9 +76,14 @@ def check_unchanged_save(crawl, url: str) -> int:
             crawl.fail(f"form {index} unchanged does not pass the browser's validation: "
                        f"{'; '.join(invalid)}")
             continue
-        with page.expect_navigation() as navigation:
-            page.evaluate(SUBMIT, index)
-        response = navigation.value
+        try:
+            with page.expect_navigation() as navigation:
+                page.evaluate(SUBMIT, index)
+            response = navigation.value
+        except Exception as error:  # noqa: BLE001 - a save that goes nowhere is a finding
+            crawl.fail(f"form {index} saved unchanged went nowhere: "
+                       f"{str(error).splitlines()[0]}")
+            continue
         if response is None or response.status >= 400:
             status = response.status if response else "no response"
             crawl.fail(f"form {index} saved unchanged answered {status}: "

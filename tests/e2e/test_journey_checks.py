@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.catalog import load_english_texts
+from tests.e2e.forms import check_unchanged_save
 from tests.e2e.journeys import PHONE, Crawl, Journey, Problems
 
 pytestmark = pytest.mark.e2e
@@ -62,3 +63,29 @@ def test_a_crawl_reports_every_kind_of_problem(browser):
     # Two links of a pattern are enough: /c/3/ is not opened.
     assert "/c/3/" not in crawl.visited and "/c/2/" in {u.removeprefix(BASE) for u in
                                                        crawl.visited}
+
+
+def test_saving_a_form_unchanged_reports_the_value_it_lost(browser):
+    saved = {"start": "07:00"}
+
+    def edit_page(route) -> None:
+        if route.request.method == "POST":
+            saved["start"] = "00:00"  # The bug: a time shifted by its zone on the way.
+            route.fulfill(headers={"Content-Type": "text/html"}, body="<p>Tersimpan.</p>")
+            return
+        route.fulfill(headers={"Content-Type": "text/html"}, body=(
+            f"<html lang='id'><body><form method='post'><input name='start' "
+            f"value='{saved['start']}'><input type='hidden' name='csrfmiddlewaretoken' "
+            "value='t'><button>Simpan</button></form></body></html>"))
+
+    problems = Problems()
+    context = browser.new_context()
+    context.route(f"{BASE}/jaga/sif/5/", edit_page)
+    crawl = Crawl(context, BASE, Journey("tester", "post_commander", "id", "desktop"), [],
+                  problems)
+    try:
+        assert check_unchanged_save(crawl, f"{BASE}/jaga/sif/5/") == 1
+    finally:
+        context.close()
+    assert problems.lines == ["tester [post_commander] id desktop /jaga/sif/5/: form 0 saved "
+                              "unchanged changed start: ['07:00'] -> ['00:00']"]
