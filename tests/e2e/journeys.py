@@ -1,5 +1,5 @@
 """Journeys through the portal in a real browser: each demo role opens every page of its menu and
-every link one level below, and each page is checked the same way (see `Crawl.visit`).
+every link one level below, and each page is checked the same way (see `Crawl.check_page`).
 
 Problems are collected, never raised, so that one run lists all of them: every problem names
 the person, language, viewport and URL."""
@@ -55,8 +55,7 @@ FETCH = """async (url) => {
     return {error: String(error)};
   }
 }"""
-READ_LINKS = """(selector) => Array.from(document.querySelectorAll(selector),
-    (a) => ({href: a.href, download: a.hasAttribute("download")}))"""
+READ_LINKS = """(selector) => Array.from(document.querySelectorAll(selector), (a) => a.href)"""
 # Elements sticking out of the viewport, for a message that says where the overflow comes from.
 # The viewport is the layout viewport (clientWidth): a phone zooms out to show a page wider than
 # the screen, and window.innerWidth then grows with the page.
@@ -168,8 +167,8 @@ class Crawl:
 
     def _links(self, selector: str) -> list[str]:
         found = []
-        for link in self.page.evaluate(READ_LINKS, selector):
-            url = urldefrag(link["href"]).url
+        for href in self.page.evaluate(READ_LINKS, selector):
+            url = urldefrag(href).url
             if (self.same_origin(url) and not SKIPPED_PATHS.match(urlsplit(url).path)
                     and url not in found):
                 found.append(url)
