@@ -401,7 +401,10 @@ def view_record_rule(user: User, action: Action) -> Q:
         return EVERYTHING
     q = Q(viewer_id=user.pk)
     if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
-        q |= Q(camera__facility__owner_agency__path__startswith=user.agency.path)
+        # The owned cameras as a small list of ids, not a join in the OR: an OR across
+        # joined tables leaves PostgreSQL no index to walk but a scan of every view record.
+        q |= Q(camera_id__in=Camera.objects.filter(
+            facility__owner_agency__path__startswith=user.agency.path).values("pk"))
     return q
 
 

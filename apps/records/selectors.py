@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.access import policy
@@ -224,9 +224,12 @@ def compliance_view(*, user: User, operation_id: int | None = None,
     facilities = {f.pk: f for f in facilities.order_by("region__path", "name")}
     intervals = patrol_intervals(facilities=list(facilities), now=now)
     longest = max((i for i, _s in intervals.values()), default=timedelta(hours=3))
+    # The patrol's mode looked up by its key for each visit of the window: a join to the
+    # patrols hashes every patrol of the history.
+    mode = Patrol.objects.filter(pk=OuterRef("patrol_id")).values("mode")[:1]
     visits = list(
-        policy.scope(user, PatrolVisit.objects.select_related("checkpoint", "patrol",
-                                                              "recorded_by"))
+        policy.scope(user, PatrolVisit.objects.select_related("checkpoint", "recorded_by")
+                     .annotate(patrol_mode=Subquery(mode)))
         .filter(facility_id__in=list(intervals), occurred_at__gte=start - longest,
                 occurred_at__lt=end)
         .order_by("occurred_at")
@@ -269,7 +272,7 @@ def compliance_view(*, user: User, operation_id: int | None = None,
         team = ("patrol", visit.patrol_id) if visit.patrol_id else ("person",
                                                                     visit.recorded_by_id)
         points.append(rules.VisitPoint(visit.pk, team, visit.checkpoint_id, visit.occurred_at,
-                                       lat, lon, visit.patrol.mode if visit.patrol else ""))
+                                       lat, lon, visit.patrol_mode or ""))
     anomalies = rules.find_anomalies(points)
     by_id = {v.pk: v for v in in_period}
     lines = [AnomalyLine(a, by_id[a.visit_id], by_id[a.previous_id]) for a in anomalies]
