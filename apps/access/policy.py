@@ -192,13 +192,16 @@ def operation_period_change_rule(user: User, action: Action) -> Q:
     return Q(operation__in=Operation.objects.filter(operation_rule(user, Action.VIEW)))
 
 
+# The roles that act on alerts (acknowledge, take, resolve), and so may be assigned one.
+ALERT_OPERATORS = (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER)
+
+
 @rule(Alert)
 def alert_rule(user: User, action: Action) -> Q:
     visible = Q(facility__in=_visible_facilities(user))
     if action == Action.VIEW:
         return visible
-    operators = (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER)
-    if action == Action.OPERATE and _is_security(user) and user.has_role(*operators):
+    if action == Action.OPERATE and _is_security(user) and user.has_role(*ALERT_OPERATORS):
         return visible
     return NOTHING
 
@@ -877,6 +880,15 @@ def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
 
 def users_who_may_view_alert(alert: Alert) -> models.QuerySet[User]:
     return users_who_may_view_facility(alert.facility)
+
+
+def alert_assignees(alert: Alert) -> models.QuerySet[User]:
+    """Who may be assigned `alert`: the people who may act on it (the inverse of the Alert
+    OPERATE rule). The web form offers exactly these, and the API and the assign service
+    accept exactly these; tests compare them with `can()`."""
+    operators = RoleAssignment.objects.filter(role__in=ALERT_OPERATORS).values("user_id")
+    return users_who_may_view_alert(alert).filter(
+        agency__pillar__in=Agency.SECURITY_PILLARS, pk__in=operators)
 
 
 # --- cameras over time: naming, live deadlines, share audiences ------------------------------

@@ -148,7 +148,7 @@ def alert_acknowledge(*, alert: Alert, user: User, comment: str = "") -> Alert:
 @transaction.atomic
 def alert_assign(*, alert: Alert, user: User, assignee: User, comment: str = "") -> Alert:
     _require(user, alert)
-    if not policy.can(assignee, policy.Action.OPERATE, alert):
+    if not policy.alert_assignees(alert).filter(pk=assignee.pk).exists():
         raise PermissionDenied(_("That person may not act on this alert."))
     alert.assigned_to = assignee
     alert.save(update_fields=["assigned_to"])

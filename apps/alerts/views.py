@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.accounts.models import Role, User
 from apps.alerts import redaction, services
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
@@ -61,10 +60,7 @@ def events_since(request: HttpRequest, seq: int) -> JsonResponse:
 
 
 def _assignees(alert: Alert):
-    operators = policy.users_who_may_view_alert(alert).filter(
-        role_assignments__role__in=[Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER]
-    )
-    return User.objects.filter(pk__in=operators.values("pk")).order_by("full_name")
+    return policy.alert_assignees(alert).order_by("full_name")
 
 
 @login_required

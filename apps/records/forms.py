@@ -130,7 +130,13 @@ class PatrolStartForm(FieldEntryForm):
     def __init__(self, *args, checkpoints, operations, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["planned"].queryset = checkpoints
-        self.fields["planned"].label_from_instance = lambda c: f"{c.facility.name} · {c.name}"
+        # Grouped under their facility (a city has hundreds of checkpoints): its name once as
+        # a heading, not repeated on every label. One query, as the plain list was.
+        grouped: dict[str, list[tuple[int, str]]] = {}
+        for checkpoint in checkpoints:
+            grouped.setdefault(checkpoint.facility.name, []).append(
+                (checkpoint.pk, checkpoint.name))
+        self.fields["planned"].choices = list(grouped.items())
         self.fields["operation"].queryset = operations
 
     def member_names(self) -> list[str]:

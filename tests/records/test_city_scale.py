@@ -101,3 +101,23 @@ def test_compliance_and_daily_report_queries_do_not_grow(world, points):
     assert run() <= small
     view = compliance_view(user=commander)
     assert sum(t.visits for t in view.teams) == 26
+
+
+def test_the_patrol_start_form_groups_checkpoints_under_their_facility(client, world, points):
+    from apps.records.forms import PatrolStartForm
+    from apps.records.models import Checkpoint
+
+    mine = Checkpoint.objects.filter(facility__region__path__startswith=world.a.city.path)
+    form = PatrolStartForm(checkpoints=mine.select_related("facility")
+                           .order_by("facility__name", "name"),
+                           operations=Checkpoint.objects.none())
+    groups = dict(form.fields["planned"].choices)
+    office = world.a.facilities["kpu_office"].name
+    assert sorted(groups[office]) == sorted([(points.gate.pk, points.gate.name),
+                                             (points.fence.pk, points.fence.name)])
+    html = str(form["planned"])
+    assert html.count(office) == 1  # a heading, not a prefix of every checkbox label
+    posted = PatrolStartForm({"team_name": "Samapta", "mode": "car",
+                              "planned": [points.gate.pk, points.b_gate.pk]},
+                             checkpoints=mine, operations=Checkpoint.objects.none())
+    assert not posted.is_valid() and "planned" in posted.errors  # city B's is not a choice

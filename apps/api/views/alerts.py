@@ -7,7 +7,6 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from apps.access import policy
-from apps.accounts.models import Role
 from apps.alerts import redaction, services
 from apps.alerts.models import Alert
 from apps.api import filters
@@ -21,8 +20,6 @@ from apps.api.serializers.alerts import (
 )
 from apps.api.views.base import ReadOnlyViewSet
 from apps.api.views.cameras import validated
-
-_OPERATING_ROLES = (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER)
 
 
 class AlertViewSet(ReadOnlyViewSet):
@@ -69,9 +66,7 @@ class AlertViewSet(ReadOnlyViewSet):
     def assign(self, request, pk=None):
         alert = self.get_object()
         data = validated(AlertAssignSerializer, request)
-        assignee = (policy.users_who_may_view_alert(alert)
-                    .filter(role_assignments__role__in=_OPERATING_ROLES,
-                            pk=data["assignee"]).first())
+        assignee = policy.alert_assignees(alert).filter(pk=data["assignee"]).first()
         if assignee is None:
             raise serializers.ValidationError(
                 {"assignee": [_("This person cannot be assigned this alert.")]},
