@@ -17,13 +17,15 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.alerts import redaction
 from apps.core import widgets
+from apps.org.models import Agency
 from apps.records.models import Category, Criterion, ItemKind, PatrolMode, Situation, Step
 from apps.records.services.checks import CheckInput, ItemInput
 from apps.records.services.incidents import IncidentInput
 from apps.records.services.patrols import VisitInput
 from apps.records.timing import coordinate, parse_device_time
 
-PILLAR_CHOICES = [("polri", "Polri"), ("tni", "TNI"), ("pemda", "Pemda")]
+PILLAR_CHOICES = [(value, label) for value, label in Agency.Pillar.choices
+                  if value in Agency.SECURITY_PILLARS]
 STANDARD_ITEMS = [k for k in ItemKind.values if k != ItemKind.OTHER]
 
 

@@ -14,6 +14,7 @@ from apps.api.serializers.base import (
     NameField,
     Serializer,
 )
+from apps.org.models import Agency
 from apps.records.models import (
     Category,
     CheckItem,
@@ -93,7 +94,9 @@ class PatrolStartSerializer(Serializer):
     member_names = serializers.ListField(child=serializers.CharField(max_length=120),
                                          max_length=30, required=False, default=list)
     pillars = serializers.ListField(
-        child=serializers.ChoiceField(choices=["polri", "tni", "pemda"]), max_length=3,
+        child=serializers.ChoiceField(choices=[
+            value for value, _label in Agency.Pillar.choices
+            if value in Agency.SECURITY_PILLARS]), max_length=3,
         required=False, default=list)
     planned_checkpoints = serializers.ListField(child=serializers.IntegerField(min_value=1),
                                                 max_length=100, required=False, default=list)

@@ -16,6 +16,7 @@ from apps.access import policy
 from apps.accounts.models import User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
+from apps.org.models import Agency
 from apps.places.models import Facility, Operation
 from apps.records import tokens
 from apps.records.models import (
@@ -98,7 +99,8 @@ def patrol_start(*, user: User, client_key: UUID, team_name: str, mode: str,
     if len(names) > MAX_MEMBERS:
         raise ValidationError(_("A patrol team has at most 30 members."), code="members")
     timing = device_time_window(device_time, now=now or timezone.now())
-    team_pillars = sorted({*pillars, user.agency.pillar} & {"polri", "tni", "pemda"})
+    team_pillars = sorted(p for p in {*pillars, user.agency.pillar}
+                          if p in Agency.SECURITY_PILLARS)
 
     def write() -> Patrol:
         patrol = Patrol(
