@@ -27,7 +27,8 @@ from django.core import signing
 from apps.demo.builder import DEMO_PASSWORD
 from apps.records.tokens import TOKEN_SALT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# The timeout covers the module's portal too: migrate and the demo's two weeks of history.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
