@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -16,17 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from apps.access import policy
-from apps.accounts.models import SECURITY_ROLES, RoleAssignment, User
+from apps.accounts.models import User
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
 from apps.duty.services import EARLY_CHECK_IN
-from apps.org.models import ZONE_ABBREVIATIONS, Agency, Region
+from apps.org.models import ZONE_ABBREVIATIONS, Region
 from apps.places.models import Facility, Operation
 
 HOURLY_UP_TO = timedelta(days=2)  # longer periods are shown per day
 MAX_PERIOD_DAYS = 62
-MAX_FACILITIES = 500  # one page
+MAX_FACILITIES = 500  # one report
+PAGE_FACILITIES = 25  # heatmap rows a page sends; the group summary covers the rest
 MAX_EXPORT_FACILITIES = 2000
 HANDOVER_LOOKBACK = timedelta(hours=12)
 HANDOVER_WAVE = timedelta(hours=1)  # shifts ending this close together hand over together
@@ -118,10 +120,7 @@ def facilities_to_set_up(*, user: User) -> QuerySet[Facility]:
 def rosterable_people(*, user: User) -> QuerySet[User]:
     """People of any security pillar and agency the planner may see (and so may roster)."""
     return (
-        policy.scope(user, User.objects.filter(
-            is_active=True, agency__pillar__in=Agency.SECURITY_PILLARS,
-            pk__in=RoleAssignment.objects.filter(role__in=SECURITY_ROLES).values("user_id"),
-        ))
+        policy.rosterable_people(user)
         .select_related("agency")
         .order_by("agency__pillar", "agency__name", "full_name")
     )
@@ -243,6 +242,39 @@ class GapLine:
 
 
 @dataclass
+class GroupLine:
+    """One region's facilities summed up: the row a commander scans before opening it."""
+
+    region: Region
+    facilities: int = 0
+    with_gaps: int = 0
+    required_minutes: float = 0.0
+    short_minutes: float = 0.0
+    unobserved_minutes: float = 0.0
+    href: str = ""  # the page's query narrowed to this region (set by the view)
+
+    @property
+    def coverage_pct(self) -> float | None:
+        if not self.required_minutes:
+            return None
+        return 100.0 * (self.required_minutes - self.short_minutes) / self.required_minutes
+
+
+def _groups(rows: list[Row]) -> list[GroupLine]:
+    by_region: dict[int, GroupLine] = {}
+    for row in rows:
+        line = by_region.get(row.facility.region_id)
+        if line is None:
+            line = by_region[row.facility.region_id] = GroupLine(row.facility.region)
+        line.facilities += 1
+        line.with_gaps += bool(row.result.gaps)
+        line.required_minutes += row.result.required_minutes
+        line.short_minutes += row.result.short_minutes
+        line.unobserved_minutes += row.result.unobserved_minutes
+    return list(by_region.values())
+
+
+@dataclass
 class CoverageView:
     period: cov.Interval
     zone: ZoneInfo
@@ -257,6 +289,8 @@ class CoverageView:
     facility_count: int
     operations: list[Operation] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
+    groups: list[GroupLine] = field(default_factory=list)
+    page: Page | None = None  # None: every row (the exports)
 
     @property
     def zone_label(self) -> str:
@@ -356,9 +390,13 @@ def _cell(group: list[cov.HourCell], column: Column, href: str) -> Cell:
     )
 
 
-def coverage_view(*, user: User, filters: CoverageFilters,
-                  now: datetime | None = None, limit: int | None = MAX_FACILITIES
+def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None = None,
+                  limit: int | None = MAX_FACILITIES, page: int | str | None = None
                   ) -> CoverageView:
+    """The coverage of the filtered facilities. With `page`, heatmap cells are built for
+    that page of `PAGE_FACILITIES` facilities only (the group summary and the gap lists
+    still cover all of them): a city's hundreds of rows of cells are what made the page
+    slow and heavy. Without it, every row (the exports)."""
     now = now or timezone.now()
     facilities_qs = coverage_facilities(user=user, filters=filters)
     facilities = list(facilities_qs[: limit + 1] if limit else facilities_qs)
@@ -376,24 +414,27 @@ def coverage_view(*, user: User, filters: CoverageFilters,
 
     rows, gaps, roster_gaps = [], [], []
     for facility, result in zip(facilities, report.facilities, strict=True):
-        groups: list[list[cov.HourCell]] = [[] for _ in columns]
-        for hour in result.hours or ():
-            groups[bisect_right(starts, hour.start_utc) - 1].append(hour)
-        href = f"{cell_url}{facility.pk}/"
         has_posts = facility.pk not in inputs.facilities_without_posts
-        cells = [_cell(g, col, href) for g, col in zip(groups, columns, strict=True)]
-        if not has_posts:
-            for c in cells:
-                c.status = "no-posts"
-        rows.append(Row(facility, result, cells, has_posts))
+        rows.append(Row(facility, result, [], has_posts))
         gaps.extend(GapLine(facility, g) for g in result.gaps)
         roster_gaps.extend(GapLine(facility, g) for g in result.roster_gaps if g.end > now)
     gaps.sort(key=lambda line: line.gap.start, reverse=True)
     roster_gaps.sort(key=lambda line: line.gap.start)
+    shown = None if page is None else Paginator(rows, PAGE_FACILITIES).get_page(page)
+    for row in shown or rows:
+        groups: list[list[cov.HourCell]] = [[] for _ in columns]
+        for hour in row.result.hours or ():
+            groups[bisect_right(starts, hour.start_utc) - 1].append(hour)
+        href = f"{cell_url}{row.facility.pk}/"
+        row.cells = [_cell(g, col, href) for g, col in zip(groups, columns, strict=True)]
+        if not row.has_posts:
+            for c in row.cells:
+                c.status = "no-posts"
     return CoverageView(
-        period=period, zone=zone, hourly=hourly, columns=columns, rows=rows, gaps=gaps,
+        period=period, zone=zone, hourly=hourly, columns=columns,
+        rows=list(shown) if shown is not None else rows, gaps=gaps,
         roster_gaps=roster_gaps, report=report, filters=filters, truncated=truncated,
-        facility_count=len(facilities),
+        facility_count=len(facilities), groups=_groups(rows), page=shown,
     )
 
 
