@@ -510,6 +510,15 @@ def roster_facilities(user) -> models.QuerySet[Facility]:
     return Facility.objects.none()
 
 
+def rosterable_people(user) -> models.QuerySet[User]:
+    """Whom `user` may put on a shift: active staff of a security pillar holding a security
+    role, among the people `user` may see (a commander's or Padal's area, of every pillar).
+    The roster forms offer exactly these and the roster services accept exactly these."""
+    security_staff = RoleAssignment.objects.filter(role__in=SECURITY_ROLES).values("user_id")
+    return scope(user, User.objects.filter(
+        is_active=True, agency__pillar__in=Agency.SECURITY_PILLARS, pk__in=security_staff))
+
+
 def may_set_up_posts_at(user, facility: Facility) -> bool:
     return duty_setup_facilities(user).filter(pk=facility.pk).exists()
 

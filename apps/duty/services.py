@@ -25,11 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.access import policy
-from apps.accounts.models import SECURITY_ROLES, User
+from apps.accounts.models import User
 from apps.duty.alerting import check_in_recorded
 from apps.duty.models import MAX_SHIFT, Attendance, CoverageStandard, GuardPost, Shift
 from apps.duty.photos import photo_normalise
-from apps.org.models import Agency
 from apps.places.models import Facility
 
 T = TypeVar("T")
@@ -136,13 +135,7 @@ def _check_person(by: User, person: User | None) -> str:
     """The person's pillar, after checking they may be rostered by `by`."""
     if person is None:
         return ""
-    if (
-        not person.is_active
-        or person.agency_id is None
-        or person.agency.pillar not in Agency.SECURITY_PILLARS
-        or not person.roles & SECURITY_ROLES
-        or not policy.can(by, policy.Action.VIEW, person)
-    ):
+    if not policy.rosterable_people(by).filter(pk=person.pk).exists():
         raise ValidationError(_("This person cannot be put on this roster."), code="person")
     return person.agency.pillar
 
