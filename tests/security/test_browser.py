@@ -12,7 +12,7 @@ from django.test import Client as PlainClient
 from django.urls import reverse
 
 from apps.cameras import frames
-from apps.cameras.models import Camera, Orientation
+from apps.cameras.models import Orientation
 from apps.cameras.services import share_grant
 from tests.access.test_url_matrix import (  # noqa: F401  (the fixtures of the URL table)
     TABLE,
@@ -20,6 +20,7 @@ from tests.access.test_url_matrix import (  # noqa: F401  (the fixtures of the U
     shared_world,
     world_with_alert,
 )
+from tests.cameras.conftest import make_camera
 from tests.conftest import Client
 
 pytestmark = pytest.mark.usefixtures("shared_media")
@@ -60,9 +61,8 @@ def assert_browser_headers(response, *, authenticated: bool) -> None:
 
 @pytest.fixture
 def snapshot_camera(world):
-    camera = Camera.objects.create(
-        facility=world.a.facilities["kpu_office"], name="Gerbang", source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
+    # One stream source is one camera: the helper gives this camera its own address.
+    camera = make_camera(world.a, "kpu_office", Orientation.OUTWARD, "Gerbang browser")
     share_grant(camera=camera, grantee=world.a.agencies["polres"], basis="MoU",
                 by=world.a.users["kpu"])
     frames.write_latest(camera.pk, b"\xff\xd8\xff\xe0jpeg")
