@@ -102,8 +102,9 @@ def session_count(records: models.QuerySet[ViewRecord]) -> int:
         return 0
     inner, params = compiled
     with connections[records.db].cursor() as cursor:
-        # Only Django's compiled query is interpolated; every value travels in `params`.
-        sql = f"SELECT COALESCE(SUM(new_session), 0) FROM ({inner}) flagged"  # noqa: S608
+        # The one interpolated piece is `inner`: Django's compilation of `_flagged()`, whose text
+        # is fixed by this module's field names and filters; every value travels in `params`.
+        sql = f"SELECT COALESCE(SUM(new_session), 0) FROM ({inner}) flagged"  # noqa: S608  # nosec B608
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
 
@@ -117,15 +118,16 @@ def sessions_page(records: models.QuerySet[ViewRecord], *, offset: int = 0,
     if compiled is None:
         return [], 0
     inner, params = compiled
-    keys = ", ".join(_SAME_SESSION)
+    keys = ", ".join(_SAME_SESSION)  # constant: the column names above
     page = ""
     if limit is not None:
-        page = " LIMIT %s OFFSET %s"
+        page = " LIMIT %s OFFSET %s"  # constant: the page's numbers are parameters
         params = (*params, int(limit), int(offset))
-    # Column names are this module's constants and `inner` is Django's compiled query; every
-    # value (filters, page) travels in `params`.
+    # Interpolated: `keys` and `page`, constants of this module (above); `inner`, Django's
+    # compilation of `_flagged()`, whose text is fixed by this module's field names and filters.
+    # Every value (filters, page) travels in `params`.
     sql = (
-        f"SELECT {keys}, MIN(started_at), MAX(end_at), COUNT(*), MAX(open_live),"  # noqa: S608
+        f"SELECT {keys}, MIN(started_at), MAX(end_at), COUNT(*), MAX(open_live),"  # noqa: S608  # nosec B608
         f" COUNT(*) OVER () FROM ("
         f"  SELECT flagged.*, SUM(new_session) OVER (PARTITION BY {keys}"
         f"    ORDER BY started_at, id ROWS UNBOUNDED PRECEDING) AS session_no"
