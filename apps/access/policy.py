@@ -738,6 +738,17 @@ def checkpoint_facilities(user) -> models.QuerySet[Facility]:
     return Facility.objects.none()
 
 
+def patrol_operations(user) -> models.QuerySet[Operation]:
+    """The operations a patrol `user` starts may be recorded under: those running today (by
+    the calendar of the user's agency region) that `user` may see. The start form offers
+    exactly these; the patrol service accepts only these, from the page or the API."""
+    if not _is_active(user):
+        return Operation.objects.none()
+    zone = user.agency.region.zoneinfo if user.agency_id else timezone.get_default_timezone()
+    today = timezone.localdate(timezone=zone)
+    return scope(user, Operation.objects.filter(starts_on__lte=today, ends_on__gte=today))
+
+
 def warehouse_check_facilities(user) -> models.QuerySet[Facility]:
     """Warehouses where `user` may record a joint check (the rule for checks not yet made):
     security staff who go out, at warehouses they may view; KPU officials at their own."""

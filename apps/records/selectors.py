@@ -66,9 +66,7 @@ def my_patrol_for(*, user: User) -> MyPatrol:
         policy.scope(user, Checkpoint.objects.select_related("facility"), policy.Action.OPERATE)
         .order_by("facility__name", "name")
     )
-    today = timezone.localdate(timezone=user_zone(user))
-    operations = list(policy.scope(user, Operation.objects.filter(
-        starts_on__lte=today, ends_on__gte=today)).order_by("name"))
+    operations = list(policy.patrol_operations(user).order_by("name"))
     return MyPatrol(active_patrols_for(user=user), recent, checkpoints, operations)
 
 

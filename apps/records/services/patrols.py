@@ -95,6 +95,9 @@ def patrol_start(*, user: User, client_key: UUID, team_name: str, mode: str,
     if allowed.count() != len({c.pk for c in planned}):
         raise ValidationError(_("Some planned checkpoints are not yours to patrol."),
                               code="checkpoints")
+    if operation is not None and not policy.patrol_operations(user).filter(
+            pk=operation.pk).exists():
+        raise ValidationError(_("Unknown operation."), code="operation")
     names = [n.strip()[:120] for n in member_names if n.strip()]
     if len(names) > MAX_MEMBERS:
         raise ValidationError(_("A patrol team has at most 30 members."), code="members")

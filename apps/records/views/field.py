@@ -121,8 +121,7 @@ def visit_submit(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def patrol_start(request: HttpRequest) -> HttpResponse:
-    form = _start_form(request.user, policy.scope(request.user, Operation.objects.all()),
-                       request.POST)
+    form = _start_form(request.user, policy.patrol_operations(request.user), request.POST)
     if form.is_valid():
         d = form.cleaned_data
         try:
