@@ -317,6 +317,21 @@ def test_an_unreadable_stored_frame_is_refused_not_sent_unmasked(client, world,
 # --- incident evidence: copies keep the classification and get later masks ------------------
 
 
+@pytest.mark.parametrize("url_name", ["records:candidate_thumbnail", "records:candidate_frame"])
+def test_incident_frame_picker_masks_frames_outside_the_owner_agency(client, world,
+                                                                      shared_with_frames,
+                                                                      url_name):
+    camera = shared_with_frames
+    url = reverse(url_name, args=[_incident(world).pk, "alert", camera.evidence.pk])
+    for who, masked in (("operator", True), (OWNER, False)):
+        client.force_login(world.a.users[who])
+        response = client.get(url)
+        assert response.status_code == 200, who
+        left, right = _left_and_right(b"".join(response.streaming_content)
+                                      if response.streaming else response.content)
+        assert right > 240 and (left < 5 if masked else left > 240), who
+
+
 def _incident(world):
     from apps.records.services import incidents
 

@@ -193,6 +193,10 @@ TABLE.update({
     "records:candidate_frame": Row(lambda w: [_REC(w).incident.pk, "timeline",
                                               _REC(w).frame.pk], "get", None,
                                    _obj({"operator", "kpu"})),
+    # The picker's small copy: the same checks as the frame opened in full.
+    "records:candidate_thumbnail": Row(lambda w: [_REC(w).incident.pk, "timeline",
+                                                  _REC(w).frame.pk], "get", None,
+                                       _obj({"operator", "kpu"})),
     "records:evidence_image": Row(lambda w: [_REC(w).evidence.pk], "get", None,
                                   _obj(CAMERA_VIEWERS)),
     "records:tip": Row(None, "get", None, _all(200, anon=200)),
