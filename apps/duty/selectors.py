@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -409,7 +409,8 @@ def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None 
     starts = [c.start for c in columns]
 
     inputs = coverage_inputs(facilities=facilities, period=period, now=now)
-    report = inputs.compute(now=now)
+    # Hour cells only where they are shown: a month of them for a city is most of the work.
+    report = inputs.compute(now=now, include_hours=page is None)
     cell_url = reverse("duty:coverage_cell", args=[0]).rsplit("0/", 1)[0]
 
     rows, gaps, roster_gaps = [], [], []
@@ -421,6 +422,12 @@ def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None 
     gaps.sort(key=lambda line: line.gap.start, reverse=True)
     roster_gaps.sort(key=lambda line: line.gap.start)
     shown = None if page is None else Paginator(rows, PAGE_FACILITIES).get_page(page)
+    if shown is not None:
+        on_page = {row.facility.pk for row in shown}
+        with_hours = replace(inputs, facilities=[
+            f for f in inputs.facilities if f.facility_id in on_page]).compute(now=now)
+        for row in shown:
+            row.result = with_hours.facility(row.facility.pk)
     for row in shown or rows:
         groups: list[list[cov.HourCell]] = [[] for _ in columns]
         for hour in row.result.hours or ():
