@@ -215,7 +215,10 @@ def _cover_the_history(operation: Operation) -> None:
 
 
 @transaction.atomic
-def build_demo() -> list[Login]:
+def build_demo(*, with_history: bool = True) -> list[Login]:
+    """The demo world; `with_history=False` leaves out the two weeks replayed through the services
+    (most of the build's time), for tests and quick looks that need only the people, places,
+    cameras, roster and checkpoints."""
     logins: list[Login] = []
     for spec in CITIES:
         _build_city(spec, logins)
@@ -234,7 +237,7 @@ def build_demo() -> list[Login]:
     # Checkpoints, a patrol, a signed warehouse check and an incident (apps.records).
     from apps.demo.records import build_demo_records
 
-    build_demo_records()
+    build_demo_records(with_history=with_history)
     return logins
 
 

@@ -74,9 +74,11 @@ def _checkpoints() -> None:
                 checkpoint.save(update_fields=["latitude", "longitude"])
 
 
-def build_demo_records(now: datetime | None = None) -> None:
+def build_demo_records(now: datetime | None = None, *, with_history: bool = True) -> None:
     now = now or timezone.now()
     _checkpoints()
+    if not with_history:
+        return
     cities = history.load_cities()
     state = history.PatrolState.load(now - timedelta(days=history.HISTORY_DAYS + 1))
     events: list[history.Event] = []

@@ -2,44 +2,12 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import TOTP
 
 from apps.accounts.models import User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
-from apps.demo.builder import (
-    DEMO_PASSWORD,
-    DEMO_TOTP_KEY_HEX,
-    build_demo,
-    demo_two_step_usernames,
-)
 from apps.places.models import Facility
 from tests.cast import PASSWORD
-
-LANDINGS = {
-    "operator.karangsari": "live:wall",
-    "komandan.karangsari": "duty:coverage",
-    "padal.karangsari": "duty:my_duty",
-    "polisi.karangsari": "duty:my_duty",
-    "tni.tanjungwangi": "duty:my_duty",
-    "kpu.telukmutiara": "places:my_facilities",
-    "bawaslu.karangsari": "places:my_facilities",
-    "admin.demo": "admin:index",
-}
-
-
-@pytest.mark.parametrize(("username", "landing"), LANDINGS.items())
-def test_each_demo_role_logs_in_and_lands_on_its_page(client, db, username, landing):
-    build_demo()
-    response = client.post(reverse("accounts:login"),
-                           {"username": username, "password": DEMO_PASSWORD}, follow=True)
-    if username in demo_two_step_usernames():  # the published demo authenticator
-        code_page = response.redirect_chain[-1][0]
-        assert code_page.startswith(reverse("accounts:otp_verify"))
-        code = f"{TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX)).token():06d}"
-        response = client.post(code_page, {"code": code}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse(landing)
-    assert response.status_code == 200
 
 
 def test_login_is_case_and_width_insensitive_for_usernames(client, world):
