@@ -749,6 +749,15 @@ def patrol_operations(user) -> models.QuerySet[Operation]:
     return scope(user, Operation.objects.filter(starts_on__lte=today, ends_on__gte=today))
 
 
+def tip_facilities() -> models.QuerySet[Facility]:
+    """The places anyone, signed in or not, may send a tip about: active facilities in an
+    operation (names of election offices and warehouses are public; nothing else about them
+    is shown). The tip form offers exactly these and the tip service accepts only these."""
+    return Facility.objects.filter(
+        pk__in=Facility.objects.filter(status=Facility.Status.ACTIVE, operations__isnull=False)
+        .values("pk"))
+
+
 def warehouse_check_facilities(user) -> models.QuerySet[Facility]:
     """Warehouses where `user` may record a joint check (the rule for checks not yet made):
     security staff who go out, at warehouses they may view; KPU officials at their own."""

@@ -146,7 +146,7 @@ def tip_submit(*, facility: Facility, category: str, description: str,
                now: datetime | None = None) -> Incident:
     """A citizen's report: an unverified incident for the command center. Creates only;
     nothing of the portal is read back to the tipster."""
-    if facility.status != Facility.Status.ACTIVE or not facility.operations.exists():
+    if not policy.tip_facilities().filter(pk=facility.pk).exists():
         raise ValidationError(_("Choose a place from the list."), code="facility")
     now = now or timezone.now()
     entry = IncidentInput(client_key=uuid.uuid4(), category=category, description=description)

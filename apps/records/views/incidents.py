@@ -19,7 +19,6 @@ from apps.alerts.models import Alert
 from apps.cameras import frames
 from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
-from apps.places.models import Facility
 from apps.records import antiabuse, selectors
 from apps.records.forms import (
     AttachEvidenceForm,
@@ -277,9 +276,7 @@ def candidate_thumbnail(request: HttpRequest, pk: int, kind: str, frame_id: int
 
 
 def _tip_facilities():
-    # Names of election offices and warehouses are public; nothing else about them is shown.
-    return (Facility.objects.filter(status=Facility.Status.ACTIVE, operations__isnull=False)
-            .distinct().only("id", "name").order_by("name"))
+    return policy.tip_facilities().only("id", "name").order_by("name")
 
 
 @require_http_methods(["GET", "POST"])
