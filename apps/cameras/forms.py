@@ -9,6 +9,7 @@ from apps.access import policy
 from apps.cameras import services
 from apps.cameras.models import Camera
 from apps.core import widgets
+from apps.places.models import Facility
 
 
 class CameraForm(forms.ModelForm):
@@ -47,6 +48,9 @@ class CameraForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # Where the camera may be: facilities this person configures (the service asks again).
+        self.fields["facility"].queryset = policy.scope(
+            user, Facility.objects.all(), policy.Action.MANAGE)
         if not may_classify(user, self.instance):
             for name in OWNERS_FIELDS:
                 if name in self.fields:

@@ -22,10 +22,9 @@ def camera_save(*, camera: Camera, by: User) -> Camera:
     call alone: nobody else (administrators included) adds an outward camera, changes a
     camera's orientation or its privacy masks; a change of orientation is recorded in the
     owner's access record (Camera.save)."""
-    if camera.pk is None:
-        allowed = policy.can(by, policy.Action.MANAGE, camera.facility)
-    else:
-        allowed = policy.can(by, policy.Action.MANAGE, Camera(pk=camera.pk))
+    # The facility it is (or is moved) to, and the camera as stored.
+    allowed = policy.can(by, policy.Action.MANAGE, camera.facility) and (
+        camera.pk is None or policy.can(by, policy.Action.MANAGE, Camera(pk=camera.pk)))
     if not allowed:
         raise PermissionDenied(_("You may not configure this camera."))
     stored = (Camera.objects.filter(pk=camera.pk).values("orientation", "privacy_masks").first()

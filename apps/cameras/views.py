@@ -53,16 +53,10 @@ def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _editable_facilities(user):
-    return policy.scope(user, Facility.objects.all(), policy.Action.MANAGE)
-
-
 @login_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     camera = policy.get_or_404(request.user, _CAMERAS, policy.Action.MANAGE, pk=pk)
     form = CameraForm(request.POST or None, instance=camera, user=request.user)
-    form.fields["facility"].queryset = _editable_facilities(request.user) | Facility.objects.filter(
-        pk=camera.facility_id)
     if request.method == "POST" and _saved(form):
         messages.success(request, _("Camera saved."))
         return redirect(camera)
@@ -76,7 +70,6 @@ def create(request: HttpRequest, facility_pk: int) -> HttpResponse:
     facility = policy.get_or_404(request.user, Facility.objects.all(), policy.Action.MANAGE,
                                  pk=facility_pk)
     form = CameraForm(request.POST or None, initial={"facility": facility}, user=request.user)
-    form.fields["facility"].queryset = _editable_facilities(request.user)
     if request.method == "POST" and _saved(form):
         messages.success(request, _("Camera added."))
         return redirect(form.instance)
