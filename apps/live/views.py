@@ -55,7 +55,7 @@ def save_layout(request: HttpRequest) -> HttpResponse:
     visible = set(_visible_cameras(request.user).values_list("pk", flat=True))
     ids = [int(i) for i in request.POST.getlist("camera") if i.isdigit() and int(i) in visible]
     size = int(request.POST.get("size", "4")) if request.POST.get("size", "").isdigit() else 4
-    name = (request.POST.get("name") or "").strip()[:60] or "Dinding"
+    name = (request.POST.get("name") or "").strip()[:60] or _("Wall")
     layout, _created = WallLayout.objects.update_or_create(
         owner=request.user, name=name,
         defaults={"size": size if size in SIZES else 4, "camera_ids": ids[:16]},

@@ -1,3 +1,5 @@
+import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from apps.alerts.models import Alert
@@ -25,3 +27,11 @@ def test_saved_layout_keeps_only_cameras_the_person_may_view(client, live_world)
         "name": "Malam", "size": "4", "camera": [live_world.gate.pk, live_world.inside.pk]})
     layout = live_world.a.users["operator"].wall_layouts.get()
     assert layout.camera_ids == [live_world.gate.pk] and layout.is_default
+
+
+@pytest.mark.parametrize(("language", "name"), [("id", "Dinding"), ("en", "Wall")])
+def test_an_unnamed_layout_is_named_in_the_persons_language(client, live_world, language, name):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(live_world.a.users["operator"])
+    client.post(reverse("live:save_layout"), {"size": "4", "camera": [live_world.gate.pk]})
+    assert live_world.a.users["operator"].wall_layouts.get().name == name
