@@ -52,4 +52,4 @@ def test_the_owner_and_the_operator_see_the_uptime_strip(client, world, watched_
         client.force_login(world.a.users[role])
         body = client.get(reverse("places:facility", args=[watched_warehouse.pk])).content
         assert b'class="uptime"' in body, role
-        assert "95,8%".encode() in body, role  # 23 of 24 hours up, with a decimal comma
+        assert b"95,8%" in body, role  # 23 of 24 hours up, with a decimal comma
