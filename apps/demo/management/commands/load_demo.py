@@ -12,13 +12,20 @@ from apps.demo.builder import (
 class Command(BaseCommand):
     help = "Build (or refresh) the fictional demo world and print its logins. Demo mode only."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-history", action="store_true",
+            help="Leave out the two weeks of history replayed through the services (most of "
+                 "the build's time): people, places, cameras, roster and checkpoints only.",
+        )
+
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
             raise CommandError(
                 "Demo accounts have a published password; they are only built in demo mode "
                 "(embedded mode, or DEMO_MODE=true)."
             )
-        logins = build_demo()
+        logins = build_demo(with_history=not options["no_history"])
         self.stdout.write(self.style.SUCCESS("Demo ready. Logins (password for all: "
                                              f"{DEMO_PASSWORD}):"))
         for login in logins:
