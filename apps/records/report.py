@@ -24,7 +24,8 @@ from django.utils import timezone
 from apps.access import policy
 from apps.accounts.models import User
 from apps.alerts.models import Alert
-from apps.cameras.models import Camera, CameraHealth, CameraStateChange
+from apps.cameras.models import Camera
+from apps.cameras.uptime import Segment, uptime_by_camera, uptime_fraction
 from apps.org.models import Region
 from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
@@ -43,7 +44,6 @@ from apps.records.services.checks import check_is_complete
 from apps.records.services.incidents import incident_state
 
 logger = logging.getLogger(__name__)
-UP_STATES = frozenset({CameraHealth.State.ONLINE, CameraHealth.State.DEGRADED})
 
 
 @dataclass
@@ -135,25 +135,9 @@ def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,
     return {f.facility_id: f.coverage_pct for f in result.facilities}
 
 
-def _uptime(cameras: list[Camera], changes: list[CameraStateChange], start: datetime,
-            until: datetime) -> dict[int, float | None]:
-    if until <= start:
-        return {c.pk: None for c in cameras}
-    by_camera: dict[int, list[CameraStateChange]] = {}
-    for change in changes:
-        by_camera.setdefault(change.camera_id, []).append(change)
-    result = {}
-    total = (until - start).total_seconds()
-    for camera in cameras:
-        state, at, up = camera.state_at_start, start, 0.0
-        for change in by_camera.get(camera.pk, []):
-            if state in UP_STATES:
-                up += (change.at - at).total_seconds()
-            state, at = change.state, change.at
-        if state in UP_STATES:
-            up += (until - at).total_seconds()
-        result[camera.pk] = 100.0 * up / total
-    return result
+def _percent(parts: list[Segment] | None) -> float | None:
+    fraction = uptime_fraction(parts) if parts else None
+    return None if fraction is None else 100.0 * fraction
 
 
 def daily_report(*, user: User, operation: Operation, day: date, region: Region | None = None,
@@ -200,16 +184,10 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         .annotate(visit_count=Coalesce(Subquery(visit_count), 0))
         .order_by("started_at")
     )
-    prior = (CameraStateChange.objects.filter(camera=OuterRef("pk"), at__lt=start)
-             .order_by("-at").values("state")[:1])
     cameras = list(
         policy.scope(user, Camera.objects.filter(facility_id__in=ids))
-        .select_related("facility").annotate(state_at_start=Subquery(prior))
-        .order_by("facility__name", "name")
+        .select_related("facility").order_by("facility__name", "name")
     )
-    changes = list(CameraStateChange.objects.filter(
-        camera_id__in=[c.pk for c in cameras], at__gte=start, at__lt=observed_until
-    ).order_by("at"))
     alerts = Counter(dict(
         policy.scope(user, Alert.objects.filter(
             facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
@@ -242,7 +220,9 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             missed=len(gaps), checks=check_count[facility.pk],
             incidents=incident_count[facility.pk],
         ))
-    uptime = _uptime(cameras, changes, start, observed_until)
+    # The facility page's own reckoning: a tampered or disabled camera is not up.
+    uptime = uptime_by_camera([c.pk for c in cameras], start, observed_until) \
+        if observed_until > start else {}
     kinds = dict(Alert.Kind.choices)
     return DailyReport(
         operation=operation, region=region, day=day, zone=zone, start=start, end=end,
@@ -251,7 +231,7 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         checks=[CheckLine(c, check_is_complete(c, list(c.signatures.all())),
                           sorted(s.pillar for s in c.signatures.all())) for c in checks],
         incidents=[IncidentLine(i, incident_state(list(i.steps.all()))) for i in incidents],
-        cameras=[CameraLine(c, uptime[c.pk]) for c in cameras],
+        cameras=[CameraLine(c, _percent(uptime.get(c.pk))) for c in cameras],
         alerts_by_kind=sorted(((str(kinds.get(k, k)), n) for k, n in alerts.items()),
                               key=lambda pair: (-pair[1], pair[0])),
         head=chain_head(at=observed_until),

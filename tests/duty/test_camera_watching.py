@@ -65,3 +65,17 @@ def test_the_uptime_strip_shows_tampered_and_disabled_time_as_down(duty):
     assert [p.state for p in parts[off.pk]] == [DISABLED]
     assert uptime_fraction(parts[off.pk]) == 0
     assert uptime_fraction(parts[well.pk]) == 1
+
+
+def test_the_daily_report_counts_tampered_and_disabled_time_as_down(duty):
+    from apps.records.report import daily_report
+
+    facility = duty.post("A").facility
+    covered = online_camera(facility, "tertutup")
+    tamper(covered, 6, 12, resolved_by_hand=True)
+    off = online_camera(facility, "nonaktif", enabled=False)
+    well = online_camera(facility, "baik")
+    report = daily_report(user=duty.user("kpu"), operation=duty.world.a.operation,
+                          day=DAY0.date(), now=at(30))
+    uptime = {line.camera.pk: line.uptime_pct for line in report.cameras}
+    assert uptime == {covered.pk: 75.0, off.pk: 0.0, well.pk: 100.0}
