@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from apps.demo import history
-from apps.demo.camera_history import build_camera_history
+from apps.demo.camera_history import build_camera_history, build_view_history
 from apps.demo.field_history import check_events, incident_events
 from apps.places.models import Facility
 from apps.records import tokens
@@ -89,3 +89,4 @@ def build_demo_records(now: datetime | None = None, *, with_history: bool = True
     events += history.anchor_events(now, set(ChainAnchor.objects.values_list("day", flat=True)))
     history.replay(events)
     build_camera_history(now)
+    build_view_history(now)

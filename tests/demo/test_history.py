@@ -174,3 +174,24 @@ def test_the_operation_covers_today_whenever_the_demo_is_built(demo):
         assert operation.is_active_on(timezone.localdate())
         assert operation.starts_on.isoformat() == "2026-09-01"
         assert operation.period_changes.count() == 1
+
+
+def test_owners_see_a_fortnight_of_security_forces_viewing_their_shared_cameras(client, demo):
+    from apps.cameras.models import Orientation, ViewRecord
+    from apps.demo.camera_history import build_view_history
+    from tests.conftest import verify_otp
+
+    views = ViewRecord.objects.select_related("viewer_agency")
+    oldest = timezone.now() - timedelta(days=HISTORY_DAYS - 2)
+    assert views.filter(started_at__lt=oldest).exists(), "the history reaches back two weeks"
+    assert not views.exclude(camera__orientation=Orientation.OUTWARD).exists()
+    assert {v.viewer_agency.pillar for v in views} <= {"polri", "tni", "pemda"}
+    count = views.count()
+    build_view_history()
+    assert views.count() == count, "building again adds nothing"
+    official = User.objects.get(username="kpu.karangsari")
+    client.force_login(official)
+    verify_otp(client, official)
+    response = client.get(reverse("cameras:access_record"), HTTP_ACCEPT_LANGUAGE="id")
+    assert response.status_code == 200
+    assert response.content.decode().count("Tayangan langsung") >= 7
