@@ -43,7 +43,8 @@ class Command(BaseCommand):
                             help="a copy of signed anchors or checkpoints kept outside the "
                                  "database (a witness directory or a .jsonl file)")
         parser.add_argument("--public-key", action="append", default=[],
-                            help="an anchor public key (e.g. of a retired signing key)")
+                            help="an anchor public key (e.g. of a retired signing key); write "
+                                 "--public-key=KEY, as a key may begin with -")
         parser.add_argument("--no-witness-dir", action="store_true",
                             help="do not read ANCHOR_WITNESS_DIR")
         parser.add_argument("--print-public-key", action="store_true",
