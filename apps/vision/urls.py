@@ -103,6 +103,16 @@ def default_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+def _split_authority_path(rest: str) -> tuple[str, str]:
+    """`host:port` and what follows it (path, query, fragment) of what comes after `scheme://`."""
+    end = len(rest)
+    for delimiter in "/?#":
+        index = rest.find(delimiter)
+        if index != -1:
+            end = min(end, index)
+    return rest[:end], rest[end:]
+
+
 def check_url(url: str, policy: UrlPolicy, *, resolver: Resolver = default_resolver) -> CheckedUrl:
     """Return the URL taken apart if it may be opened under `policy`, else raise UrlRejected."""
     if not isinstance(url, str) or not url:
@@ -122,12 +132,7 @@ def check_url(url: str, policy: UrlPolicy, *, resolver: Resolver = default_resol
     if scheme not in policy.schemes or scheme not in NETWORK_SCHEMES:
         raise UrlRejected("scheme not allowed")
 
-    end = len(rest)
-    for delimiter in "/?#":
-        index = rest.find(delimiter)
-        if index != -1:
-            end = min(end, index)
-    authority, path = rest[:end], rest[end:]
+    authority, path = _split_authority_path(rest)
     if "#" in path:
         raise UrlRejected("fragments are not allowed")
     if "@" in authority:
@@ -264,12 +269,7 @@ def source_key(url: str) -> str:
         return text.lower()
     if scheme == "file":
         return f"file://{_normal_path(rest)}"
-    end = len(rest)
-    for delimiter in "/?#":
-        index = rest.find(delimiter)
-        if index != -1:
-            end = min(end, index)
-    authority, path = rest[:end], rest[end:]
+    authority, path = _split_authority_path(rest)
     authority = authority.rpartition("@")[2]
     try:
         host, port = _split_authority(authority, DEFAULT_PORTS.get(scheme, 0))
