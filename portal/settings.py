@@ -425,7 +425,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes: failures and lockouts are warnings; successful logins are not worth a line each.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # celery.app.trace: a line per finished task (the camera supervisor runs every 5 s);
+    # failed tasks are still logged as errors.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                "celery.app.trace": {"level": "WARNING"}},
 }
 
 # Networks camera URLs may point at (SSRF guard). Loopback only where the simulator runs.
