@@ -124,10 +124,10 @@ def test_refused_port_fails_fast_without_busy_looping(
     with socket.create_server(("127.0.0.1", 0)) as placeholder:
         port = placeholder.getsockname()[1]
     source = SourceConfig(f"http://127.0.0.1:{port}/mjpeg/x", SourceKind.MJPEG)
-    started = time.monotonic()
     with reading(source, loopback_policy, backoff=Backoff()) as (reader, _):
-        wait_until(lambda: reader.health().error, timeout=2)
-        assert time.monotonic() - started < 0.5
+        # Refused at once, not after the open timeout (5 s) that a silent peer costs; the
+        # bound is the behaviour, not a figure a loaded machine can break.
+        wait_until(lambda: reader.health().error, timeout=source.open_timeout / 2)
         cpu_before = time.process_time()
         wait_until(lambda: reader.health().reconnects >= 1, timeout=3)
         # The next attempt waits 1 s, the one after 2 s: no spinning.
