@@ -26,6 +26,8 @@ def request(sim: Simulator, method: str, path: str) -> tuple[int, dict[str, str]
 
 
 def rtsp(sock: socket.socket, lines: list[str]) -> tuple[str, dict[str, str], bytes]:
+    """Send one request; the status, headers, and the body together with whatever the server
+    sent right behind it in the same reads (after PLAY: the first interleaved packets)."""
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     data = b""
     while b"\r\n\r\n" not in data:
@@ -92,9 +94,9 @@ def test_rtsp_describe_setup_play(simulator: Simulator) -> None:
                                          "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"])
         assert "interleaved=0-1" in headers["transport"]
         session = headers["session"].split(";")[0]
-        status, _, _ = rtsp(sock, [f"PLAY {url} RTSP/1.0", "CSeq: 5", f"Session: {session}"])
+        status, _, header = rtsp(sock, [f"PLAY {url} RTSP/1.0", "CSeq: 5",
+                                        f"Session: {session}"])
         assert status == "RTSP/1.0 200 OK"
-        header = b""
         while len(header) < 16:
             header += sock.recv(16 - len(header))
         magic, channel, length = struct.unpack("!cBH", header[:4])
