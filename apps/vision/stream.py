@@ -41,7 +41,7 @@ import numpy as np
 
 from apps.vision.frames import ANALYSIS_WIDTH, BgrPixels, Frame, Pixels, luma_to_grey
 from apps.vision.httpauth import AuthError, Authorizer, pick_challenge
-from apps.vision.rtspredirect import ProbeFailed, RedirectRefused, follow_redirects
+from apps.vision.rtsprelay import RelayFailed, RtspRelay
 from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected, check_url
 
 logger = logging.getLogger(__name__)
@@ -266,28 +266,31 @@ class StreamReader:
         if kind in (SourceKind.RTSP, SourceKind.FILE):
             if (kind == SourceKind.FILE) != (checked.scheme == "file"):
                 raise StreamError("URL scheme does not match the source kind")
-            if kind == SourceKind.RTSP:
-                if checked.scheme not in ("rtsp", "rtsps"):
-                    raise StreamError("URL scheme does not match the source kind")
-                checked = self._after_redirects(checked)
-            return _VideoCapture(checked, self.source, self._stop)
+            if kind == SourceKind.FILE:
+                return _VideoCapture(checked.path, self.source, self._stop)
+            if checked.scheme not in ("rtsp", "rtsps"):
+                raise StreamError("URL scheme does not match the source kind")
+            return self._through_relay(checked)
         if checked.scheme not in ("http", "https"):
             raise StreamError("URL scheme does not match the source kind")
         if kind == SourceKind.MJPEG:
             return _MjpegCapture(checked, self.source)
         return _JpegPollCapture(checked, self.source, self._stop)
 
-    def _after_redirects(self, checked: CheckedUrl) -> CheckedUrl:
-        """Where FFmpeg may connect: every RTSP redirect passes the same policy first (FFmpeg
-        would follow one anywhere; see apps.vision.rtspredirect)."""
+    def _through_relay(self, checked: CheckedUrl) -> _VideoCapture:
+        """FFmpeg opens the camera through a relay that checks every redirect against the
+        policy and signs the requests (see apps.vision.rtsprelay)."""
         source = self.source
         try:
-            return follow_redirects(checked, self.policy, username=source.username,
-                                    password=source.password, timeout=source.open_timeout)
-        except RedirectRefused as exc:
+            relay = RtspRelay(checked, self.policy, username=source.username,
+                              password=source.password, timeout=source.open_timeout)
+        except RelayFailed as exc:
             raise StreamError(str(exc)) from None
-        except ProbeFailed as exc:
-            raise StreamError(f"connection failed: {exc}") from None
+        try:
+            return _VideoCapture(relay.url, source, self._stop, relay=relay)
+        except StreamError as exc:
+            relay.close()
+            raise StreamError(relay.failure or str(exc)) from None
 
     def _pump(self, capture: _Capture) -> bool:
         interval = 1.0 / self.source.analysis_fps
@@ -449,19 +452,20 @@ class _VideoCapture:
     (FFmpeg's default thread pool costs ~20 % more CPU in total, and cameras are already
     spread over threads); PyAV releases the GIL while decoding."""
 
-    def __init__(self, checked: CheckedUrl, source: SourceConfig, stop: threading.Event) -> None:
+    def __init__(self, target: str, source: SourceConfig, stop: threading.Event, *,
+                 relay: RtspRelay | None = None) -> None:
         self._source = source
         self._stop = stop
+        self._relay = relay
         self._is_file = source.kind == SourceKind.FILE
         options = ffmpeg_options(source.kind)
-        target = checked.path if self._is_file else _with_credentials(checked, source)
         try:
             # Both timeouts are given at open time: a silent peer fails after `open_timeout`,
             # a stalled stream `read_timeout` after its last packet.
             self._container = av.open(target, options=options,
                                       timeout=(source.open_timeout, source.read_timeout))
         except _FFMPEG_FAILURES:
-            # FFmpeg's message quotes the URL, credentials included: never pass it on.
+            # FFmpeg's message quotes the URL: never pass it on.
             raise StreamError("could not open the stream (unreachable, refused, timed out "
                               "or not a video)") from None
         if not self._container.streams.video:
@@ -539,6 +543,8 @@ class _VideoCapture:
 
     def close(self) -> None:
         self._container.close()
+        if self._relay is not None:
+            self._relay.close()
 
 
 class VideoPixels:
@@ -581,15 +587,6 @@ class VideoPixels:
 def _plane(plane: av.video.plane.VideoPlane, width: int, height: int) -> np.ndarray:
     """A view of one plane of a decoded frame, without its row padding (no copy)."""
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:height, :width]
-
-
-def _with_credentials(checked: CheckedUrl, source: SourceConfig) -> str:
-    url = checked.pinned_url()
-    if not source.username and not source.password:
-        return url
-    scheme, rest = url.split("://", 1)
-    userinfo = quote(source.username, safe="") + ":" + quote(source.password, safe="")
-    return f"{scheme}://{userinfo}@{rest}"
 
 
 class _HttpCapture:

@@ -10,17 +10,19 @@ from apps.vision.simulator.auth import Credentials
 def test_digest_roundtrip_with_the_simulator(qop: bool) -> None:
     server = Credentials("operator", 'p"a:s@s', "digest")
     authorizer = Authorizer(parse_challenge(server.challenge(qop=qop)), "operator", 'p"a:s@s')
-    assert server.check(authorizer.header("GET", "/mjpeg/cam"), "GET")
-    assert not server.check(authorizer.header("GET", "/mjpeg/cam"), "POST")
+    assert server.check(authorizer.header("GET", "/mjpeg/cam"), "GET", "/mjpeg/cam")
+    assert not server.check(authorizer.header("GET", "/mjpeg/cam"), "POST", "/mjpeg/cam")
+    # Computed for another URI (a relay's address, say): refused as strict cameras refuse it.
+    assert not server.check(authorizer.header("GET", "/mjpeg/cam"), "GET", "/mjpeg/other")
     wrong = Authorizer(parse_challenge(server.challenge(qop=qop)), "operator", "guess")
-    assert not server.check(wrong.header("GET", "/mjpeg/cam"), "GET")
+    assert not server.check(wrong.header("GET", "/mjpeg/cam"), "GET", "/mjpeg/cam")
 
 
 def test_basic_roundtrip() -> None:
     server = Credentials("operator", "pw", "basic")
     authorizer = Authorizer(parse_challenge(server.challenge(qop=False)), "operator", "pw")
-    assert server.check(authorizer.header("GET", "/"), "GET")
-    assert not server.check("Basic !!!", "GET")
+    assert server.check(authorizer.header("GET", "/"), "GET", "/")
+    assert not server.check("Basic !!!", "GET", "/")
 
 
 def test_digest_is_preferred_and_unknown_schemes_refused() -> None:

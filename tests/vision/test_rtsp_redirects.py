@@ -1,8 +1,9 @@
 """RTSP redirects pass the camera address policy (security issue item 3).
 
-A tiny RTSP server on 127.0.0.1 answers 302 to each refused address class; the worker must
-never connect there (a trap listens where the redirect points) and says why it stopped. A
-redirect the policy allows is followed, to the simulator."""
+A tiny RTSP server on 127.0.0.1 answers 302 to each refused address class, at each step of
+FFmpeg's own connection; the worker must never connect there (a trap listens where the
+redirect points) and says why it stopped. A redirect the policy allows is followed, to the
+simulator."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import pytest
 
+from apps.vision.rtsprelay import RtspRelay
 from apps.vision.simulator import Simulator
 from apps.vision.stream import SourceConfig, SourceKind, StreamState
-from apps.vision.urls import UrlPolicy
-from tests.vision.helpers import wait_until
+from apps.vision.urls import UrlPolicy, check_url
+from tests.vision.helpers import PASSWORD, wait_until
 from tests.vision.test_stream import reading
 
 # The camera network of these tests: 127.0.0.1 only, so other loopback addresses are refused
@@ -36,7 +39,14 @@ class _Redirecting(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
+# A describable stream with nothing behind it: enough for FFmpeg to go on to SETUP and PLAY.
+_SDP = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+        b"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n")
+
+
 class _Handler(socketserver.StreamRequestHandler):
+    """Answers 302 to `server.on` ("every" request, or one method), 200 to the rest."""
+
     def handle(self) -> None:
         while True:
             request = []
@@ -47,11 +57,18 @@ class _Handler(socketserver.StreamRequestHandler):
             method = request[0].split()[0]
             cseq = next((h.split(":", 1)[1].strip() for h in request
                          if h.lower().startswith("cseq:")), "0")
+            body = b""
             if self.server.on in ("every", method):
                 head = f"RTSP/1.0 302 Moved Temporarily\r\nLocation: {self.server.location}\r\n"
+            elif method == "DESCRIBE":
+                head, body = "RTSP/1.0 200 OK\r\nContent-Type: application/sdp\r\n", _SDP
+            elif method == "SETUP":
+                head = ("RTSP/1.0 200 OK\r\nSession: 1234\r\n"
+                        "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")
             else:
                 head = "RTSP/1.0 200 OK\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY\r\n"
-            self.wfile.write(f"{head}CSeq: {cseq}\r\nContent-Length: 0\r\n\r\n".encode())
+            self.wfile.write(f"{head}CSeq: {cseq}\r\nContent-Length: {len(body)}\r\n\r\n"
+                             .encode() + body)
 
 
 @contextmanager
@@ -119,7 +136,7 @@ def _refused(url: str) -> str:
     return health.error
 
 
-@pytest.mark.parametrize("on", ["every", "DESCRIBE"])
+@pytest.mark.parametrize("on", ["every", "OPTIONS", "DESCRIBE"])
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_a_redirect_to_a_refused_address_is_not_followed(case: str, on: str) -> None:
     host, template = REFUSED[case]
@@ -153,3 +170,52 @@ def test_a_redirect_the_policy_allows_is_followed(simulator: Simulator) -> None:
         with reading(source, POLICY) as (reader, frames):
             wait_until(lambda: len(frames) >= 3, timeout=15)
             assert reader.health().state == StreamState.ONLINE
+
+
+@pytest.mark.parametrize("on", ["SETUP", "PLAY"])
+def test_a_redirect_while_setting_up_is_refused_wherever_it_points(on: str) -> None:
+    """FFmpeg's own connection goes through the relay: a camera that describes its stream and
+    only then redirects (to a place the policy would even allow) is not followed."""
+    with trap("127.0.0.1") as (listener, port), \
+            redirecting(f"rtsp://127.0.0.1:{port}/x", on) as url:
+        error = _refused(url)
+        assert not was_reached(listener)
+    assert error == "redirected while setting up the stream"
+
+
+def test_ffmpeg_never_sees_a_redirect_nor_the_credentials() -> None:
+    """What reaches FFmpeg's socket: no 3xx, and it was given no password to send."""
+    with trap("127.0.0.1") as (listener, port), \
+            redirecting(f"rtsp://0.0.0.0:{port}/x") as url:
+        relay = RtspRelay(check_url(url, POLICY), POLICY, username="operator",
+                          password="s3cr3t", timeout=2.0)
+        try:
+            assert "s3cr3t" not in relay.url and "@" not in relay.url
+            assert relay.url.startswith("rtsp://127.0.0.1:") and relay.url.endswith("/kamera")
+            address = ("127.0.0.1", urlsplit(relay.url).port)
+            with socket.create_connection(address, timeout=5) as ffmpeg:
+                ffmpeg.sendall(f"OPTIONS {relay.url} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+                received = _read_all(ffmpeg)
+            assert received == b""
+            wait_until(lambda: relay.failure, timeout=5)
+        finally:
+            relay.close()
+        assert relay.failure.startswith("redirected to a refused address")
+        assert not was_reached(listener)
+
+
+def test_requests_reach_the_camera_under_its_own_address_and_signed(simulator: Simulator) -> None:
+    """The strict simulator refuses a Digest computed for another URI: FFmpeg, given the
+    relay's address and no credentials, still plays a camera with a password."""
+    url = simulator.urls("cam-auth")["rtsp"]
+    source = SourceConfig(url, SourceKind.RTSP, username="operator", password=PASSWORD)
+    with reading(source, POLICY) as (reader, frames):
+        wait_until(lambda: len(frames) >= 3, timeout=15)
+        assert reader.health().state == StreamState.ONLINE
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data

@@ -31,7 +31,9 @@ class Credentials:
             ', qop="auth"' if qop else ""
         )
 
-    def check(self, header: str | None, method: str) -> bool:
+    def check(self, header: str | None, method: str, uri: str) -> bool:
+        """Whether `header` authorises `method` on `uri`, the request's own target: a Digest
+        computed for another URI is refused, as strict cameras do (RFC 7616 3.4.6)."""
         if not header:
             return False
         scheme, _, rest = header.strip().partition(" ")
@@ -45,7 +47,8 @@ class Credentials:
         if scheme.lower() != "digest" or self.scheme != "digest":
             return False
         params = parse_params(rest)
-        if params.get("username") != self.username or params.get("nonce") != self._nonce:
+        if (params.get("username") != self.username or params.get("nonce") != self._nonce
+                or params.get("uri") != uri):
             return False
         algorithm = params.get("algorithm", "MD5").upper()
         if algorithm not in ("MD5", "SHA-256"):
@@ -56,7 +59,7 @@ class Credentials:
             realm=REALM,
             password=self._password,
             method=method,
-            uri=params.get("uri", ""),
+            uri=uri,
             nonce=self._nonce,
             nc=params.get("nc", ""),
             cnonce=params.get("cnonce", ""),

@@ -72,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         credentials = camera.credentials
         if credentials is not None and not credentials.check(
-            self.headers.get("Authorization"), "GET"
+            self.headers.get("Authorization"), "GET", self.path
         ):
             self.send_response(HTTPStatus.UNAUTHORIZED)
             self.send_header("WWW-Authenticate", credentials.challenge(qop=True))

@@ -138,7 +138,7 @@ class _RtspHandler(socketserver.BaseRequestHandler):
     def _authorised(self, camera: SimCamera, request: _Request) -> bool:
         credentials = camera.credentials
         if credentials is None or credentials.check(
-            request.headers.get("authorization"), request.method
+            request.headers.get("authorization"), request.method, request.url
         ):
             return True
         self._reply(request, 401, {"WWW-Authenticate": credentials.challenge(qop=False)})
