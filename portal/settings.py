@@ -403,6 +403,12 @@ CELERY_BEAT_SCHEDULE["records-check-patrols"] = {
 CELERY_BEAT_SCHEDULE["records-anchor-chain"] = {
     "task": "records.anchor_chain", "schedule": 3600.0,
 }
+# The whole chain is walked this often in the background (its cost grows with the history);
+# the integrity page shows the latest walk, and an administrator can ask for one at once.
+RECORDS_VERIFY_HOURS = env.float("RECORDS_VERIFY_HOURS", default=6.0)
+CELERY_BEAT_SCHEDULE["records-verify-chain"] = {
+    "task": "records.verify_chain", "schedule": RECORDS_VERIFY_HOURS * 3600,
+}
 # A facility is overdue this many minutes after its patrol interval has passed.
 RECORDS_PATROL_GRACE_MINUTES = env.int("RECORDS_PATROL_GRACE_MINUTES", default=15)
 # Pillars whose representatives must sign a joint warehouse check before it is complete.

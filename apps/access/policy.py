@@ -49,6 +49,7 @@ from apps.records.models import (
     Amendment,
     ChainAnchor,
     ChainEntry,
+    ChainVerification,
     CheckItem,
     Checkpoint,
     CheckSignature,
@@ -844,6 +845,8 @@ def _administrators_only(user: User, action: Action) -> Q:
 
 rule(WebhookEndpoint)(_administrators_only)
 rule(WebhookDelivery)(_administrators_only)
+# Walks of the hash chain: the integrity page reads them, and asks for one (MANAGE).
+rule(ChainVerification)(_administrators_only)
 
 
 # --- end of API and webhooks -----------------------------------------------------------------
@@ -875,6 +878,12 @@ def get_or_404(user, queryset: models.QuerySet[ModelT], action: Action = Action.
         return scope(user, queryset, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
+
+
+def may_check_record_integrity(user) -> bool:
+    """The integrity page (walks of the hash chain, their problems) is for administrators,
+    as the chain itself is (ChainEntry's rule)."""
+    return _is_active(user) and user.is_administrator
 
 
 def may_see_health_details(user) -> bool:

@@ -20,6 +20,9 @@ from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
 from apps.records.models import (
     Amendment,
+    ChainAnchor,
+    ChainEntry,
+    ChainVerification,
     Checkpoint,
     CheckSignature,
     Incident,
@@ -354,3 +357,19 @@ def incident_detail_for(*, user: User, pk: int) -> IncidentDetail:
                            strict=True):
         link.alert = shown
     return IncidentDetail(incident, steps, photos, evidence, links, amendments, linkable)
+
+
+def integrity_summary(user: User) -> dict:
+    """What the integrity page shows: the latest finished walk of the chain and its first
+    problems, a walk still running, the chain head now (entries appended since the walk)
+    and the latest published anchors. A handful of queries, whatever the chain's length."""
+    walks = policy.scope(user, ChainVerification.objects.all())
+    latest = walks.filter(finished_at__isnull=False).first()
+    running = walks.filter(finished_at__isnull=True).first()
+    head = ChainEntry.objects.order_by("-seq").values("seq", "entry_hash", "created_at").first()
+    since = head["seq"] - latest.head_seq if head and latest else None
+    return {
+        "latest": latest, "running": running, "head": head, "appended_since": since,
+        "anchors": policy.scope(user, ChainAnchor.objects.all())[:30],
+        "every_hours": settings.RECORDS_VERIFY_HOURS,
+    }

@@ -1,8 +1,9 @@
 """Periodic record work for Celery beat (cluster) and the in-process scheduler (embedded).
 
-Registered in settings.CELERY_BEAT_SCHEDULE: "records-check-patrols" (every 5 minutes) and
+Registered in settings.CELERY_BEAT_SCHEDULE: "records-check-patrols" (every 5 minutes),
 "records-anchor-chain" (hourly; anchors yesterday's chain head once, and copies a signed
-checkpoint of the chain to the witness directory)."""
+checkpoint of the chain to the witness directory) and "records-verify-chain" (every
+RECORDS_VERIFY_HOURS; walks the whole chain for the integrity page)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from celery import shared_task
 
 from apps.records.anchors import witness_checkpoint
 from apps.records.services.compliance import anchor_yesterday, patrol_overdue_check
+from apps.records.services.integrity import verification_run
 
 
 @shared_task(name="records.check_patrols", time_limit=120, soft_time_limit=100,
@@ -26,3 +28,11 @@ def anchor_chain() -> int:
     seq = anchor_yesterday().seq
     witness_checkpoint()
     return seq
+
+
+@shared_task(name="records.verify_chain", time_limit=3600, soft_time_limit=3500,
+             ignore_result=True)
+def verify_chain(verification_id: int | None = None) -> int:
+    """Walk the whole chain (scheduled, or the row an administrator requested) and keep the
+    result for the integrity page."""
+    return verification_run(verification_id=verification_id).problem_count

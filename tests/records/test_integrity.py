@@ -21,12 +21,14 @@ from apps.records import chain
 from apps.records.models import (
     ChainAnchor,
     ChainEntry,
+    ChainVerification,
     PatrolVisit,
     RecordPhoto,
     SealedRecordError,
 )
 from apps.records.photos import photos_normalise
 from apps.records.services.patrols import patrol_visit_record
+from apps.records.tasks import verify_chain
 from tests.records.conftest import jpeg_bytes, upload, visit
 from tests.records.tampering import tamper
 
@@ -211,15 +213,40 @@ def test_verify_records_with_an_outside_anchor(world, points):
         call_command("verify_records", "--anchor", f"{head.seq}:{'0' * 64}", stdout=StringIO())
 
 
-def test_the_integrity_page_is_for_administrators(client, world, points):
+def test_the_integrity_page_shows_the_latest_walk_and_starts_one_on_request(
+        client, world, points, django_assert_max_num_queries,
+        django_capture_on_commit_callbacks):
     visits = make_visits(world, points, 2)
-    tamper("UPDATE records_patrolvisit SET notes = %s WHERE id = %s", ["x", visits[0].pk])
     client.force_login(world.a.users["admin"])
+    page = client.get("/integritas-catatan/").content.decode()
+    assert "has not been checked yet" in page
+    tamper("UPDATE records_patrolvisit SET notes = %s WHERE id = %s", ["x", visits[0].pk])
+    # The walk runs in the background (in line here: no runner), never in a GET.
+    with django_assert_max_num_queries(40):
+        response = client.get("/integritas-catatan/")
+    assert "record_changed" not in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = client.post("/integritas-catatan/", {"files": "1"})
+    assert response.status_code == 302 and len(queued) == 1
+    walk = ChainVerification.objects.get()
+    assert walk.trigger == "request" and walk.requested_by == world.a.users["admin"]
+    assert walk.files and walk.problem_count >= 1 and not walk.ok
     page = client.get("/integritas-catatan/").content.decode()
     assert "record_changed" in page and f"records.patrolvisit:{visits[0].pk}" in page
     for who in ("commander", "operator", "kpu"):
         client.force_login(world.a.users[who])
         assert client.get("/integritas-catatan/").status_code == 404
+        assert client.post("/integritas-catatan/").status_code == 404
+    assert ChainVerification.objects.count() == 1
+
+
+def test_the_scheduled_walk_keeps_its_result(world, points):
+    make_visits(world, points, 3)
+    assert verify_chain() == 0
+    walk = ChainVerification.objects.get()
+    head = chain.chain_head()
+    assert walk.ok and walk.trigger == "schedule" and not walk.files
+    assert (walk.head_seq, walk.head_hash, walk.entries) == (head.seq, head.entry_hash, head.seq)
 
 
 def test_the_daily_anchor_is_published_once(world, points):

@@ -1,5 +1,5 @@
 from apps.records.models.attachments import Amendment, RecordPhoto
-from apps.records.models.chain import ChainAnchor, ChainEntry
+from apps.records.models.chain import ChainAnchor, ChainEntry, ChainVerification
 from apps.records.models.checks import (
     CheckItem,
     CheckSignature,
@@ -37,6 +37,7 @@ __all__ = [
     "Category",
     "ChainAnchor",
     "ChainEntry",
+    "ChainVerification",
     "CheckItem",
     "CheckSignature",
     "Checkpoint",

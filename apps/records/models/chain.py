@@ -68,3 +68,45 @@ class ChainAnchor(SealedModel):
 
     def __str__(self) -> str:
         return f"{self.day}: #{self.seq} {self.entry_hash[:12]}…"
+
+
+class ChainVerification(models.Model):
+    """One walk of the whole chain (apps.records.chain.chain_verify) and what it found.
+
+    The walk grows with the history (tens of seconds for a city's year), so it runs in the
+    background — on a schedule or on an administrator's request — and
+    the integrity page shows the latest result instead of walking the chain per request."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("scheduled")
+        REQUEST = "request", _("requested")
+
+    trigger = models.CharField(_("started by"), max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey("accounts.User", verbose_name=_("requested by"),
+                                     null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    files = models.BooleanField(_("files re-hashed"), default=False)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    entries = models.PositiveBigIntegerField(_("entries"), default=0)
+    head_seq = models.PositiveBigIntegerField(_("head sequence"), default=0)
+    head_hash = models.CharField(_("head hash"), max_length=64, blank=True, default="")
+    files_checked = models.PositiveIntegerField(_("files checked"), default=0)
+    anchors_checked = models.PositiveIntegerField(_("anchors checked"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    # The first SHOWN_PROBLEMS problems as apps.records.chain.Problem fields.
+    problems = models.JSONField(_("first problems"), default=list, blank=True)
+
+    SHOWN_PROBLEMS = 100
+
+    class Meta:
+        verbose_name = _("chain verification")
+        verbose_name_plural = _("chain verifications")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} #{self.head_seq}"
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and self.problem_count == 0

@@ -6,24 +6,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.access import policy
 from apps.core.export import CsvExport, choice_label, local_time, number
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation
 from apps.records import selectors
-from apps.records.chain import chain_verify
 from apps.records.forms import DailyReportForm
-from apps.records.models import ChainAnchor
 from apps.records.report import DailyReport, daily_report
 from apps.records.report_pdf import daily_report_pdf_bytes
+from apps.records.services import integrity as integrity_services
 
 
 def _int(value: str | None) -> int | None:
@@ -164,15 +164,18 @@ def daily_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def integrity(request: HttpRequest) -> HttpResponse:
-    """The administrator's check of the hash chain: the first row changed, deleted or
-    inserted behind the application's back, and the published anchors."""
-    if not request.user.is_administrator:
-        raise Http404  # the chain is for administrators only (ChainEntry's rule)
-    report = chain_verify(check_files=request.GET.get("files") == "1")
-    anchors = policy.scope(request.user, ChainAnchor.objects.all())[:30]
-    return render(request, "records/integrity.html", {
-        "report": report, "problems": report.problems[:100], "anchors": anchors,
-        "files_checked": request.GET.get("files") == "1",
-    })
+    """The administrator's view of the hash chain: the latest background walk (the first
+    row changed, deleted or inserted behind the application's back), the chain head now,
+    and the published anchors. POST asks for a walk now, photos and evidence re-hashed
+    when `files` is set; the walk grows with the history, so it never runs in the request."""
+    if not policy.may_check_record_integrity(request.user):
+        raise Http404
+    if request.method == "POST":
+        integrity_services.verification_request_now(user=request.user,
+                                                    files=request.POST.get("files") == "1")
+        messages.success(request, _("The check has started; its result appears here when it "
+                                    "is done."))
+        return redirect("records:integrity")
+    return render(request, "records/integrity.html", selectors.integrity_summary(request.user))
