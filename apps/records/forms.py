@@ -129,13 +129,15 @@ class PatrolStartForm(FieldEntryForm):
     operation = forms.ModelChoiceField(label=_("Operation"), queryset=None, required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args, checkpoints, operations, **kwargs) -> None:
+    def __init__(self, *args, checkpoints, operations, offered=None, **kwargs) -> None:
+        """`checkpoints`: those the person may plan (a query, what is accepted); `offered`:
+        those listed as choices (the chosen facilities' ones: a city has hundreds), all of
+        `checkpoints` when not given."""
         super().__init__(*args, **kwargs)
         self.fields["planned"].queryset = checkpoints
-        # Grouped under their facility (a city has hundreds of checkpoints): its name once as
-        # a heading, not repeated on every label. One query, as the plain list was.
+        # Grouped under their facility: its name once as a heading, not on every label.
         grouped: dict[str, list[tuple[int, str]]] = {}
-        for checkpoint in checkpoints:
+        for checkpoint in checkpoints if offered is None else offered:
             grouped.setdefault(checkpoint.facility.name, []).append(
                 (checkpoint.pk, checkpoint.name))
         self.fields["planned"].choices = list(grouped.items())

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.access import policy
@@ -50,27 +50,64 @@ def user_zone(user: User) -> ZoneInfo:
 # --- field page ------------------------------------------------------------------------------
 
 
+FACILITIES_FOUND = 30  # a phone screen or two of the picker; a narrower search finds the rest
+FACILITIES_CHOSEN = 10  # facilities one patrol plans at a time (their checkpoints are listed)
+
+
 @dataclass
 class MyPatrol:
     active: list[Patrol]
     recent: list[PatrolVisit]
-    checkpoints: list[Checkpoint]  # where the person may record visits (names, not codes)
     operations: list[Operation]
+    may_patrol: bool  # some checkpoint exists where the person may record a visit
+    chosen: list[Facility]  # picked for the patrol plan: their checkpoints are offered
+    found: list[Facility]  # the picker's matches, not yet chosen, by region
+    more_found: bool  # the search matched more than are shown
+    # Checkpoints the page names a scan of, offline too (names, not codes): those of the
+    # facilities in hand (chosen, planned, recently visited) and the scanned one, not the city.
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+    @property
+    def offered(self) -> list[Checkpoint]:
+        chosen = {f.pk for f in self.chosen}
+        return [c for c in self.checkpoints if c.facility_id in chosen]
 
 
-def my_patrol_for(*, user: User) -> MyPatrol:
+def patrollable_checkpoints(user: User) -> QuerySet[Checkpoint]:
+    return policy.scope(user, Checkpoint.objects.all(), policy.Action.OPERATE)
+
+
+def my_patrol_for(*, user: User, search: str = "", chosen_ids: list[int] | None = None,
+                  scanned_id: int | None = None) -> MyPatrol:
+    """The field page's reads, bounded whatever the size of the city: the picker shows at
+    most FACILITIES_FOUND facilities and the plan the checkpoints of FACILITIES_CHOSEN."""
     recent = list(
         PatrolVisit.objects.filter(recorded_by=user)
         .select_related("checkpoint", "facility__region")
         .annotate(photo_count=Count("photos"))
         .order_by("-occurred_at")[:RECENT_VISITS]
     )
+    active = active_patrols_for(user=user)
+    allowed = patrollable_checkpoints(user)
+    facilities = Facility.objects.filter(
+        pk__in=allowed.values("facility_id")).select_related("region")
+    chosen = list(facilities.filter(pk__in=(chosen_ids or [])[:FACILITIES_CHOSEN])
+                  .order_by("region__path", "name"))
+    matches = facilities.exclude(pk__in=[f.pk for f in chosen])
+    if search:
+        matches = matches.filter(Q(name__icontains=search) | Q(region__name__icontains=search))
+    found = list(matches.order_by("region__path", "name")[:FACILITIES_FOUND + 1])
+    at_hand = {f.pk for f in chosen} | {v.facility_id for v in recent}
+    planned = {pk for patrol in active for pk in patrol.planned_checkpoints}
     checkpoints = list(
-        policy.scope(user, Checkpoint.objects.select_related("facility"), policy.Action.OPERATE)
-        .order_by("facility__name", "name")
+        allowed.filter(Q(facility_id__in=at_hand) | Q(pk__in=planned | {scanned_id} - {None}))
+        .select_related("facility").order_by("facility__name", "name")
     )
     operations = list(policy.patrol_operations(user).order_by("name"))
-    return MyPatrol(active_patrols_for(user=user), recent, checkpoints, operations)
+    return MyPatrol(active, recent, operations,
+                    may_patrol=bool(found or chosen) or allowed.exists(),
+                    chosen=chosen, found=found[:FACILITIES_FOUND],
+                    more_found=len(found) > FACILITIES_FOUND, checkpoints=checkpoints)
 
 
 @dataclass

@@ -291,7 +291,9 @@
     return value.trim();
   }
 
-  // The checkpoints this person may record at, by id (names only: no codes on the page).
+  // The checkpoints at hand this person may record at, by id (names only: no codes on the
+  // page): those of the facilities chosen, planned or visited lately, and of a label opened
+  // with the page; a city's others are "unlisted" here and checked when the visit is sent.
   const labelsElement = document.getElementById("checkpoint-labels");
   const checkpointLabels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
 
@@ -303,14 +305,16 @@
       const data = token.split(":")[0].replace(/-/g, "+").replace(/_/g, "/");
       const payload = JSON.parse(atob(data + "===".slice((data.length + 3) % 4)));
       const label = checkpointLabels[String(payload.c)];
-      if (!label) return { known: false };
+      if (!label) return { known: false, unlisted: Number.isInteger(payload.c) };
       return { known: true, current: label.version === payload.v, label: label };
     } catch (error) {
       return { known: false };
     }
   }
 
-  function setScan(form, token) {
+  // `checked`: the server already read this token with the page (a label opened by the
+  // camera app) and listed its checkpoint if this person may record there.
+  function setScan(form, token, checked) {
     const field = form.querySelector("input[name=token]");
     if (field) field.value = token;
     const state = form.querySelector("[data-scan-state]");
@@ -324,8 +328,8 @@
     if (!note.dataset.textNext) note.dataset.textNext = note.textContent;
     name.textContent = found.known ? found.label.name : "";
     facility.textContent = found.known ? "· " + found.label.facility : "";
-    note.textContent = !found.known ? state.dataset.textUnknown
-      : (found.current ? note.dataset.textNext : state.dataset.textOld);
+    if (found.known) note.textContent = found.current ? note.dataset.textNext : state.dataset.textOld;
+    else note.textContent = found.unlisted && !checked ? state.dataset.textUnlisted : state.dataset.textUnknown;
     state.classList.toggle("ok", found.known && found.current);
     state.classList.toggle("scan-warn", !(found.known && found.current));
   }
@@ -336,7 +340,7 @@
   document.querySelectorAll("form.js-scan").forEach(function (form) {
     const fromUrl = new URLSearchParams(window.location.search).get("t");
     if (fromUrl) {
-      setScan(form, fromUrl);
+      setScan(form, fromUrl, true);
       // Drop the token from the address bar and history: it opens this checkpoint.
       window.history.replaceState(null, "", window.location.pathname);
     }

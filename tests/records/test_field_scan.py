@@ -1,6 +1,6 @@
 """A scan names its checkpoint and facility: the page carries the names (never the codes) of
-the checkpoints the person may record at, and a label URL opened by the phone's camera app
-is named by the server as well."""
+the checkpoints at hand the person may record at, and a label URL opened by the phone's
+camera app is named by the server as well."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def labels_in(html: str) -> dict:
 
 def test_the_field_page_carries_checkpoint_names_but_not_codes(client, world, points):
     client.force_login(world.a.users["field_polri"])
-    html = client.get(reverse("records:my_patrol")).content.decode()
+    office = world.a.facilities["kpu_office"]
+    html = client.get(reverse("records:my_patrol"), {
+        "objek": [office.pk, world.b.facilities["kpu_office"].pk]}).content.decode()
     labels = labels_in(html)
     assert labels[str(points.gate.pk)] == {
         "name": "Gerbang utama", "facility": points.gate.facility.name,

@@ -20,7 +20,6 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
-from apps.places.models import Operation
 from apps.records import selectors, tokens
 from apps.records.forms import PatrolEndForm, PatrolStartForm, VisitAmendForm, VisitForm
 from apps.records.models import Checkpoint, Patrol, PatrolVisit, RecordPhoto
@@ -38,54 +37,74 @@ from apps.records.views.common import (
 )
 
 
-def _start_form(user, operations, data=None) -> PatrolStartForm:
+def _start_form(user, operations, data=None, offered=()) -> PatrolStartForm:
+    """What the policy lets `user` plan is what the form accepts; `offered` is what it lists."""
     return PatrolStartForm(
-        data, checkpoints=policy.scope(user, Checkpoint.objects.select_related("facility"),
-                                       policy.Action.OPERATE).order_by("facility__name", "name"),
-        operations=operations,
+        data, checkpoints=selectors.patrollable_checkpoints(user).order_by(
+            "facility__name", "name"),
+        operations=operations, offered=offered,
     )
+
+
+def _chosen_facility_ids(request: HttpRequest) -> list[int]:
+    return [int(value) for value in request.GET.getlist("objek")[:50] if value.isdigit()]
 
 
 @login_required
 @require_GET
 def my_patrol(request: HttpRequest) -> HttpResponse:
-    """The field officer's page: the current patrol, recording a visit (QR or code, works
-    offline), what is waiting to be sent, and the latest visits."""
-    my = selectors.my_patrol_for(user=request.user)
-    start_form = _start_form(request.user, Operation.objects.filter(
-        pk__in=[o.pk for o in my.operations]))
+    """The field officer's page: the current patrol (planned by picking facilities, then
+    their checkpoints: `?cari=` searches, `?objek=` chooses), recording a visit (QR or code,
+    works offline), what is waiting to be sent, and the latest visits."""
+    token = request.GET.get("t", "")[:400]
+    scanned_id = _scanned_checkpoint_id(request.user, token)
+    search = request.GET.get("cari", "").strip()[:80]
+    my = selectors.my_patrol_for(user=request.user, search=search,
+                                 chosen_ids=_chosen_facility_ids(request), scanned_id=scanned_id)
+    start_form = _start_form(request.user, policy.patrol_operations(request.user).order_by("name"),
+                             offered=my.offered)
     visit_form = VisitForm(initial={
         "patrol": my.active[0].pk if my.active else None,
-        "token": request.GET.get("t", "")[:400],
+        "token": token,
     })
     return render(request, "records/my_patrol.html", {
         "my": my, "visit_form": visit_form, "start_form": start_form,
-        "end_form": PatrolEndForm(), "scanned": bool(request.GET.get("t")),
-        "scanned_checkpoint": _scanned_checkpoint(request, my.checkpoints),
+        "end_form": PatrolEndForm(), "scanned": bool(token), "search": search,
+        "planning": bool(search or my.chosen),
+        "scanned_checkpoint": next((c for c in my.checkpoints if c.pk == scanned_id), None),
         "checkpoint_labels": _checkpoint_labels(my.checkpoints),
-        "may_patrol": bool(my.checkpoints),
+        "may_patrol": my.may_patrol,
+        "found_by_region": _by_region(my.found),
     })
+
+
+def _by_region(facilities) -> list[tuple[str, list]]:
+    """The picker's facilities under their region's name (they come ordered by region)."""
+    grouped: dict[str, list] = {}
+    for facility in facilities:
+        grouped.setdefault(facility.region.name, []).append(facility)
+    return list(grouped.items())
 
 
 def _checkpoint_labels(checkpoints: list[Checkpoint]) -> dict[int, dict]:
     """What a scan shows before it is sent (the phone may be offline): the checkpoint's name
-    and facility by id, for the checkpoints this person may record at. A label's token names
-    its checkpoint's id openly (it is signed, not secret); the short codes are not shown."""
+    and facility by id, for the checkpoints at hand this person may record at. A label's
+    token names its checkpoint's id openly (it is signed, not secret); the short codes are
+    not shown."""
     return {c.pk: {"name": c.name, "facility": c.facility.name, "version": c.token_version}
             for c in checkpoints}
 
 
-def _scanned_checkpoint(request: HttpRequest, checkpoints: list[Checkpoint]):
+def _scanned_checkpoint_id(user, token: str) -> int | None:
     """The checkpoint of a label opened by the phone's own camera app (`?t=`), named on the
-    page even without JavaScript; the visit itself is checked again when it is recorded."""
-    token = request.GET.get("t", "")[:400]
+    page even without JavaScript when the person may record there; the visit itself is
+    checked again when it is recorded."""
     if not token:
         return None
     try:
-        found = tokens.resolve_checkpoint(user_id=request.user.pk, token=token).checkpoint
+        return tokens.resolve_checkpoint(user_id=user.pk, token=token).checkpoint.pk
     except ValidationError:
         return None
-    return next((c for c in checkpoints if c.pk == found.pk), None)
 
 
 @login_required
