@@ -56,32 +56,40 @@ class Anomaly:
     speed_kmh: float | None = None
 
 
+def speed_limit_kmh(mode: str) -> float:
+    return MAX_SPEED_KMH.get(mode, MAX_SPEED_KMH[""])
+
+
+def judge(before: VisitPoint, after: VisitPoint) -> Anomaly | None:
+    """The exception, if any, in one team's two consecutive visits."""
+    seconds = (after.at - before.at).total_seconds()
+    if after.checkpoint_id == before.checkpoint_id:
+        if seconds < RESCAN_WINDOW.total_seconds():
+            return Anomaly("rapid_rescan", after.visit_id, before.visit_id, after.team, seconds)
+        return None
+    if None in (before.lat, before.lon, after.lat, after.lon):
+        return None
+    distance = haversine_m(before.lat, before.lon, after.lat, after.lon)
+    if distance < MIN_DISTANCE_M:
+        return None
+    speed = math.inf if seconds <= 0 else distance / seconds * 3.6
+    if speed <= speed_limit_kmh(after.mode or before.mode):
+        return None
+    return Anomaly("impossible_travel", after.visit_id, before.visit_id, after.team, seconds,
+                   distance, None if math.isinf(speed) else speed)
+
+
 def find_anomalies(points: Iterable[VisitPoint]) -> list[Anomaly]:
+    """The exceptions among `points`: each team's visits in time order, judged in pairs.
+    (The commander's page pairs them in the database: apps.records.compliance_queries.)"""
     by_team: dict[Hashable, list[VisitPoint]] = defaultdict(list)
     for point in points:
         by_team[point.team].append(point)
     found: list[Anomaly] = []
-    for team, visits in by_team.items():
-        visits.sort(key=lambda p: (p.at, str(p.visit_id)))
-        for before, after in pairwise(visits):
-            seconds = (after.at - before.at).total_seconds()
-            if after.checkpoint_id == before.checkpoint_id:
-                if seconds < RESCAN_WINDOW.total_seconds():
-                    found.append(Anomaly("rapid_rescan", after.visit_id, before.visit_id, team,
-                                         seconds))
-                continue
-            if None in (before.lat, before.lon, after.lat, after.lon):
-                continue
-            distance = haversine_m(before.lat, before.lon, after.lat, after.lon)
-            if distance < MIN_DISTANCE_M:
-                continue
-            limit = MAX_SPEED_KMH.get(after.mode or before.mode, MAX_SPEED_KMH[""])
-            speed = math.inf if seconds <= 0 else distance / seconds * 3.6
-            if speed > limit:
-                found.append(Anomaly("impossible_travel", after.visit_id, before.visit_id,
-                                     team, seconds, distance,
-                                     None if math.isinf(speed) else speed))
-    found.sort(key=lambda a: str(a.visit_id))
+    for visits in by_team.values():
+        visits.sort(key=lambda p: (p.at, p.visit_id))
+        found += [a for before, after in pairwise(visits) if (a := judge(before, after))]
+    found.sort(key=lambda a: a.visit_id)
     return found
 
 
@@ -100,17 +108,29 @@ def missed_windows(visits: Sequence[datetime], *, start: datetime, end: datetime
                    last_before: datetime | None = None) -> list[Gap]:
     """Stretches of [start, end) longer than interval + grace without a visit. A visit before
     `start` (`last_before`) still covers the beginning of the period."""
+    times = sorted(t for t in visits if start <= t < end)
+    return gaps_between(first=times[0] if times else None, last=times[-1] if times else None,
+                        long_pairs=pairwise(times), start=start, end=end,
+                        allowed=interval + grace, last_before=last_before)
+
+
+def gaps_between(*, first: datetime | None, last: datetime | None,
+                 long_pairs: Iterable[tuple[datetime, datetime]], start: datetime,
+                 end: datetime, allowed: timedelta,
+                 last_before: datetime | None = None) -> list[Gap]:
+    """The missed windows of [start, end) from the first and last visit in it and its pairs
+    of consecutive visits — at least those farther apart than `allowed`, so a database can
+    send only the long pairs (apps.records.compliance_queries)."""
     if end <= start:
         return []
-    allowed = interval + grace
-    times = sorted(t for t in visits if start <= t < end)
-    gaps: list[Gap] = []
-    previous = last_before if last_before is not None and last_before < start else None
-    cursor = previous if previous is not None else start
-    for moment in [*times, end]:
-        if moment - cursor > allowed:
-            gaps.append(Gap(max(cursor, start), moment))
-        cursor = max(cursor, moment)
+    covered_from = last_before if last_before is not None and last_before < start else start
+    if first is None or last is None:
+        return [Gap(start, end)] if end - covered_from > allowed else []
+    gaps = [Gap(start, first)] if first - covered_from > allowed else []
+    gaps += [Gap(before, after) for before, after in sorted(long_pairs)
+             if after - before > allowed]
+    if end - last > allowed:
+        gaps.append(Gap(last, end))
     return gaps
 
 

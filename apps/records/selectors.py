@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.access import policy
@@ -18,6 +18,7 @@ from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
+from apps.records import compliance_queries as queries
 from apps.records.models import (
     Amendment,
     ChainAnchor,
@@ -196,55 +197,94 @@ class AnomalyLine:
 
 @dataclass
 class ComplianceView:
+    """Every facility row and exception is computed (the summary counts them all); a page of
+    each table is shown: the facilities (FACILITIES_PER_PAGE), the teams (TEAMS_PER_PAGE,
+    the only patrols whose visits are counted) and the exceptions (ANOMALIES_PER_PAGE)."""
+
     zone: ZoneInfo
     first_night: date
     nights: list[date]
     start: datetime
     end: datetime
     facilities: list[FacilityCompliance]
-    teams: list[TeamCompliance]
-    anomalies: list[AnomalyLine]
+    anomalies: list[rules.Anomaly]
     operation: Operation | None
     operations: list[Operation]
+    facility_page: Page
+    team_page: Page
+    anomaly_page: Page
+
+    @property
+    def facilities_with_gaps(self) -> int:
+        return sum(1 for row in self.facilities if row.gaps)
 
 
-def _position(visit: PatrolVisit) -> tuple[float | None, float | None]:
-    """The label's surveyed position if known, else the phone's."""
-    cp = visit.checkpoint
-    if cp.latitude is not None and cp.longitude is not None:
-        return float(cp.latitude), float(cp.longitude)
-    if visit.latitude is not None and visit.longitude is not None:
-        return float(visit.latitude), float(visit.longitude)
-    return None, None
+FACILITIES_PER_PAGE = 25
+TEAMS_PER_PAGE = 25
+ANOMALIES_PER_PAGE = 50
 
 
-def team_lines(patrols: list[Patrol], visits: list[PatrolVisit],
+def team_lines(patrols, visited: dict[int, Counter[int]],
                anomalies: list[rules.Anomaly]) -> list[TeamCompliance]:
-    """Each patrol's visits, planned checkpoints reached and exceptions. The visits and the
-    exceptions are grouped by patrol once: linear in patrols + visits (a scan of every visit
-    per patrol was 75 million comparisons for a city's week)."""
-    own: dict[int, list[PatrolVisit]] = defaultdict(list)
-    for visit in visits:
-        if visit.patrol_id is not None:
-            own[visit.patrol_id].append(visit)
+    """Each patrol's visits, planned checkpoints reached and exceptions, from its visits
+    counted by checkpoint (apps.records.compliance_queries.patrol_checkpoints)."""
     exceptions = Counter(a.team for a in anomalies)
     teams = []
     for patrol in patrols:
-        mine = own.get(patrol.pk, [])
+        mine = visited.get(patrol.pk, Counter())
         planned = set(patrol.planned_checkpoints)
         teams.append(TeamCompliance(
-            patrol=patrol, visits=len(mine), planned=len(planned),
-            planned_visited=len(planned & {v.checkpoint_id for v in mine}),
+            patrol=patrol, visits=mine.total(), planned=len(planned),
+            planned_visited=len(planned & mine.keys()),
             anomalies=exceptions[("patrol", patrol.pk)],
         ))
     return teams
 
 
+def _facility_rows(facilities: dict[int, Facility], intervals, visits, *, start: datetime,
+                   end: datetime, night_days: list[date], zone: ZoneInfo,
+                   now: datetime) -> list[FacilityCompliance]:
+    shown = [f for f in facilities if f in intervals]
+    if not shown:
+        return []
+    grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
+    longest = max(intervals[f][0] for f in shown)
+    nights = [(datetime.combine(day, NIGHT_START, tzinfo=zone),
+               min(datetime.combine(day + timedelta(days=1), NIGHT_END, tzinfo=zone), now))
+              for day in night_days]
+    figures = queries.facility_figures(visits.filter(facility_id__in=shown),
+                                       since=start - longest, start=start, end=end,
+                                       nights=nights)
+    gaps = queries.long_gaps(visits, start=start, end=end,
+                             allowed={f: intervals[f][0] + grace for f in shown})
+    rows = []
+    for facility_id in shown:
+        interval, started = intervals[facility_id]
+        seen = figures.get(facility_id, queries.FacilityFigures(nights=(0,) * len(nights)))
+        lo = max(start, started)
+        rows.append(FacilityCompliance(
+            facility=facilities[facility_id], interval=interval, visits=seen.in_period,
+            required=rules.required_visits(start=lo, end=end, interval=interval),
+            gaps=rules.gaps_between(first=seen.first, last=seen.last_in_period,
+                                    long_pairs=gaps.get(facility_id, []), start=lo, end=end,
+                                    allowed=interval + grace, last_before=seen.last_before),
+            last_visit_at=seen.last,
+            nights=[(count, rules.required_visits(start=max(n_lo, started), end=n_hi,
+                                                  interval=interval))
+                    for count, (n_lo, n_hi) in zip(seen.nights, nights, strict=True)],
+        ))
+    return rows
+
+
 def compliance_view(*, user: User, operation_id: int | None = None,
                     first_night: date | None = None, nights: int = 7,
-                    now: datetime | None = None) -> ComplianceView:
+                    now: datetime | None = None, pages: dict[str, str | None] | None = None
+                    ) -> ComplianceView:
     """Patrol compliance per facility, per team and per night (18:00–06:00 local), with the
-    exceptions. Five queries, whatever the number of facilities, visits or patrols."""
+    exceptions; `pages` chooses the page of each table ("facilities", "teams",
+    "anomalies"). A bounded number of queries, whatever the number of facilities, visits
+    or patrols."""
+    pages = pages or {}
     now = now or timezone.now()
     zone = user_zone(user)
     nights = max(1, min(nights, MAX_NIGHTS))
@@ -261,68 +301,28 @@ def compliance_view(*, user: User, operation_id: int | None = None,
         facilities = facilities.filter(operations=operation)
     facilities = {f.pk: f for f in facilities.order_by("region__path", "name")}
     intervals = patrol_intervals(facilities=list(facilities), now=now)
-    longest = max((i for i, _s in intervals.values()), default=timedelta(hours=3))
-    # The patrol's mode looked up by its key for each visit of the window: a join to the
-    # patrols hashes every patrol of the history.
-    mode = Patrol.objects.filter(pk=OuterRef("patrol_id")).values("mode")[:1]
-    visits = list(
-        policy.scope(user, PatrolVisit.objects.select_related("checkpoint", "recorded_by")
-                     .annotate(patrol_mode=Subquery(mode)))
-        .filter(facility_id__in=list(intervals), occurred_at__gte=start - longest,
-                occurred_at__lt=end)
-        .order_by("occurred_at")
-    )
-    by_facility: dict[int, list[datetime]] = {}
-    for visit in visits:
-        by_facility.setdefault(visit.facility_id, []).append(visit.occurred_at)
-
-    grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
-    rows = []
-    for facility_id, facility in facilities.items():
-        if facility_id not in intervals:
-            continue
-        interval, started = intervals[facility_id]
-        times = by_facility.get(facility_id, [])  # sorted: the query orders by time
-        first_in_period = bisect_left(times, start)
-        lo = max(start, started)
-        row = FacilityCompliance(
-            facility=facility, interval=interval,
-            visits=len(times) - first_in_period,
-            required=rules.required_visits(start=lo, end=end, interval=interval),
-            gaps=rules.missed_windows(times[first_in_period:], start=lo, end=end,
-                                      interval=interval, grace=grace,
-                                      last_before=times[first_in_period - 1]
-                                      if first_in_period else None),
-            last_visit_at=times[-1] if times else None,
-        )
-        for day in night_days:
-            n_lo = datetime.combine(day, NIGHT_START, tzinfo=zone)
-            n_hi = min(datetime.combine(day + timedelta(days=1), NIGHT_END, tzinfo=zone), now)
-            row.nights.append((rules.count_between(times, n_lo, n_hi),
-                               rules.required_visits(start=max(n_lo, started), end=n_hi,
-                                                     interval=interval)))
-        rows.append(row)
-
-    in_period = [v for v in visits if v.occurred_at >= start]
-    points = []
-    for visit in in_period:
-        lat, lon = _position(visit)
-        team = ("patrol", visit.patrol_id) if visit.patrol_id else ("person",
-                                                                    visit.recorded_by_id)
-        points.append(rules.VisitPoint(visit.pk, team, visit.checkpoint_id, visit.occurred_at,
-                                       lat, lon, visit.patrol_mode or ""))
-    anomalies = rules.find_anomalies(points)
-    by_id = {v.pk: v for v in in_period}
-    lines = [AnomalyLine(a, by_id[a.visit_id], by_id[a.previous_id]) for a in anomalies]
-
-    patrols = list(
-        policy.scope(user, Patrol.objects.select_related("leader", "agency__region",
-                                                         "ending"))
-        .filter(started_at__gte=start, started_at__lt=end).order_by("-started_at")
-    )
-    teams = team_lines(patrols, in_period, anomalies)
-    return ComplianceView(zone, first_night, night_days, start, end, rows, teams, lines,
-                          operation, operations)
+    visits = policy.scope(user, PatrolVisit.objects.all())
+    rows = _facility_rows(facilities, intervals, visits, start=start, end=end,
+                          night_days=night_days, zone=zone, now=now)
+    in_window = visits.filter(facility_id__in=list(intervals))
+    anomalies = queries.exceptions(in_window, start=start, end=end)
+    patrols = (policy.scope(user, Patrol.objects.select_related("leader", "agency__region",
+                                                                "ending"))
+               .filter(started_at__gte=start, started_at__lt=end).order_by("-started_at", "pk"))
+    team_page = Paginator(patrols, TEAMS_PER_PAGE).get_page(pages.get("teams"))
+    visited = queries.patrol_checkpoints(
+        in_window.filter(patrol_id__in=[p.pk for p in team_page]), start=start, end=end)
+    team_page.object_list = team_lines(team_page, visited, anomalies)
+    anomaly_page = Paginator(anomalies, ANOMALIES_PER_PAGE).get_page(pages.get("anomalies"))
+    ids = {i for a in anomaly_page for i in (a.visit_id, a.previous_id)}
+    by_id = policy.scope(user, PatrolVisit.objects.select_related(
+        "checkpoint", "recorded_by")).in_bulk(ids)
+    anomaly_page.object_list = [AnomalyLine(a, by_id[a.visit_id], by_id[a.previous_id])
+                                for a in anomaly_page]
+    return ComplianceView(zone, first_night, night_days, start, end, rows, anomalies,
+                          operation, operations,
+                          Paginator(rows, FACILITIES_PER_PAGE).get_page(pages.get("facilities")),
+                          team_page, anomaly_page)
 
 
 # --- warehouse checks ------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_patrols_meet_their_interval_but_for_a_few_real_misses(demo, username):
         assert row.visits >= row.required - len(row.gaps)
         for visits, required in row.nights:
             assert visits >= required, f"{row.facility}: {visits}/{required}"
-    kinds = Counter(line.anomaly.kind for line in view.anomalies)
+    kinds = Counter(a.kind for a in view.anomalies)
     assert "impossible_travel" not in kinds
     assert kinds.get("rapid_rescan", 0) == (1 if slug == "karangsari" else 0)
 

@@ -5,51 +5,79 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from datetime import UTC, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.records import compliance as rules
+from apps.records.models import PatrolVisit
 from apps.records.report import daily_report
-from apps.records.selectors import compliance_view, team_lines
+from apps.records.selectors import compliance_view
 from apps.records.services.patrols import patrol_start, patrol_visit_record
 from tests.records.conftest import visit
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
-def _old_team_lines(patrols, visits, anomalies):
-    """The quadratic version the page had: every visit scanned for every patrol."""
-    lines = []
-    for patrol in patrols:
-        own = [v for v in visits if v.patrol_id == patrol.pk]
-        planned = set(patrol.planned_checkpoints)
-        lines.append((patrol.pk, len(own), len(planned),
-                      len(planned & {v.checkpoint_id for v in own}),
-                      sum(1 for a in anomalies if a.team == ("patrol", patrol.pk))))
-    return lines
+def _generated_visits(world, points, rng: random.Random, now: datetime) -> None:
+    """Three patrols (by foot, motorcycle, car) and visits outside a patrol over two days:
+    scans seconds apart, hops across the city, hours without a visit."""
+    officer = world.a.users["padal"]
+    checkpoints = [points.gate, points.fence, points.warehouse_door]
+    patrols = [patrol_start(user=officer, client_key=uuid.uuid4(), team_name=f"Tim {mode}",
+                            mode=mode, member_names=[], pillars=[],
+                            planned=rng.sample(checkpoints, 2)).record.pk
+               for mode in ("foot", "motorcycle", "car")]
+    moment = now - timedelta(hours=47)
+    while moment < now:
+        patrol_visit_record(user=officer, now=moment, entry=visit(
+            rng.choice(checkpoints), patrol_id=rng.choice([None, *patrols])))
+        hours_away = rng.random() < 0.04
+        moment += timedelta(seconds=5 * 3600 if hours_away else rng.choice([20, 50, 300, 900]))
 
 
-def test_team_lines_match_the_quadratic_version_on_a_generated_week():
-    rng = random.Random(7)
-    patrols = [SimpleNamespace(pk=p, planned_checkpoints=rng.sample(range(40), rng.randint(0, 6)))
-               for p in range(1, 120)]
-    visits = [SimpleNamespace(pk=i, patrol_id=rng.choice([None, *range(1, 140)]),
-                              checkpoint_id=rng.randrange(40), recorded_by_id=rng.randrange(9),
-                              occurred_at=T0 + timedelta(minutes=rng.randrange(7 * 24 * 60)))
-              for i in range(3000)]
-    points = [rules.VisitPoint(v.pk, ("patrol", v.patrol_id) if v.patrol_id
-                               else ("person", v.recorded_by_id), v.checkpoint_id,
-                               v.occurred_at, -7.25 + rng.random() / 10, 112.75, "foot")
-              for v in visits]
-    anomalies = rules.find_anomalies(points)
-    assert anomalies  # the case exercises the exception counts too
-    new = [(t.patrol.pk, t.visits, t.planned, t.planned_visited, t.anomalies)
-           for t in team_lines(patrols, visits, anomalies)]
-    assert new == _old_team_lines(patrols, visits, anomalies)
+def test_the_database_finds_what_the_rules_find(world, points):
+    """The page's figures from the database equal the rules applied to every visit in
+    Python: exceptions, missed windows, per-night counts and each patrol's checkpoints."""
+    now = timezone.now()
+    _generated_visits(world, points, random.Random(11), now)
+    commander = world.a.users["commander"]
+    view = compliance_view(user=commander, nights=2, now=now)
+    visits = list(PatrolVisit.objects.select_related("checkpoint", "patrol")
+                  .filter(occurred_at__gte=view.start))
+    assert len(visits) > 50
+    expected = rules.find_anomalies(
+        rules.VisitPoint(v.pk, ("patrol", v.patrol_id) if v.patrol_id else
+                         ("person", v.recorded_by_id), v.checkpoint_id, v.occurred_at,
+                         float(v.checkpoint.latitude), float(v.checkpoint.longitude),
+                         v.patrol.mode if v.patrol else "") for v in visits)
+    assert {a.kind for a in expected} == {"rapid_rescan", "impossible_travel"}
+    assert [(a.kind, a.visit_id, a.previous_id) for a in view.anomalies] == [
+        (a.kind, a.visit_id, a.previous_id) for a in expected]
+    grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
+    everything = list(PatrolVisit.objects.order_by("occurred_at"))
+    for row in view.facilities:
+        times = [v.occurred_at for v in visits if v.facility_id == row.facility.pk]
+        before = [v.occurred_at for v in everything
+                  if v.facility_id == row.facility.pk and v.occurred_at < view.start]
+        assert row.gaps == rules.missed_windows(times, start=view.start, end=view.end,
+                                                interval=row.interval, grace=grace,
+                                                last_before=before[-1] if before else None)
+        assert row.visits == len(times)
+        assert [n for n, _required in row.nights] == [
+            rules.count_between(sorted(times), datetime.combine(day, time(18), view.zone),
+                                min(datetime.combine(day + timedelta(days=1), time(6),
+                                                     view.zone), now))
+            for day in view.nights]
+    assert any(row.gaps for row in view.facilities)
+    for team in view.team_page:
+        own = [v for v in visits if v.patrol_id == team.patrol.pk]
+        planned = set(team.patrol.planned_checkpoints)
+        assert (team.visits, team.planned_visited) == (
+            len(own), len(planned & {v.checkpoint_id for v in own}))
 
 
 def test_counting_a_window_by_bisection_matches_a_scan():
@@ -100,7 +128,7 @@ def test_compliance_and_daily_report_queries_do_not_grow(world, points):
     _patrols_with_visits(world, points, 12)
     assert run() <= small
     view = compliance_view(user=commander)
-    assert sum(t.visits for t in view.teams) == 26
+    assert sum(t.visits for t in view.team_page) == 26
 
 
 def test_the_patrol_start_form_groups_checkpoints_under_their_facility(client, world, points):
@@ -121,3 +149,22 @@ def test_the_patrol_start_form_groups_checkpoints_under_their_facility(client, w
                               "planned": [points.gate.pk, points.b_gate.pk]},
                              checkpoints=mine, operations=Checkpoint.objects.none())
     assert not posted.is_valid() and "planned" in posted.errors  # city B's is not a choice
+
+
+def test_the_compliance_page_renders_a_page_of_each_table(client, world, points, monkeypatch):
+    """Every row is computed for the summary; a page of each table is rendered, and another
+    page of one table keeps the others' pages."""
+    from apps.records import selectors
+
+    monkeypatch.setattr(selectors, "TEAMS_PER_PAGE", 2)
+    _patrols_with_visits(world, points, 4)
+    client.force_login(world.a.users["commander"])
+    view = client.get("/kepatuhan-patroli/?fpage=1").context["view"]
+    assert view.team_page.paginator.count == 5 and len(view.team_page) == 2
+    assert view.team_page.paginator.num_pages == 3
+    page = client.get("/kepatuhan-patroli/?fpage=1&tpage=3")
+    last = page.context["view"].team_page
+    assert [t.patrol.team_name for t in last] == ["Samapta"]  # the earliest started
+    html = page.content.decode()
+    assert "fpage=1&amp;tpage=2" in html  # Previous keeps the facility page
+    assert last[0].patrol.get_absolute_url() in html

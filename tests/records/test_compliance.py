@@ -121,7 +121,7 @@ def test_the_compliance_page_shows_exceptions(client, world, points):
     client.force_login(world.a.users["commander"])
     response = client.get(reverse("records:compliance"))
     assert response.status_code == 200
-    kinds = sorted(line.anomaly.kind for line in response.context["view"].anomalies)
+    kinds = sorted(a.kind for a in response.context["view"].anomalies)
     assert kinds == ["impossible_travel", "rapid_rescan"]
     rows = {r.facility.name: r for r in response.context["view"].facilities}
     assert rows[world.a.facilities["kpu_office"].name].visits == 2

@@ -47,3 +47,12 @@ def thousands(value) -> str:
     if value is None or value == "":
         return "—"
     return number_format(value, force_grouping=True)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, param: str, number: int) -> str:
+    """This page's address with `param` set to `number`, every other choice kept (a page
+    with several paged tables keeps the others' pages)."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()

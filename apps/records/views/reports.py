@@ -38,6 +38,10 @@ def _date(value: str | None) -> date | None:
     return day if 2000 <= day.year <= 2100 else None
 
 
+# The page of each of the compliance page's tables, by its query parameter.
+COMPLIANCE_PAGES = {"facilities": "fpage", "teams": "tpage", "anomalies": "apage"}
+
+
 @login_required
 @require_GET
 def compliance(request: HttpRequest) -> HttpResponse:
@@ -45,8 +49,10 @@ def compliance(request: HttpRequest) -> HttpResponse:
     view = selectors.compliance_view(
         user=request.user, operation_id=_int(request.GET.get("operation")),
         first_night=_date(request.GET.get("from")),
-        nights=_int(request.GET.get("nights")) or 7)
+        nights=_int(request.GET.get("nights")) or 7,
+        pages={table: request.GET.get(param) for table, param in COMPLIANCE_PAGES.items()})
     return render(request, "records/compliance.html", {"view": view})
+
 
 
 # --- daily report ----------------------------------------------------------------------------
