@@ -37,16 +37,10 @@ from apps.vision.motion import Zone
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.simulator.clip import write_clip
 from apps.vision.simulator.scene import SceneRenderer, SceneState
-from apps.vision.stream import (
-    Backoff,
-    SourceConfig,
-    SourceKind,
-    StreamReader,
-    StreamState,
-    enable_file_sources,
-    ffmpeg_options,
-)
+from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamState
+from apps.vision.stream import StreamReader
 from apps.vision.urls import UrlPolicy
+from apps.vision.videocapture import enable_file_sources, ffmpeg_options
 
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 15.0, 2_000_000
 LIVE_CAMERAS = 16

@@ -37,7 +37,8 @@ from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.ringbuffer import Clip
-from apps.vision.stream import SourceConfig, SourceKind, StreamHealth, StreamReader
+from apps.vision.source import SourceConfig, SourceKind, StreamHealth
+from apps.vision.stream import StreamReader
 from apps.vision.tamper import TamperEvent
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from apps.duty.alerting import duty_checks_run
 from apps.records.services.compliance import patrol_overdue_check
 from apps.records.services.patrols import patrol_visit_record
 from apps.vision.motion import MotionResult, ZoneMotion
-from apps.vision.stream import StreamHealth, StreamState
+from apps.vision.source import StreamHealth, StreamState
 from apps.vision.tamper import TamperEvent, TamperKind
 from tests.duty.conftest import NOW, duty, make_attendance, make_shift  # noqa: F401
 from tests.records.conftest import points, visit  # noqa: F401 - the fixture is used below

@@ -17,8 +17,9 @@ from apps.cameras.validation import url_policy
 from apps.cameras.watcher import Watcher
 from apps.core.text import clean_name
 from apps.org.models import Region
-from apps.vision import stream
-from apps.vision.stream import SourceKind, StreamError, StreamReader
+from apps.vision import videocapture
+from apps.vision.source import SourceKind, StreamError, StreamState
+from apps.vision.stream import StreamReader
 
 # --- camera addresses (SSRF) -----------------------------------------------------------------
 
@@ -77,12 +78,12 @@ def test_a_refused_address_never_connects_and_the_camera_goes_offline(world, set
     reader.stop()
     thread.join(timeout=5)
     assert opened == []
-    assert reader.health().state == stream.StreamState.OFFLINE
+    assert reader.health().state == StreamState.OFFLINE
     assert "URL rejected" in (reader.health().error or "")
 
 
 def test_ffmpeg_is_limited_to_the_protocols_a_camera_needs():
-    options = stream.ffmpeg_options(SourceKind.RTSP)
+    options = videocapture.ffmpeg_options(SourceKind.RTSP)
     assert options["rtsp_transport"] == "tcp"
     protocols = set(options["protocol_whitelist"].split(","))
     assert {"rtsp", "tcp"} <= protocols

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from apps.vision.simulator import CameraSpec, Simulator
-from apps.vision.stream import enable_file_sources
 from apps.vision.urls import UrlPolicy
+from apps.vision.videocapture import enable_file_sources
 from tests.vision.helpers import PASSWORD
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from apps.vision.rtsprelay import RtspRelay
 from apps.vision.simulator import Simulator
-from apps.vision.stream import SourceConfig, SourceKind, StreamState
+from apps.vision.source import SourceConfig, SourceKind, StreamState
 from apps.vision.urls import UrlPolicy, check_url
 from tests.vision.helpers import PASSWORD, wait_until
 from tests.vision.test_stream import reading

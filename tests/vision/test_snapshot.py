@@ -13,7 +13,7 @@ import pytest
 
 from apps.vision.geometry import polygon, polygon_mask
 from apps.vision.snapshot import render_snapshot, write_atomic
-from apps.vision.stream import VideoPixels
+from apps.vision.videocapture import VideoPixels
 
 MASK = polygon([(0.55, 0.1), (0.95, 0.1), (0.95, 0.6), (0.55, 0.6)])
 TRIANGLE = polygon([(0.05, 0.95), (0.3, 0.5), (0.45, 0.95)])

@@ -23,14 +23,8 @@ from apps.vision.motion import MotionDetector, Zone
 from apps.vision.simulator import Simulator
 from apps.vision.simulator.clip import write_clip
 from apps.vision.simulator.scene import SceneState
-from apps.vision.stream import (
-    Backoff,
-    SourceConfig,
-    SourceKind,
-    StreamHealth,
-    StreamReader,
-    StreamState,
-)
+from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamHealth, StreamState
+from apps.vision.stream import StreamReader
 from apps.vision.urls import UrlPolicy
 from tests.vision.helpers import PASSWORD, scene_frames, wait_until
 
