@@ -96,29 +96,34 @@ def with_tampering(parts: list[Segment], tampered: list[Interval]) -> list[Segme
 def tamper_intervals(camera_ids: list[int], start: datetime, end: datetime
                      ) -> dict[int, list[Interval]]:
     """When each camera had a tamper alert open within [start, end): from the alert history
-    (raised or raised again, until it resolved itself or a person resolved it). One query."""
+    (raised or raised again, until it resolved itself or a person resolved it). Two queries:
+    the alerts first, then their events through the alert index; one join let PostgreSQL
+    walk every event of the history."""
     from django.db.models import Q
 
     from apps.alerts.models import Alert, AlertEvent
+    from apps.core.db import InList
 
     opening = {AlertEvent.Action.RAISED, AlertEvent.Action.REOPENED}
     closing = {AlertEvent.Action.CLEARED, AlertEvent.Action.RESOLVED}
+    camera_of = dict(
+        Alert.objects.filter(InList("camera_id", camera_ids), kind=Alert.Kind.TAMPER)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
+        .values_list("pk", "camera_id")
+    )
     events = (
-        AlertEvent.objects.filter(alert__kind=Alert.Kind.TAMPER, alert__camera_id__in=camera_ids,
-                                  at__lt=end, action__in=opening | closing)
-        .filter(Q(alert__resolved_at__isnull=True) | Q(alert__resolved_at__gt=start))
+        AlertEvent.objects.filter(InList("alert_id", camera_of), at__lt=end,
+                                  action__in=opening | closing)
         .order_by("alert_id", "at", "pk")
-        .values_list("alert__camera_id", "alert_id", "action", "at")
+        .values_list("alert_id", "action", "at")
     )
     result: dict[int, list[Interval]] = defaultdict(list)
     since: dict[int, datetime] = {}
-    camera_of: dict[int, int] = {}
-    for camera_id, alert_id, action, at in events:
-        camera_of[alert_id] = camera_id
+    for alert_id, action, at in events:
         if action in opening:
             since.setdefault(alert_id, at)
         elif alert_id in since:
-            result[camera_id].append((since.pop(alert_id), at))
+            result[camera_of[alert_id]].append((since.pop(alert_id), at))
     for alert_id, at in since.items():  # still open
         result[camera_of[alert_id]].append((at, end))
     return {camera_id: [(max(s, start), min(e, end)) for s, e in spans
@@ -132,24 +137,25 @@ def uptime_by_camera(camera_ids: list[int], start: datetime, end: datetime
     from django.db.models import Max
 
     from apps.cameras.models import Camera, CameraStateChange
+    from apps.core.db import InList
 
     before = dict(
-        CameraStateChange.objects.filter(camera_id__in=camera_ids, at__lte=start)
+        CameraStateChange.objects.filter(InList("camera_id", camera_ids), at__lte=start)
         .values("camera_id").annotate(last=Max("at")).values_list("camera_id", "last")
     )
     states_before = {
         change.camera_id: change.state
         for change in CameraStateChange.objects.filter(
-            camera_id__in=list(before), at__in=list(before.values()))
+            InList("camera_id", before), InList("at", before.values()))
         if before.get(change.camera_id) == change.at
     }
     changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for camera_id, at, state in CameraStateChange.objects.filter(
-        camera_id__in=camera_ids, at__gt=start, at__lt=end
+        InList("camera_id", camera_ids), at__gt=start, at__lt=end
     ).order_by("at").values_list("camera_id", "at", "state"):
         changes[camera_id].append((at, state))
     # When it was disabled is not recorded: a disabled camera is shown disabled throughout.
-    disabled = set(Camera.objects.filter(pk__in=camera_ids, enabled=False)
+    disabled = set(Camera.objects.filter(InList("pk", camera_ids), enabled=False)
                    .values_list("pk", flat=True))
     tampered = tamper_intervals(camera_ids, start, end)
     return {

@@ -14,10 +14,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.access import policy
 from apps.accounts.models import User
+from apps.core.templatetags.posko import in_zone
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
@@ -221,6 +223,7 @@ class Cell:
     present: int | None
     short_minutes: float
     href: str
+    title: str = field(default="", compare=False)  # the page's tooltip (_title_cells)
 
 
 @dataclass
@@ -390,6 +393,23 @@ def _cell(group: list[cov.HourCell], column: Column, href: str) -> Cell:
     )
 
 
+def _title_cells(rows: list[Row], columns: list[Column]) -> None:
+    """The tooltip of each heatmap cell, written here: a page of 25 facilities has 600 cells,
+    and a date formatted and three words translated per cell made most of its rendering.
+    A column's time reads the same at every facility of a zone, so it is formatted once."""
+    present, required, rostered = _("present"), _("required"), _("rostered")
+    times: dict[tuple[int, str], str] = {}
+    for row in rows:
+        zone = row.facility.region.timezone
+        for index, cell in enumerate(row.cells):
+            at = times.get((index, zone))
+            if at is None:
+                at = times[index, zone] = in_zone(columns[index].start, row.facility)
+            shown = "—" if cell.present is None else cell.present
+            cell.title = (f"{at}: {present} {shown}, {required} {cell.required}, "
+                          f"{rostered} {cell.rostered}")
+
+
 def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None = None,
                   limit: int | None = MAX_FACILITIES, page: int | str | None = None
                   ) -> CoverageView:
@@ -437,6 +457,8 @@ def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None 
         if not row.has_posts:
             for c in row.cells:
                 c.status = "no-posts"
+    if shown is not None:
+        _title_cells(list(shown), columns)
     return CoverageView(
         period=period, zone=zone, hourly=hourly, columns=columns,
         rows=list(shown) if shown is not None else rows, gaps=gaps,
