@@ -191,7 +191,7 @@ def _append_to_chain(appended: list[tuple[datetime, int, models.Model]]) -> None
     """Chain entries for the inserted rows, in the order the application appends them (by
     the time it received each; a patrol before its members), hashed with the chain's own
     functions from the rows as read back, as `chain_append` does."""
-    from apps.records.chain import GENESIS, content_hash, entry_hash, record_type
+    from apps.records.chain_links import GENESIS, content_hash, entry_hash, record_type
     from apps.records.models import ChainEntry
 
     stored: dict[tuple[str, int], models.Model] = {}

@@ -50,6 +50,7 @@ from apps.alerts import fanout, redaction
 from apps.alerts.models import Alert, AlertEvent
 from apps.api.models import WebhookDelivery, WebhookEndpoint
 from apps.cameras import credentials
+from apps.core.background import enqueue
 from apps.records.anchors import latest_witness_copy
 from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected
 from apps.vision.urls import check_url as check_network_url
@@ -312,10 +313,7 @@ def _on_alert_changed(sender, alert_id: int, **kwargs) -> None:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from apps.api.tasks import deliver_webhook
-    from apps.core.background import enqueue
-
-    enqueue(deliver_webhook, delivery_id)
+    enqueue("api.deliver_webhook", delivery_id)
 
 
 # --- delivery --------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Cluster mode sends tasks to the Redis broker and Celery beat schedules periodic ones; embedded
 mode has neither, so a small executor runs queued tasks and a scheduler thread runs the beat
-schedule's interval entries. Callers use `enqueue()` and never branch on the mode."""
+schedule's interval entries. Callers use `enqueue()` and never branch on the mode; they name
+the task (as the beat schedule does), so the code that queues work never imports the task
+modules that call it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from celery import Task
+from celery import Task, current_app
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -65,9 +67,7 @@ class InProcessRunner:
         self._executor.submit(_run, task, args, kwargs or {})
 
     def _schedule_loop(self) -> None:
-        from portal.celery import app
-
-        app.loader.import_default_modules()  # registers every app's tasks, as a worker does
+        app = _registered()
         next_due: dict[str, float] = {}
         while not self._stop.is_set():
             now = time.monotonic()
@@ -88,13 +88,21 @@ class InProcessRunner:
 runner = InProcessRunner()
 
 
-def enqueue(task: Task, *args, **kwargs) -> None:
-    """Queue a task for background execution in whichever mode the portal runs."""
+def _registered():
+    """The Celery app with every app's tasks registered (as a worker imports them)."""
+    current_app.loader.import_default_modules()
+    return current_app
+
+
+def enqueue(task_name: str, *args, **kwargs) -> None:
+    """Queue the task registered as `task_name` for background execution in whichever mode
+    the portal runs."""
     if settings.EMBEDDED:
+        task = _registered().tasks[task_name]
         if runner.is_alive():
             runner.submit(task, args, kwargs)
         else:
             # Management commands and tests have no runner: run now, in this thread.
             task.apply(args=args, kwargs=kwargs)
     else:
-        task.apply_async(args=args, kwargs=kwargs)
+        current_app.send_task(task_name, args=args, kwargs=kwargs)

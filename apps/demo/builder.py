@@ -19,7 +19,16 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts import mfa
+from apps.accounts.mfa import TWO_FACTOR_ROLES
 from apps.accounts.models import Role, User
+from apps.cameras.models import Camera, CameraShare, Orientation
+from apps.cameras.services import share_grant
+from apps.demo.cameras import DEMO_CAMERAS, stream_url
+from apps.demo.cities import CITIES, CitySpec
+from apps.demo.duty_roster import build_duty_roster
+from apps.demo.history import HISTORY_DAYS
+from apps.demo.records import build_demo_records
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation
 
@@ -32,55 +41,6 @@ DEMO_TOTP_SECRET = "OBXXG23PFVSGK3LPFUZGMYJNGIYDENRB"  # noqa: S105
 
 P, U = Agency.Pillar, Agency.UnitKind
 
-
-@dataclass(frozen=True)
-class CitySpec:
-    slug: str
-    province: str
-    city: str
-    timezone: str
-    districts: tuple[str, ...]
-    facilities: tuple[tuple[str, str, int, str], ...]  # (kind, name, district index, address)
-    with_ppk: bool = False
-
-
-CITIES = (
-    CitySpec(
-        slug="karangsari", province="Jawa Timur", city="Kota Karangsari",
-        timezone=Region.TimeZone.WIB,
-        districts=("Kec. Sukamulya", "Kec. Karangrejo", "Kec. Tanjungsari"),
-        facilities=(
-            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Karangsari", 0, "Jl. Kenari No. 12"),
-            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Karangsari", 1,
-             "Jl. Cempaka No. 4"),
-            (Facility.Kind.KPU_WAREHOUSE, "Gudang Logistik KPU Kota Karangsari", 2,
-             "Jl. Raya Tanjungsari Km 3"),
-        ),
-    ),
-    CitySpec(
-        slug="tanjungwangi", province="Sulawesi Selatan", city="Kota Tanjung Wangi",
-        timezone=Region.TimeZone.WITA,
-        districts=("Kec. Pantai Timur", "Kec. Bukit Barat"),
-        facilities=(
-            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Tanjung Wangi", 0, "Jl. Pelabuhan 8"),
-            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Tanjung Wangi", 1,
-             "Jl. Anggrek 21"),
-        ),
-    ),
-    CitySpec(
-        slug="telukmutiara", province="Papua", city="Kota Teluk Mutiara",
-        timezone=Region.TimeZone.WIT,
-        districts=("Kec. Mutiara Utara", "Kec. Mutiara Selatan"),
-        facilities=(
-            (Facility.Kind.KPU_OFFICE, "Kantor KPU Kota Teluk Mutiara", 0, "Jl. Samudera 2"),
-            (Facility.Kind.BAWASLU_OFFICE, "Kantor Bawaslu Kota Teluk Mutiara", 0,
-             "Jl. Teluk 15"),
-            (Facility.Kind.KPU_WAREHOUSE, "Gudang Logistik PPK Mutiara Selatan", 1,
-             "Jl. Bandara Lama 7"),
-        ),
-        with_ppk=True,
-    ),
-)
 
 # (username prefix, full name stem, rank, agency key, role)
 CAST = (
@@ -204,7 +164,6 @@ def _build_city(spec: CitySpec, logins: list[Login]) -> None:
 def _cover_the_history(operation: Operation) -> None:
     """The demo's operation runs from before its two weeks of history to after today,
     whenever the demo is built (an extension is recorded as a period change)."""
-    from apps.demo.history import HISTORY_DAYS
 
     today = timezone.localdate()
     starts_on = min(operation.starts_on, today - timedelta(days=HISTORY_DAYS + 30))
@@ -231,11 +190,9 @@ def build_demo(*, with_history: bool = True) -> list[Login]:
     _build_cameras()
     _build_demo_authenticators()
     # Guard posts, standards and a roster around today with real gaps (apps.duty).
-    from apps.demo.duty_roster import build_duty_roster
 
     build_duty_roster()
     # Checkpoints, a patrol, a signed warehouse check and an incident (apps.records).
-    from apps.demo.records import build_demo_records
 
     build_demo_records(with_history=with_history)
     return logins
@@ -244,15 +201,12 @@ def build_demo(*, with_history: bool = True) -> list[Login]:
 def _build_demo_authenticators() -> None:
     """Demo people whose role needs two-step login get an authenticator with the published
     DEMO_TOTP_SECRET, so the demo stays usable (`manage.py demo_code` prints today's code)."""
-    from apps.accounts import mfa
 
     for user in User.objects.filter(username__in=[*demo_two_step_usernames()]):
         mfa.demo_device(user, DEMO_TOTP_KEY_HEX)
 
 
 def demo_two_step_usernames() -> list[str]:
-    from apps.accounts.mfa import TWO_FACTOR_ROLES
-
     names = [f"{prefix}.{spec.slug}" for spec in CITIES
              for prefix, _stem, _rank, _agency, role in CAST if role in TWO_FACTOR_ROLES]
     return [*names, "admin.demo"]
@@ -261,9 +215,6 @@ def demo_two_step_usernames() -> list[str]:
 def _build_cameras() -> None:
     """The demo cameras point at `manage.py camsim`; outward ones are shared by their owner
     with the city's Polres, Kodim and Satpol PP on the KPU–Polri MoU."""
-    from apps.cameras.models import Camera, CameraShare, Orientation
-    from apps.cameras.services import share_grant
-    from apps.demo.cameras import DEMO_CAMERAS, stream_url
 
     for spec in DEMO_CAMERAS:
         facility = Facility.objects.select_related("owner_agency", "region").get(

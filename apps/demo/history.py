@@ -35,7 +35,7 @@ from django.utils import timezone
 from apps.accounts.models import Role, RoleAssignment, User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_resolve
-from apps.demo.builder import CITIES
+from apps.demo.cities import CITIES
 from apps.demo.clock import replaying
 from apps.places.models import Facility
 from apps.records import tokens

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.records import signing
+from apps.records.chain_links import GENESIS, entry_hash
 from apps.records.models import ChainAnchor, ChainEntry
 
 logger = logging.getLogger(__name__)
@@ -162,8 +163,6 @@ def witness_checkpoint(*, now: datetime | None = None) -> SignedAnchor | None:
     """Copy the entries appended since the last checkpoint, and a signed anchor of the head,
     to the witness directory. Refuses (logs an error, writes nothing) when the new entries do
     not continue the last checkpoint: a witness must never certify a rewritten chain."""
-    from apps.records.chain import GENESIS, entry_hash
-
     folder = witness_dir()
     if folder is None:
         return None
@@ -233,8 +232,6 @@ def _witness_files(path: Path) -> list[Path]:
 
 def _check_segment(rows: list[list], checkpoint: SignedAnchor, previous: dict[int, str]) -> str:
     """Why a checkpoint's entries are not the chain its signed head says, or ""."""
-    from apps.records.chain import GENESIS, entry_hash
-
     prev_seq = None
     for seq, label, record_id, content, prev, created, digest in rows:
         if prev_seq is not None and seq != prev_seq + 1:

@@ -20,7 +20,8 @@ from apps.demo.history import HISTORY_DAYS, MISSES
 from apps.duty.models import Attendance, Shift
 from apps.places.models import Facility, Operation
 from apps.records import selectors
-from apps.records.chain import GENESIS, chain_verify
+from apps.records.chain import chain_verify
+from apps.records.chain_links import GENESIS
 from apps.records.models import (
     ChainAnchor,
     ChainEntry,

@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.records import anchors, chain, signing
+from apps.records import anchors, chain, chain_links, signing
 from apps.records.models import ChainAnchor, ChainEntry, PatrolVisit
 from tests.records.tampering import tamper
 from tests.records.test_integrity import entry_of, make_visits
@@ -25,12 +25,12 @@ from tests.records.test_integrity import entry_of, make_visits
 def rewrite_visit(visit: PatrolVisit, notes: str) -> None:
     """Change the visit and recompute every later hash, as a careful intruder would."""
     tamper("UPDATE records_patrolvisit SET notes = %s WHERE id = %s", [notes, visit.pk])
-    rewritten, prev = [], chain.GENESIS
+    rewritten, prev = [], chain_links.GENESIS
     for entry in ChainEntry.objects.order_by("seq"):
         content = entry.content_hash
         if entry.record_type == "records.patrolvisit":
-            content = chain.content_hash(PatrolVisit.objects.get(pk=entry.record_id))
-        digest = chain.entry_hash(seq=entry.seq, record_type=entry.record_type,
+            content = chain_links.content_hash(PatrolVisit.objects.get(pk=entry.record_id))
+        digest = chain_links.entry_hash(seq=entry.seq, record_type=entry.record_type,
                                   record_id=entry.record_id, content_hash=content,
                                   prev_hash=prev, created_at=entry.created_at)
         rewritten.append((entry.seq, content, prev, digest))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
+from apps.records.chain_links import chain_append
+
 
 class SealedRecordError(RuntimeError):
     """Raised on any attempt to change or delete an append-only record."""
@@ -60,8 +62,6 @@ class SealedModel(models.Model):
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
             if self.chained:
-                from apps.records.chain import chain_append
-
                 chain_append(record=self)
 
     def delete(self, *args, **kwargs):

@@ -20,7 +20,7 @@ from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.org.models import Agency
 from apps.places.models import Facility, Operation
-from apps.records.chain import content_of
+from apps.records.chain_links import content_of
 from apps.records.models import (
     CheckItem,
     CheckSignature,

@@ -18,11 +18,9 @@ logger = logging.getLogger(__name__)
 def verification_request_now(*, user, files: bool) -> ChainVerification:
     """An administrator's request to walk the chain now: a row the background walk
     completes, queued once the row is committed."""
-    from apps.records.tasks import verify_chain
-
     verification = ChainVerification.objects.create(
         trigger=ChainVerification.Trigger.REQUEST, requested_by=user, files=files)
-    transaction.on_commit(lambda: enqueue(verify_chain, verification.pk))
+    transaction.on_commit(lambda: enqueue("records.verify_chain", verification.pk))
     return verification
 
 
