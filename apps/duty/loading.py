@@ -46,7 +46,7 @@ class CoverageInputs:
     standards: list[cov.Standard]
     shifts: list[cov.Shift]
     presences: list[cov.Presence]
-    camera_up: list[cov.CameraUp]
+    camera_up: list[cov.CameraUp] | None  # None: cameras left out (`with_cameras`)
     post_names: dict[int, str] = field(default_factory=dict)
     facilities_without_posts: set[int] = field(default_factory=set)
 
@@ -64,10 +64,12 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def coverage_inputs(
     *, facilities: Sequence[Facility], period: cov.Interval, now: datetime,
-    include_drafts: bool = False,
+    include_drafts: bool = False, with_cameras: bool = True,
 ) -> CoverageInputs:
     """Inputs for `facilities` (with `region` loaded) over `period`. `include_drafts` counts
-    unpublished shifts as rostered too (the Padal's view of a roster being planned)."""
+    unpublished shifts as rostered too (the Padal's view of a roster being planned).
+    Without `with_cameras` the cameras are not read (four queries, a city's thousand
+    cameras): for a reader of `coverage_pct` alone, which cameras do not change."""
     lo, hi = period.start, period.end
     zones = {f.pk: f.region.timezone for f in facilities}
     facility_ids = list(zones)
@@ -171,7 +173,7 @@ def coverage_inputs(
                                 presence.pillar, s_start, s_end))
 
     # 6–7. Cameras: the state each was in when the period began, then its changes.
-    camera_up = _camera_up(facility_ids, lo, min(max(now, lo), hi))
+    camera_up = _camera_up(facility_ids, lo, min(max(now, lo), hi)) if with_cameras else None
 
     return CoverageInputs(
         period=period,

@@ -123,7 +123,8 @@ def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,
         from apps.duty.loading import coverage_inputs
     except ImportError:
         return None
-    inputs = coverage_inputs(facilities=facilities, period=cov.Interval(start, end), now=now)
+    inputs = coverage_inputs(facilities=facilities, period=cov.Interval(start, end), now=now,
+                             with_cameras=False)  # the report shows coverage_pct only
     result = inputs.compute(now=now, include_hours=False)
     return {f.facility_id: f.coverage_pct for f in result.facilities}
 
