@@ -46,12 +46,6 @@ class AlertPayload(TypedDict):
     camera_id: int | None
 
 
-def alert_payload(alert: Alert, viewer) -> AlertPayload:
-    """The alert as `viewer` may see it (see apps.alerts.redaction)."""
-    return _payload(alert, camera_visible=not redaction.hides_camera(
-        alert, redaction.visible_camera_ids(viewer, [alert])))
-
-
 def alert_payloads(alerts, viewer) -> list[AlertPayload]:
     """Payloads for many alerts, with one camera query."""
     alerts = list(alerts)

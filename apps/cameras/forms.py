@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -81,10 +79,6 @@ class CameraForm(forms.ModelForm):
                 self.cleaned_data.get("username") or None,
                 self.cleaned_data.get("password") or None,
             )
-
-    @staticmethod
-    def polygons_json(value) -> str:
-        return json.dumps(value or [])
 
 
 # What the camera may show: the owner agency's to set (apps.cameras.services.camera_save).

@@ -190,10 +190,6 @@ class Shift(models.Model):
         return reverse("duty:shift_edit", args=[self.pk])
 
     @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
-
-    @property
     def duration(self) -> timedelta:
         return self.end - self.start
 

@@ -116,7 +116,3 @@ class Agency(TreeNode):
 
     def __str__(self) -> str:
         return self.short_name or self.name
-
-    @property
-    def is_security(self) -> bool:
-        return self.pillar in self.SECURITY_PILLARS

@@ -40,6 +40,3 @@ class TreeNode(models.Model):
     def ancestor_ids(self) -> list[int]:
         """Own id last, root first."""
         return [int(part) for part in self.path.strip("/").split("/") if part]
-
-    def is_within(self, other: TreeNode) -> bool:
-        return self.path.startswith(other.path)

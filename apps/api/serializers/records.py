@@ -36,10 +36,6 @@ from apps.records.services import checks as check_services
 from apps.records.services import incidents as incident_services
 
 
-def _float(value) -> float | None:
-    return float(value) if value is not None else None
-
-
 class CheckpointSerializer(ModelSerializer):
     """A checkpoint's name and place; never its label token or short code (the label on site
     is the proof of presence)."""

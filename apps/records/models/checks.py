@@ -83,10 +83,6 @@ class WarehouseCheck(SealedModel):
     def get_absolute_url(self) -> str:
         return reverse("records:check_detail", args=[self.pk])
 
-    def failed_criteria(self) -> list[str]:
-        return [Criterion(key).label for key, value in self.criteria.items()
-                if key in Criterion.values and not value.get("ok")]
-
 
 class CheckItem(SealedModel):
     check_record = models.ForeignKey(WarehouseCheck, on_delete=models.PROTECT,

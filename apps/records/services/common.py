@@ -27,17 +27,6 @@ class Saved(Generic[T]):
     created: bool
 
 
-def parse_client_key(value) -> UUID:
-    """The client-generated idempotency key (a UUID); required for every field entry."""
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value or "").strip())
-    except ValueError:
-        raise ValidationError(_("The entry has no valid key: reload the page."),
-                              code="client_key") from None
-
-
 def key_conflict() -> ValidationError:
     return ValidationError(_("This entry key was already used by someone else."),
                            code="key_conflict")
