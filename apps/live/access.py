@@ -8,6 +8,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from apps.access import policy
+from apps.accounts.mfa import is_satisfied as mfa_satisfied
 from apps.accounts.sessions import session_is_current
 from apps.cameras.models import ViewRecord
 
@@ -26,21 +27,13 @@ def current_user(session_key: str | None):
     user = auth.get_user(request)
     if not user.is_authenticated or not user.is_active:
         return None
-    if not _mfa_satisfied(user, request.session):
+    if not mfa_satisfied(user, request.session):
         return None
     # The absolute lifetime (one shift) ends live views too; an open wall that receives and
     # acknowledges frames is activity, so the idle timeout is left to the pages.
     if not session_is_current(request.session, check_idle=False):
         return None
     return user
-
-
-def _mfa_satisfied(user, session) -> bool:
-    try:
-        from apps.accounts.mfa import is_satisfied
-    except ImportError:
-        return True
-    return is_satisfied(user, session)
 
 
 def viewable_until(user, camera_ids) -> tuple[set[int], float | None]:
