@@ -17,8 +17,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from apps.core import widgets
+from apps.core.photos import MAX_UPLOAD_BYTES
 from apps.duty.models import SECURITY_PILLAR_CHOICES, CoverageStandard, GuardPost
-from apps.duty.photos import MAX_UPLOAD_BYTES
 from apps.duty.services import Pattern
 from apps.places.models import Facility
 

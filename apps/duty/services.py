@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import User
+from apps.core.photos import photo_normalise
 from apps.duty.alerting import check_in_recorded
 from apps.duty.models import MAX_SHIFT, Attendance, CoverageStandard, GuardPost, Shift
-from apps.duty.photos import photo_normalise
 from apps.places.models import Facility
 
 T = TypeVar("T")
@@ -412,7 +412,7 @@ def attendance_check_in(*, shift: Shift, user: User, device_time: datetime | Non
         latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
     )
     if photo is not None:
-        content = photo_normalise(photo)
+        content = photo_normalise(photo).content
         attendance.photo.save(content.name, content, save=False)
     try:
         with transaction.atomic():

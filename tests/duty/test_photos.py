@@ -1,11 +1,9 @@
-"""Check-in photos: real images only, bounded, re-encoded to JPEG without metadata, renamed,
-and served only to the person, the post's planners and administrators."""
+"""Check-in photos: normalised by apps.core.photos (tested in tests/core), refused by the check-in
+as the normaliser refuses them, and served only to the person, the post's planners and
+administrators."""
 
 from __future__ import annotations
 
-import io
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -15,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from apps.duty import photos, services
+from apps.duty import services
 from apps.duty.models import Attendance
+from tests.core.photo_samples import REFUSED
 from tests.duty.conftest import NOW, jpeg_bytes, make_shift
 
 
@@ -31,64 +30,23 @@ def upload(data: bytes, name: str = "IMG_0001.jpg", content_type: str = "image/j
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
-def test_a_phone_photo_is_reencoded_without_metadata_under_a_random_name():
-    raw = jpeg_bytes((3000, 2000), exif=_exif_with_location())
-    assert b"PhoneMaker" in raw
-    out = photos.photo_normalise(upload(raw, name="../../etc/passwd.jpg"))
-    data = out.read()
-    assert out.name.endswith(".jpg") and "passwd" not in out.name and len(out.name) == 36
-    image = Image.open(io.BytesIO(data))
-    assert image.format == "JPEG" and max(image.size) == photos.MAX_SIDE
-    assert b"PhoneMaker" not in data and not image.getexif()
-    assert "exif" not in image.info
-
-
-def test_png_and_webp_become_jpeg():
-    for fmt in ("PNG", "WEBP"):
-        out = photos.photo_normalise(upload(jpeg_bytes((64, 48), fmt=fmt), name=f"x.{fmt}"))
-        assert Image.open(io.BytesIO(out.read())).format == "JPEG"
-
-
-@pytest.mark.parametrize("data", [
-    b"<html><script>alert(1)</script></html>",
-    b"GIF89a" + b"\x00" * 40,
-    b"\xff\xd8\xff\xe0" + b"\x00" * 100,  # a JPEG header and nothing else
-    b"",
-])
-def test_what_is_not_a_readable_photo_is_refused(data):
-    with pytest.raises(ValidationError):
-        photos.photo_normalise(upload(data))
-
-
-def test_a_gif_is_refused_even_if_valid():
-    buffer = io.BytesIO()
-    Image.new("RGB", (10, 10)).save(buffer, format="GIF")
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("data", "code"), [(d, c) for _n, d, c in REFUSED],
+                         ids=[n for n, _d, _c in REFUSED])
+def test_a_check_in_with_an_empty_file_a_bomb_or_a_gif_is_refused(duty, data, code):
+    shift = make_shift(duty.post("A"), duty.user("field_polri"), NOW - timedelta(minutes=3))
     with pytest.raises(ValidationError) as error:
-        photos.photo_normalise(upload(buffer.getvalue(), name="x.gif"))
-    assert error.value.code == "format"
+        services.attendance_check_in(shift=shift, user=shift.person,
+                                     photo=upload(data, name="IMG_0001.jpg"))
+    assert error.value.code == code
+    assert not Attendance.objects.exists()
 
 
-def _png_header_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares a huge canvas (a decompression bomb)."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
-
-
-def test_too_many_pixels_is_refused_before_decoding():
-    with pytest.raises(ValidationError) as error:
-        photos.photo_normalise(upload(_png_header_claiming(20_000, 20_000), name="bomb.png"))
-    assert error.value.code in ("pixels", "invalid")
-
-
-def test_too_many_bytes_is_refused(monkeypatch):
-    monkeypatch.setattr(photos, "MAX_UPLOAD_BYTES", 1000)
-    with pytest.raises(ValidationError) as error:
-        photos.photo_normalise(upload(jpeg_bytes((400, 400))))
-    assert error.value.code == "too_large"
+def test_the_stored_photo_is_a_fresh_jpeg_without_metadata(checked_in):
+    with checked_in.photo.open("rb") as handle:
+        data = handle.read()
+    assert data.startswith(b"\xff\xd8") and b"PhoneMaker" not in data
+    assert len(checked_in.photo.name.rsplit("/", 1)[1]) == 36  # a generated name
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.db.utils import DatabaseError
 from django.test import RequestFactory
 from django.utils import timezone
 
+from apps.core.photos import photos_normalise
 from apps.records import chain
 from apps.records.models import (
     ChainAnchor,
@@ -26,7 +27,6 @@ from apps.records.models import (
     RecordPhoto,
     SealedRecordError,
 )
-from apps.records.photos import photos_normalise
 from apps.records.services.patrols import patrol_visit_record
 from apps.records.tasks import verify_chain
 from tests.records.conftest import jpeg_bytes, upload, visit

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 from django.core.files.base import ContentFile
 
 from apps.cameras.models import TimelineFrame
+from apps.core.photos import photos_normalise
 from apps.records.models import Criterion, IncidentEvidence
-from apps.records.photos import photos_normalise
 from apps.records.services import checks, incidents, patrols
 from tests.records.conftest import jpeg_bytes, make_checkpoint, upload, visit
 

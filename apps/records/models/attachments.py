@@ -22,7 +22,7 @@ _ONE_PARENT = (
 
 
 class RecordPhoto(SealedModel):
-    """A photo re-encoded by apps.records.photos (pixels only, generated name) with the
+    """A photo re-encoded by apps.core.photos (pixels only, generated name) with the
     SHA-256 of the stored file, so `verify_records` notices a file changed on disk."""
 
     visit = models.ForeignKey(PatrolVisit, null=True, blank=True, on_delete=models.PROTECT,

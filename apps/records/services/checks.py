@@ -18,6 +18,7 @@ from apps.access import policy
 from apps.accounts.models import Role, User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
+from apps.core.photos import NormalisedPhoto
 from apps.org.models import Agency
 from apps.places.models import Facility, Operation
 from apps.records.chain_links import content_of
@@ -29,7 +30,6 @@ from apps.records.models import (
     SignerPillar,
     WarehouseCheck,
 )
-from apps.records.photos import NormalisedPhoto
 from apps.records.services.common import (
     Saved,
     attach_photos,

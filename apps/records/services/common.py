@@ -13,8 +13,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.photos import NormalisedPhoto
 from apps.records.models import RecordPhoto
-from apps.records.photos import NormalisedPhoto
 
 T = TypeVar("T", bound=models.Model)
 

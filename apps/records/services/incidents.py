@@ -24,6 +24,7 @@ from apps.accounts.models import Role, User
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
 from apps.cameras.models import Camera, TimelineFrame
+from apps.core.photos import NormalisedPhoto
 from apps.places.models import Facility
 from apps.records.models import (
     WORKFLOW,
@@ -37,7 +38,6 @@ from apps.records.models import (
     Source,
     Step,
 )
-from apps.records.photos import NormalisedPhoto
 from apps.records.services.common import (
     Saved,
     attach_photos,

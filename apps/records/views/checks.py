@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.access import policy
+from apps.core.photos import photos_normalise
 from apps.places.models import Facility
 from apps.records import selectors
 from apps.records.forms import CheckForm, SignForm
 from apps.records.models import CheckItem, WarehouseCheck
-from apps.records.photos import photos_normalise
 from apps.records.services import checks as services
 from apps.records.views.common import (
     apply_form,

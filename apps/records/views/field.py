@@ -20,10 +20,10 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
+from apps.core.photos import photos_normalise
 from apps.records import selectors, tokens
 from apps.records.forms import PatrolEndForm, PatrolStartForm, VisitAmendForm, VisitForm
 from apps.records.models import Checkpoint, Patrol, PatrolVisit, RecordPhoto
-from apps.records.photos import photos_normalise
 from apps.records.services import patrols as services
 from apps.records.views.common import (
     apply_form,

@@ -19,6 +19,7 @@ from apps.alerts.models import Alert
 from apps.cameras import frames
 from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
+from apps.core.photos import photos_normalise
 from apps.records import antiabuse, selectors
 from apps.records.forms import (
     AttachEvidenceForm,
@@ -29,7 +30,6 @@ from apps.records.forms import (
     TipForm,
 )
 from apps.records.models import Category, EvidenceSource, Incident, IncidentEvidence, Source
-from apps.records.photos import photos_normalise
 from apps.records.services import incidents as services
 from apps.records.views.common import (
     THUMBNAIL_WIDTH,

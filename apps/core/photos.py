@@ -1,4 +1,5 @@
-"""Field photos: proved to be images, bounded, re-encoded, stripped, renamed, hashed.
+"""Photos from phones (field records, check-ins): proved to be images, bounded, re-encoded,
+stripped, renamed, hashed. The one normaliser every upload of a photo goes through.
 
 A phone sends whatever it has (JPEG, PNG, WebP, with EXIF location and serial numbers), and
 an attacker sends whatever they like (polyglots, SVG, HTML, decompression bombs). What is
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-MAX_PHOTOS = 4  # per entry
+MAX_PHOTOS = 4  # per field entry (a check-in carries one)
 MAX_PIXELS = 40_000_000  # a 48 MP phone photo is refused; 12 MP and 24 MP pass
 MAX_SIDE = 1600  # stored size: enough to read a seal number or recognise a face
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
