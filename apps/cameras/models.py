@@ -5,7 +5,7 @@ from datetime import datetime, time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -425,9 +425,11 @@ class ViewRecord(models.Model):
         verbose_name = _("camera view")
         verbose_name_plural = _("camera views")
         ordering = ["-started_at"]
-        # The owner's record walks (camera, time); everyone's own views walk (viewer, time).
+        # The owner's record walks (camera, time); everyone's own views walk (viewer, time);
+        # a page of the newest sessions reaches back as far as the longest view lasted.
         indexes = [models.Index(fields=["camera", "started_at"]),
-                   models.Index(fields=["viewer", "started_at"])]
+                   models.Index(fields=["viewer", "started_at"]),
+                   models.Index(F("ended_at") - F("started_at"), name="cameras_view_length_idx")]
 
     def __str__(self) -> str:
         return f"{self.viewer} {self.kind} {self.camera} @ {self.started_at:%Y-%m-%d %H:%M}"

@@ -7,7 +7,7 @@ the start of the next: one look at an alert's evidence (sixty frames fetched) or
 watched for an hour is one row, with its first and last moment and how many views it holds.
 The grouping runs in the database (window functions, then GROUP BY) over the rows of the
 chosen period only, and pages there, so a table of half a million rows is never read into
-Python."""
+Python; a page of the newest sessions groups only the newest rows (`newest_sessions`)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from django.utils.translation import ngettext
 from apps.cameras.models import Camera, ViewRecord
 
 SESSION_PAUSE = timedelta(minutes=5)
+# How many records `newest_sessions` reads first for each session it needs: most sessions are
+# one view, a look at an alert's evidence is sixty.
+FIRST_REACH = 4
 _SAME_SESSION = ("camera_id", "viewer_id", "viewer_agency_id", "kind", "address")
 
 
@@ -60,9 +63,11 @@ class ViewingSession:
         return self.last_at - self.started_at
 
 
-def _flagged(records: models.QuerySet[ViewRecord]) -> models.QuerySet:
+def _flagged(records: models.QuerySet[ViewRecord],
+             newer_than: datetime | None = None) -> models.QuerySet:
     """Each record with `new_session` = 1 when it starts a session: nothing of the same
-    person, camera, kind, agency and address reached within `SESSION_PAUSE` before it."""
+    person, camera, kind, agency and address reached within `SESSION_PAUSE` before it; and
+    `newest` = 1 when it started at or after `newer_than` (always, without one)."""
     end = Coalesce("ended_at", "started_at")
     reached_before = Window(
         Max(end), partition_by=[F(f) for f in _SAME_SESSION],
@@ -71,13 +76,16 @@ def _flagged(records: models.QuerySet[ViewRecord]) -> models.QuerySet:
     )
     resumes_by = ExpressionWrapper(reached_before + Value(SESSION_PAUSE),
                                    output_field=models.DateTimeField())
+    newest = Value(1) if newer_than is None else Case(
+        When(started_at__gte=newer_than, then=Value(1)), default=Value(0))
     return records.order_by().annotate(
         end_at=end,
         new_session=Case(When(GreaterThan(resumes_by, F("started_at")), then=Value(0)),
                          default=Value(1), output_field=models.IntegerField()),
         open_live=Case(When(Q(kind=ViewRecord.Kind.LIVE, ended_at__isnull=True), then=Value(1)),
                        default=Value(0), output_field=models.IntegerField()),
-    ).values("id", *_SAME_SESSION, "started_at", "end_at", "new_session", "open_live")
+        newest=ExpressionWrapper(newest, output_field=models.IntegerField()),
+    ).values("id", *_SAME_SESSION, "started_at", "end_at", "new_session", "open_live", "newest")
 
 
 def _as_datetime(value) -> datetime:
@@ -88,10 +96,11 @@ def _as_datetime(value) -> datetime:
     return value
 
 
-def _compiled(records: models.QuerySet[ViewRecord]) -> tuple[str, tuple] | None:
+def _compiled(records: models.QuerySet[ViewRecord],
+              newer_than: datetime | None = None) -> tuple[str, tuple] | None:
     """The flagged records as SQL, or None when the filters can match nothing."""
     try:
-        return _flagged(records).query.sql_with_params()
+        return _flagged(records, newer_than).query.sql_with_params()
     except EmptyResultSet:
         return None
 
@@ -109,12 +118,13 @@ def session_count(records: models.QuerySet[ViewRecord]) -> int:
         return int(cursor.fetchone()[0])
 
 
-def sessions_page(records: models.QuerySet[ViewRecord], *, offset: int = 0,
-                  limit: int | None = None) -> tuple[list[ViewingSession], int]:
-    """The viewing sessions among `records` (already limited to what the reader may see and
-    to the chosen period), newest first, from `offset`; and how many there are in all, from
-    the same query (0 when the page lies past the end)."""
-    compiled = _compiled(records)
+def _grouped(records: models.QuerySet[ViewRecord], *, offset: int = 0,
+             limit: int | None = None, newer_than: datetime | None = None,
+             ) -> tuple[list[ViewingSession], int]:
+    """The viewing sessions among `records` that started at or after `newer_than` (all
+    without one), newest first, from `offset`; and how many there are in all, from the same
+    query (0 when the page lies past the end)."""
+    compiled = _compiled(records, newer_than)
     if compiled is None:
         return [], 0
     inner, params = compiled
@@ -132,7 +142,7 @@ def sessions_page(records: models.QuerySet[ViewRecord], *, offset: int = 0,
         f"  SELECT flagged.*, SUM(new_session) OVER (PARTITION BY {keys}"
         f"    ORDER BY started_at, id ROWS UNBOUNDED PRECEDING) AS session_no"
         f"  FROM ({inner}) flagged"
-        f") numbered GROUP BY {keys}, session_no"
+        f") numbered GROUP BY {keys}, session_no HAVING MIN(newest) = 1"
         f" ORDER BY MIN(started_at) DESC, MIN(id) DESC{page}"
     )
     with connections[records.db].cursor() as cursor:
@@ -149,7 +159,46 @@ def sessions_page(records: models.QuerySet[ViewRecord], *, offset: int = 0,
 
 def sessions(records: models.QuerySet[ViewRecord], *, limit: int | None = None,
              ) -> list[ViewingSession]:
-    return sessions_page(records, limit=limit)[0]
+    """The viewing sessions among `records` (already limited to what the reader may see and
+    to the chosen period), newest first: the whole period grouped."""
+    return _grouped(records, limit=limit)[0]
+
+
+def longest_view() -> timedelta:
+    """How long the longest view lasted: read from the end of its index."""
+    longest = ViewRecord.objects.aggregate(longest=Max(F("ended_at") - F("started_at")))
+    return max(longest["longest"] or timedelta(0), timedelta(0))
+
+
+def newest_sessions(records: models.QuerySet[ViewRecord], *, offset: int, limit: int,
+                    ) -> tuple[list[ViewingSession], bool]:
+    """`limit` of the sessions among `records` from `offset`, newest first, and whether older
+    ones follow; grouping only the newest records, not the whole period.
+
+    The sessions that start at or after a moment T are exactly the groups starting at or after
+    T among the records started since T less the pause and the longest view: no earlier view
+    reached within `SESSION_PAUSE` of T, so none joins a later one to an earlier session.
+    T is the start of the record `reach` places from the newest (a few for each session the
+    page needs); when fewer sessions start after it, once more as far back as the sessions
+    found there suggest; then, or when T would pass the period's start, the whole period is
+    grouped. Every bound is a range of `started_at`, which the planner reads through its index
+    with or without statistics."""
+    wanted = offset + limit + 1
+    reach, reach_back = wanted * FIRST_REACH, None
+    for _attempt in range(2):
+        newer_than = next(iter(records.order_by("-started_at")
+                               .values_list("started_at", flat=True)[reach - 1:reach]), None)
+        if newer_than is None:
+            break  # fewer records than `reach`: the whole period is as cheap
+        if reach_back is None:
+            reach_back = SESSION_PAUSE + longest_view()
+        newest = records.filter(started_at__gte=newer_than - reach_back)
+        found, total = _grouped(newest, offset=offset, limit=limit + 1, newer_than=newer_than)
+        if total >= wanted:
+            return found[:limit], True
+        reach *= 2 * -(-wanted // max(total, 1))  # twice the records per session seen
+    found, _total = _grouped(records, offset=offset, limit=limit + 1)
+    return found[:limit], len(found) > limit
 
 
 def duration_in_words(length: timedelta) -> str:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.cameras.access_record import viewer_agency_choices
 from apps.cameras.models import Camera, Orientation, ViewRecord
-from apps.cameras.records import duration_in_words, session_count, sessions
+from apps.cameras.records import duration_in_words, newest_sessions, session_count, sessions
 from apps.cameras.services import share_grant, share_revoke
 from apps.org.models import Agency
 
@@ -115,11 +117,15 @@ def test_pages_with_a_fixed_number_of_queries(client, world, place,
         views(place.gate, operator, "snapshot", start + timedelta(minutes=11 * i), count=5)
     client.force_login(world.a.users["kpu"])
     client.get(URL)  # the session and the user, read once
-    with django_assert_max_num_queries(18):  # sign-in checks, then nine: not per row
+    # Sign-in checks, then the filters' choices, at most six to find the page (the newest
+    # records, the longest view, their sessions; once more further back; the whole period),
+    # and its names: not per row.
+    with django_assert_max_num_queries(22):
         first = client.get(URL)
-    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 120
+    assert len(first.context["rows"]) == 50 and first.context["page"].has_next
+    assert not first.context["page"].has_previous
     last = client.get(URL, {"page": 3})
-    assert len(last.context["rows"]) == 20
+    assert len(last.context["rows"]) == 20 and not last.context["page"].has_next
     past_the_end = client.get(URL, {"page": 99})
     assert past_the_end.context["page"].number == 3
     for odd in ("x", "-1", "9" * 30):
@@ -224,3 +230,46 @@ def test_agency_choices_come_from_the_agencies_not_from_the_view_records(client,
     assert {str(a.agencies[k]) for k in ("polres", "kodim", "kpu")} <= offered
     assert "Kosong A" not in offered and str(world.b.agencies["polres"]) not in offered
     assert "viewrecord" not in str(viewer_agency_choices(a.users["kpu"]).query)
+
+
+def test_a_page_of_the_newest_sessions_is_a_page_of_the_whole_period(world, place):
+    """Grouping only the newest records finds the same sessions as grouping the period: also a
+    session begun long before them (a live view of two hours that later views join)."""
+    a = world.a
+    start = timezone.now() - timedelta(hours=10)
+    views(place.yard, a.users["commander"], "snapshot", start, count=90,
+          every=timedelta(minutes=6))  # ninety sessions, one an hour after another
+    views(place.gate, a.users["operator"], "live", start + timedelta(hours=5),
+          length=timedelta(hours=2))
+    views(place.gate, a.users["operator"], "live", start + timedelta(hours=6, minutes=40),
+          count=10, every=timedelta(minutes=4), length=timedelta(minutes=1))
+    views(place.gate, a.users["kpu"], "evidence", start + timedelta(hours=8), count=60)
+    records = ViewRecord.objects.all()
+    whole = sessions(records)
+    assert any(s.views == 11 for s in whole)  # the live view and the ten that joined it
+    for offset in range(0, len(whole) + 5, 5):
+        found, more = newest_sessions(records, offset=offset, limit=5)
+        assert found == whole[offset:offset + 5]
+        assert more == (len(whole) > offset + 5)
+
+
+def test_the_pages_queries_do_not_grow_with_the_record(client, world, place):
+    """One bound whether the page groups the whole period (a few records) or only its newest
+    records (ten and a hundred times as many)."""
+    operator = world.a.users["operator"]
+    client.force_login(world.a.users["kpu"])
+    client.get(URL)  # the session and the user, read once
+    start = timezone.now() - timedelta(days=6)
+    counts = []
+    for count in (40, 400, 4000):  # each from another address: a session each
+        ViewRecord.objects.all().delete()
+        ViewRecord.objects.bulk_create([
+            ViewRecord(camera=place.gate, viewer=operator, viewer_agency_id=operator.agency_id,
+                       kind="snapshot", started_at=start + i * timedelta(days=6) / count,
+                       address=f"10.0.{i // 250}.{i % 250}")
+            for i in range(count)])
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(URL, {"page": 2})
+        assert len(page.context["rows"]) == (50 if count > 100 else count)
+        counts.append(len(queries))
+    assert max(counts) <= 22, counts

@@ -113,3 +113,12 @@ def test_the_api_record_pages_read_one_page(client, history):
             assert first["results"], (who, url)
             assert client.get(first["next"]).status_code == 200
         assert _sequential_scans(queries.captured_queries) == [], (who, url)
+
+
+def test_the_camera_access_record_reads_its_newest_views(client, history):
+    """The owner's access record groups the newest views of its period, not the period."""
+    for who in ("kpu", "operator"):
+        client.force_login(history.a.users[who])
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/kamera/catatan-akses/").status_code == 200
+        assert _sequential_scans(queries.captured_queries) == [], who
