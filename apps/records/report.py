@@ -26,6 +26,8 @@ from apps.alerts.models import Alert
 from apps.cameras.models import Camera
 from apps.cameras.uptime import Segment, uptime_by_camera, uptime_fraction
 from apps.core.db import InList, timestamp_reader
+from apps.duty import coverage as cov
+from apps.duty.loading import coverage_inputs
 from apps.org.models import Region
 from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
@@ -101,10 +103,6 @@ class DailyReport:
     generated_at: datetime = field(default_factory=timezone.now)
 
     @property
-    def day_is_over(self) -> bool:
-        return self.observed_until >= self.end
-
-    @property
     def zoneinfo(self) -> ZoneInfo:  # for the `in_zone` template filter
         return self.zone
 
@@ -116,13 +114,8 @@ class DailyReport:
 
 
 def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,
-                   now: datetime) -> dict[int, float | None] | None:
-    """Guard coverage per facility from apps.duty, or None when it is not available."""
-    try:
-        from apps.duty import coverage as cov
-        from apps.duty.loading import coverage_inputs
-    except ImportError:
-        return None
+                   now: datetime) -> dict[int, float | None]:
+    """Guard coverage per facility from apps.duty."""
     inputs = coverage_inputs(facilities=facilities, period=cov.Interval(start, end), now=now,
                              with_cameras=False)  # the report shows coverage_pct only
     result = inputs.compute(now=now, include_hours=False)
