@@ -18,8 +18,8 @@ from django_filters.fields import IsoDateTimeField
 from apps.access import policy
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
+from apps.core.timing import MAX_YEAR, MIN_YEAR
 from apps.places.models import Facility, Operation
-from apps.records.timing import MAX_YEAR, MIN_YEAR
 
 MAX_ID = 2**63 - 1
 

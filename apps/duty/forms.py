@@ -1,6 +1,6 @@
 """Forms of the duty pages. Times typed on a page are wall-clock times of the facility's zone
 (WIB/WITA/WIT), said so next to the field and converted explicitly; a phone's device time
-must carry its offset. Business rules live in apps.duty.services."""
+must carry its offset (apps.core.timing). Business rules live in apps.duty.services."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core import widgets
 from apps.core.photos import MAX_UPLOAD_BYTES
+from apps.core.timing import MAX_YEAR, MIN_YEAR, DeviceTimeField
 from apps.duty.models import SECURITY_PILLAR_CHOICES, CoverageStandard, GuardPost
 from apps.duty.services import Pattern
 from apps.places.models import Facility
-
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _sane_year(value: datetime | date) -> None:
@@ -60,28 +59,6 @@ class LocalDateTimeField(forms.DateTimeField):
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
         _sane_year(result)
         return result.replace(tzinfo=self.zone) if timezone.is_naive(result) else result
-
-
-class DeviceTimeField(forms.CharField):
-    """The phone's clock, ISO 8601 with its offset (what `Date.toISOString()` sends)."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            result = parse_datetime(text) if len(text) <= 40 else None
-        except ValueError:
-            result = None
-        if result is None or timezone.is_naive(result):
-            raise ValidationError(_("The phone sent an unreadable time."), code="invalid")
-        _sane_year(result)
-        return result
 
 
 class PostForm(forms.ModelForm):

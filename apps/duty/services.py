@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from apps.access import policy
 from apps.accounts.models import User
 from apps.core.photos import photo_normalise
+from apps.core.timing import device_time_window
 from apps.duty.alerting import check_in_recorded
 from apps.duty.models import MAX_SHIFT, Attendance, CoverageStandard, GuardPost, Shift
 from apps.places.models import Facility
@@ -36,10 +37,6 @@ T = TypeVar("T")
 # Name of the PostgreSQL exclusion constraint (migration 0002).
 OVERLAP_CONSTRAINT = "duty_shift_person_no_overlap"
 
-# Device clocks: what a phone may claim (security test plan T-IN-13, decision 5).
-DEVICE_FUTURE_LIMIT = timedelta(minutes=5)
-DEVICE_PAST_LIMIT = timedelta(hours=24)
-DEVICE_DELAY_FLAG = timedelta(hours=1)
 # A guard may check in this long before the shift starts (to take over the post).
 EARLY_CHECK_IN = timedelta(minutes=30)
 # Leaving within this many minutes of the planned end is not "early".
@@ -367,24 +364,6 @@ def roster_publish(*, post: GuardPost, by: User, first_day: date | None = None,
 # --- check-in and check-out ------------------------------------------------------------------
 
 
-def device_time_check(device_time: datetime | None, now: datetime) -> tuple[datetime, bool]:
-    """(the time to record, whether it was sent late) for what the phone said.
-
-    More than 5 minutes in the future or more than 24 hours in the past is refused; more than
-    an hour in the past is accepted and flagged. A clock a little ahead is clamped to now."""
-    if device_time is None:
-        return now, False
-    if timezone.is_naive(device_time):
-        raise ValidationError(_("The phone's time has no time zone."), code="naive")
-    if device_time > now + DEVICE_FUTURE_LIMIT:
-        raise ValidationError(_("The phone's clock is ahead of the server: check its time."),
-                              code="future")
-    if device_time < now - DEVICE_PAST_LIMIT:
-        raise ValidationError(_("This entry is more than 24 hours old and cannot be sent."),
-                              code="too_old")
-    return min(device_time, now), device_time < now - DEVICE_DELAY_FLAG
-
-
 def _minutes(delta: timedelta) -> int:
     return max(0, math.floor(delta.total_seconds() / 60))
 
@@ -397,7 +376,9 @@ def attendance_check_in(*, shift: Shift, user: User, device_time: datetime | Non
     if not policy.can(user, policy.Action.OPERATE, shift):
         raise PermissionDenied(_("This is not your shift."))
     now = now or timezone.now()
-    at, delayed = device_time_check(device_time, now)
+    # What a phone may claim: security test plan T-IN-13, decision 5 (apps.core.timing).
+    timing = device_time_window(device_time, now=now)
+    at = timing.occurred_at
     if at < shift.start - EARLY_CHECK_IN:
         raise ValidationError(_("Too early: check in at most 30 minutes before your shift."),
                               code="early")
@@ -407,7 +388,7 @@ def attendance_check_in(*, shift: Shift, user: User, device_time: datetime | Non
     attendance = Attendance(
         shift=shift, person=user, post_id=shift.post_id, pillar=shift.pillar,
         checked_in_at=at, check_in_received_at=now, check_in_device_time=device_time,
-        check_in_delayed=delayed,
+        check_in_delayed=timing.delayed,
         late_minutes=_minutes(at - shift.start) if at > shift.start + late_after else 0,
         latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
     )
@@ -434,7 +415,8 @@ def attendance_check_out(*, attendance: Attendance, user: User,
     if not policy.can(user, policy.Action.OPERATE, attendance):
         raise PermissionDenied(_("This is not your shift."))
     now = now or timezone.now()
-    at, delayed = device_time_check(device_time, now)
+    timing = device_time_window(device_time, now=now)
+    at = timing.occurred_at
     if at < attendance.checked_in_at:
         raise ValidationError(_("Check-out cannot be before check-in."), code="order")
     shift_end = attendance.shift.end
@@ -443,7 +425,7 @@ def attendance_check_out(*, attendance: Attendance, user: User,
     # A conditional update: a second check-out (double tap, resend) changes nothing.
     updated = Attendance.objects.filter(pk=attendance.pk, checked_out_at__isnull=True).update(
         checked_out_at=at, check_out_received_at=now, check_out_device_time=device_time,
-        check_out_delayed=delayed, early_leave_minutes=early, handover_note=note,
+        check_out_delayed=timing.delayed, early_leave_minutes=early, handover_note=note,
     )
     if not updated:
         raise ValidationError(_("You already checked out."), code="duplicate")

@@ -1,7 +1,7 @@
 """Forms of the record pages: they parse and bound input; rules live in the services.
 
 Times typed on a page are wall-clock times of the facility's zone (WIB/WITA/WIT), converted
-explicitly; a phone's device time must carry its offset (apps.records.timing)."""
+explicitly; a phone's device time must carry its offset (apps.core.timing)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.alerts import redaction
 from apps.core import widgets
+from apps.core.coordinates import CoordinateField
+from apps.core.timing import DeviceTimeField
 from apps.org.models import Agency
 from apps.records.models import Category, Criterion, ItemKind, PatrolMode, Situation, Step
 from apps.records.services.checks import CheckInput, ItemInput
 from apps.records.services.incidents import IncidentInput
 from apps.records.services.patrols import VisitInput
-from apps.records.timing import coordinate, parse_device_time
 
 PILLAR_CHOICES = [(value, label) for value, label in Agency.Pillar.choices
                   if value in Agency.SECURITY_PILLARS]
@@ -36,27 +37,6 @@ class ClientKeyField(forms.UUIDField):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(required=True, **kwargs)
-
-
-class DeviceTimeField(forms.CharField):
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(required=False, max_length=40, **kwargs)
-
-    def clean(self, value):
-        return parse_device_time(super().clean(value))
-
-
-class CoordinateField(forms.CharField):
-    widget = forms.HiddenInput
-
-    def __init__(self, *, limit: int, **kwargs) -> None:
-        self.limit = limit
-        super().__init__(required=False, max_length=20, **kwargs)
-
-    def clean(self, value):
-        return coordinate(super().clean(value), limit=self.limit)
 
 
 def _fresh_key() -> dict:

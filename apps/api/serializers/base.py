@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.records.timing import MAX_YEAR, MIN_YEAR
+from apps.core.timing import MAX_YEAR, MIN_YEAR
 
 
 class StrictMixin:

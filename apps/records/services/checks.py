@@ -19,6 +19,7 @@ from apps.accounts.models import Role, User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.core.photos import NormalisedPhoto
+from apps.core.timing import device_time_window
 from apps.org.models import Agency
 from apps.places.models import Facility, Operation
 from apps.records.chain_links import content_of
@@ -37,7 +38,6 @@ from apps.records.services.common import (
     insert_once,
     store_photos,
 )
-from apps.records.timing import device_time_window
 
 MAX_ITEMS = 50
 

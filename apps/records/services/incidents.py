@@ -25,6 +25,7 @@ from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
 from apps.cameras.models import Camera, TimelineFrame
 from apps.core.photos import NormalisedPhoto
+from apps.core.timing import device_time_window
 from apps.places.models import Facility
 from apps.records.models import (
     WORKFLOW,
@@ -46,7 +47,6 @@ from apps.records.services.common import (
     insert_once,
     store_photos,
 )
-from apps.records.timing import device_time_window
 
 # Frames this close to the incident's time are offered as evidence.
 EVIDENCE_WINDOW = timedelta(minutes=15)

@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.core.photos import NormalisedPhoto
+from apps.core.timing import device_time_window
 from apps.org.models import Agency
 from apps.places.models import Facility, Operation
 from apps.records import tokens
@@ -37,7 +38,6 @@ from apps.records.services.common import (
     insert_once,
     store_photos,
 )
-from apps.records.timing import device_time_window
 
 MAX_MEMBERS = 30
 # A patrol not ended after this long is no longer offered on the field page.
@@ -175,7 +175,7 @@ def patrol_visit_record(*, user: User, entry: VisitInput, photos: list[Normalise
     """Record a checkpoint visit, once: a resend with the same key returns the first record.
 
     Refused: a forged, altered, retired or other checkpoint's token; a checkpoint the person
-    may not patrol; a device time outside the window (apps.records.timing); a patrol that is
+    may not patrol; a device time outside the window (apps.core.timing); a patrol that is
     not the person's or has ended."""
     existing = existing_by_key(PatrolVisit, entry.client_key, owner_field="recorded_by_id",
                                owner_id=user.pk)

@@ -1,4 +1,5 @@
-"""Device time beside server time, for entries made on a phone (maybe offline).
+"""Device time beside server time, for entries made on a phone (maybe offline): field records
+and check-ins/check-outs judge what a phone's clock says by this one window.
 
 The server's receive time is always recorded and never replaced. The phone's time says when
 the entry was made; it is accepted only inside a window: up to 5 minutes ahead of the server
@@ -9,11 +10,10 @@ times are refused: an offline queue in WITA and a server in WIB must not disagre
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -45,6 +45,18 @@ def parse_device_time(text: str | None) -> datetime | None:
     return value
 
 
+class DeviceTimeField(forms.CharField):
+    """The phone's clock as a hidden form field; empty means "not sent"."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, max_length=40, **kwargs)
+
+    def clean(self, value):
+        return parse_device_time(super().clean(value))
+
+
 @dataclass(frozen=True)
 class Timing:
     occurred_at: datetime
@@ -54,8 +66,11 @@ class Timing:
 
 
 def device_time_window(device_time: datetime | None, *, now: datetime) -> Timing:
+    """When the entry happened (`occurred_at`) by what the phone said, or ValidationError."""
     if device_time is None:
         return Timing(now, None, now, False)
+    if timezone.is_naive(device_time):
+        raise ValidationError(_("The phone's time has no time zone."), code="naive")
     if device_time > now + DEVICE_FUTURE_LIMIT:
         raise ValidationError(_("The phone's clock is ahead of the server: check its time."),
                               code="future")
@@ -64,16 +79,3 @@ def device_time_window(device_time: datetime | None, *, now: datetime) -> Timing
                               code="too_old")
     return Timing(min(device_time, now), device_time, now,
                   device_time < now - DEVICE_DELAY_FLAG)
-
-
-def coordinate(value, *, limit: int) -> Decimal | None:
-    """A latitude (limit 90) or longitude (limit 180) from a form, or None."""
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(_("The location is not readable."), code="location") from None
-    if not math.isfinite(number) or abs(number) > limit:
-        raise ValidationError(_("The location is not readable."), code="location")
-    return Decimal(f"{number:.6f}")
