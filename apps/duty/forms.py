@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from decimal import Decimal
 from itertools import zip_longest
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from apps.core import widgets
+from apps.core.coordinates import LATITUDE_LIMIT, LONGITUDE_LIMIT, CoordinateField
 from apps.core.photos import MAX_UPLOAD_BYTES
 from apps.core.timing import MAX_YEAR, MIN_YEAR, DeviceTimeField
 from apps.duty.models import SECURITY_PILLAR_CHOICES, CoverageStandard, GuardPost
@@ -214,10 +214,8 @@ class PublishForm(forms.Form):
 
 class CheckInForm(forms.Form):
     device_time = DeviceTimeField()
-    latitude = forms.FloatField(required=False, min_value=-90, max_value=90,
-                                widget=forms.HiddenInput)
-    longitude = forms.FloatField(required=False, min_value=-180, max_value=180,
-                                 widget=forms.HiddenInput)
+    latitude = CoordinateField(limit=LATITUDE_LIMIT)
+    longitude = CoordinateField(limit=LONGITUDE_LIMIT)
     accuracy_m = forms.IntegerField(required=False, min_value=0, max_value=100_000,
                                     widget=forms.HiddenInput)
     photo = forms.FileField(
@@ -225,22 +223,11 @@ class CheckInForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
 
-    def clean_latitude(self):
-        return _six_places(self.cleaned_data.get("latitude"))
-
-    def clean_longitude(self):
-        return _six_places(self.cleaned_data.get("longitude"))
-
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
         if photo and photo.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The photo is too large (at most 8 MB)."))
         return photo
-
-
-def _six_places(value: float | None) -> Decimal | None:
-    # Phones report more digits than a metre needs; round instead of refusing.
-    return None if value is None else Decimal(f"{value:.6f}")
 
 
 class CheckOutForm(forms.Form):

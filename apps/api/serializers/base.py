@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import lazy
@@ -11,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.coordinates import coordinate
 from apps.core.timing import MAX_YEAR, MIN_YEAR
 
 
@@ -59,17 +61,22 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class CoordinateField(serializers.FloatField):
-    """Latitude or longitude in degrees; rounded to 6 decimals (about 10 cm)."""
+    """Latitude or longitude in degrees (null when not sent), read as every entry point reads
+    it (apps.core.coordinates): rounded to 6 decimals (about 10 cm)."""
 
     def __init__(self, *, limit: int, **kwargs) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
-        super().__init__(min_value=-limit, max_value=limit, **kwargs)
+        self.limit = limit
+        super().__init__(min_value=-limit, max_value=limit, **kwargs)  # bounds for the schema
 
     def to_internal_value(self, data):
-        from decimal import Decimal
-
-        return Decimal(f"{super().to_internal_value(data):.6f}")
+        if isinstance(data, str) and not data.strip():
+            self.fail("invalid")  # JSON says "not sent" with null
+        try:
+            return coordinate(data, limit=self.limit)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code=error.code) from None
 
 
 class Serializer(StrictMixin, serializers.Serializer):
