@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -80,6 +81,11 @@ class IncidentLine:
         return str(Step(self.state).label)
 
 
+# Facilities per page of the report's page (not the CSV or PDF, which list them all), each
+# with its cameras: a city's 300 facilities and 1,000 cameras made most of its rendering.
+PAGE_FACILITIES = 50
+
+
 @dataclass
 class DailyReport:
     operation: Operation
@@ -101,6 +107,12 @@ class DailyReport:
     anchor: ChainAnchor | None
     duty_available: bool
     generated_at: datetime = field(default_factory=timezone.now)
+
+    def facility_page(self, number: int | str | None) -> tuple[Page, list[CameraLine]]:
+        """One page of the facility lines, and the cameras of those facilities."""
+        page = Paginator(self.facilities, PAGE_FACILITIES).get_page(number)
+        shown = {line.facility.pk for line in page}
+        return page, [c for c in self.cameras if c.camera.facility_id in shown]
 
     @property
     def zoneinfo(self) -> ZoneInfo:  # for the `in_zone` template filter

@@ -196,6 +196,27 @@ def test_the_daily_report_is_scoped_by_the_policy(client, world, points):
         "bawaslu_office"]
 
 
+def test_a_city_daily_report_page_shows_its_facilities_a_page_at_a_time(client, world):
+    from apps.records.report import PAGE_FACILITIES
+    from tests.duty.test_coverage_groups import add_facilities
+
+    add_facilities(world, PAGE_FACILITIES + 1)
+    client.force_login(world.a.users["commander"])
+    first = client.get(daily_url(world))
+    report = first.context["report"]
+    assert len(report.facilities) > PAGE_FACILITIES  # the report itself is whole
+    shown = [line.facility.name for line in first.context["page"]]
+    assert len(shown) == PAGE_FACILITIES
+    second = client.get(daily_url(world) + "&page=2")
+    rest = [line.facility.name for line in second.context["page"]]
+    assert sorted(shown + rest) == sorted(line.facility.name for line in report.facilities)
+    assert rest[-1] in second.content.decode() and rest[-1] not in first.content.decode()
+    assert 'page=2"' in first.content.decode() and "&amp;page=2" in first.content.decode()
+    csv_text = client.get(reverse("records:daily_csv") + f"?operation={world.a.operation.pk}"
+                          ).content.decode()
+    assert all(name in csv_text for name in shown + rest)  # the CSV lists every facility
+
+
 def test_the_csv_export_defuses_formulas(client, world, points):
     officer = world.a.users["padal"]
     patrol_start(user=officer, client_key=uuid.uuid4(), team_name="=HYPERLINK(\"x\")",

@@ -96,9 +96,15 @@ def _report(request: HttpRequest, *, opening: bool = False
 @require_GET
 def daily(request: HttpRequest) -> HttpResponse:
     form, report = _report(request, opening=True)
-    return render(request, "records/daily.html", {
-        "form": form, "report": report, "query": form.data.urlencode() if form.is_bound else "",
-    }, status=400 if form.is_bound and not form.is_valid() else 200)
+    context = {"form": form, "report": report,
+               "query": form.data.urlencode() if form.is_bound else ""}
+    if report is not None:
+        context["page"], context["page_cameras"] = report.facility_page(request.GET.get("page"))
+        others = form.data.copy()
+        others.pop("page", None)
+        context["page_query"] = f"{others.urlencode()}&" if others else ""
+    return render(request, "records/daily.html", context,
+                  status=400 if form.is_bound and not form.is_valid() else 200)
 
 
 def _filename(report: DailyReport, ext: str) -> str:
