@@ -161,9 +161,11 @@ def test_impossible_shift_times_are_refused(duty, start, end, code):
 
 
 def test_a_24_hour_shift_is_allowed(duty):
-    services.shift_create(post=duty.post("A"), by=duty.user("padal"),
-                          start=datetime(2026, 12, 1, 8, tzinfo=WIB),
-                          end=datetime(2026, 12, 2, 8, tzinfo=WIB))
+    shift = services.shift_create(post=duty.post("A"), by=duty.user("padal"),
+                                  start=datetime(2026, 12, 1, 8, tzinfo=WIB),
+                                  end=datetime(2026, 12, 2, 8, tzinfo=WIB))
+    shift.refresh_from_db()
+    assert shift.end - shift.start == timedelta(hours=24)
 
 
 def test_editing_a_shift_keeps_the_overlap_rule(duty):
