@@ -3,14 +3,22 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from PIL import Image
 
-from apps.records import tokens
+from apps.alerts.models import Alert, AlertEvidence
+from apps.alerts.services import alert_raise
+from apps.cameras.models import TimelineFrame
+from apps.records import antiabuse, tokens
 from apps.records.models import Checkpoint
+from apps.records.services import incidents as incident_services
 from apps.records.services.patrols import VisitInput
+from tests.cameras.conftest import cameras  # noqa: F401  (fixture of incident_with_frames)
 
 
 @dataclass
@@ -72,3 +80,53 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- incidents: a report, camera frames around it, the public tip form ----------------------
+
+
+def report(world, who="field_polri", facility="kpu_office", **kwargs):
+    entry = incident_services.IncidentInput(
+        client_key=uuid.uuid4(), category=kwargs.pop("category", "suspicious_object"),
+        description=kwargs.pop("description", "Paket tanpa pengirim di gerbang"), **kwargs)
+    return incident_services.incident_report(
+        user=world.a.users[who], facility=world.a.facilities[facility], entry=entry).record
+
+
+def frame(camera, at) -> TimelineFrame:
+    row = TimelineFrame(camera=camera, taken_at=at)
+    row.image.save("f.jpg", ContentFile(jpeg_bytes()), save=True)
+    return row
+
+
+@pytest.fixture
+def incident_with_frames(world, cameras):  # noqa: F811
+    incident = report(world)
+    at = incident.occurred_at
+    out, inward = cameras[("A", "kpu_out")], cameras[("A", "kpu_in")]
+    frames = {"out": frame(out, at - timedelta(minutes=1)),
+              "in": frame(inward, at - timedelta(minutes=1)),
+              "old": frame(out, at - timedelta(hours=2))}
+    alert, _ = alert_raise(kind=Alert.Kind.MOTION, severity=3, facility=out.facility,
+                           dedup_key="motion:x", title="Gerakan", camera=out)
+    kept = AlertEvidence(alert=alert, camera=out, taken_at=at, offset_seconds=0, sha256="x")
+    kept.image.save("e.jpg", ContentFile(jpeg_bytes()), save=True)
+    frames["kept"] = kept
+    return incident, frames
+
+
+def tip_data(world, client, **overrides):
+    client.get(reverse("records:tip"))
+    data = {"form_token": antiabuse.tip_form_token(now=0), "website": "",
+            "facility": world.a.facilities["warehouse"].pk, "category": "suspicious_object",
+            "description": "Ada mobil berhenti lama di depan gudang malam ini",
+            "location_detail": "Depan gerbang", "contact": ""}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def issued_long_ago(monkeypatch):
+    """Form tokens issued at t=0 and checked later (the minimum fill time has passed)."""
+    real = antiabuse.tip_form_check
+    monkeypatch.setattr(antiabuse, "tip_form_check", lambda token: real(token, now=60))

@@ -12,8 +12,7 @@ from PIL import Image
 
 from apps.cameras.models import ViewRecord
 from apps.records.views.incidents import FRAMES_PER_PAGE
-from tests.cameras.conftest import cameras  # noqa: F401  (fixture)
-from tests.records.test_incidents import frame, incident_with_frames, report  # noqa: F401
+from tests.records.conftest import frame, report
 
 
 def urls(incident, frame_row, kind="timeline"):
@@ -23,7 +22,7 @@ def urls(incident, frame_row, kind="timeline"):
 
 
 def test_thumbnails_write_no_view_record_and_a_full_frame_does(
-        client, world, incident_with_frames):  # noqa: F811
+        client, world, incident_with_frames):
     incident, frames = incident_with_frames
     client.force_login(world.a.users["operator"])
     thumb, full = urls(incident, frames["out"])
@@ -39,7 +38,7 @@ def test_thumbnails_write_no_view_record_and_a_full_frame_does(
 
 
 def test_thumbnails_follow_the_access_rules_of_full_frames(
-        client, world, incident_with_frames):  # noqa: F811
+        client, world, incident_with_frames):
     incident, frames = incident_with_frames
     client.force_login(world.a.users["operator"])
     for key in ("in", "old"):  # an inward camera; a frame far from the incident's time
@@ -52,7 +51,7 @@ def test_thumbnails_follow_the_access_rules_of_full_frames(
     assert client.get(thumb).status_code == 404
 
 
-def test_a_thumbnail_is_small(client, world, incident_with_frames):  # noqa: F811
+def test_a_thumbnail_is_small(client, world, incident_with_frames):
     incident, frames = incident_with_frames
     big = frame(frames["out"].camera, incident.occurred_at)
     with big.image.open("wb") as handle:
@@ -65,7 +64,7 @@ def test_a_thumbnail_is_small(client, world, incident_with_frames):  # noqa: F81
         assert image.width <= 240
 
 
-def test_the_picker_shows_one_page_opened_on_the_incident_moment(client, world, cameras):  # noqa: F811
+def test_the_picker_shows_one_page_opened_on_the_incident_moment(client, world, cameras):
     incident = report(world)
     out = cameras[("A", "kpu_out")]
     rows = [frame(out, incident.occurred_at + timedelta(seconds=20 * i)) for i in range(-20, 20)]

@@ -8,28 +8,16 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.alerts.models import Alert, AlertEvidence
+from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
-from apps.cameras.models import TimelineFrame, ViewRecord
+from apps.cameras.models import ViewRecord
 from apps.records import antiabuse
 from apps.records.models import Incident, IncidentAlertLink, IncidentEvidence, Source, Step
 from apps.records.services import incidents as services
-from tests.cameras.conftest import cameras  # noqa: F401  (fixture)
-from tests.records.conftest import jpeg_bytes
-
-
-def report(world, who="field_polri", facility="kpu_office", **kwargs):
-    entry = services.IncidentInput(client_key=uuid.uuid4(),
-                                   category=kwargs.pop("category", "suspicious_object"),
-                                   description=kwargs.pop("description",
-                                                          "Paket tanpa pengirim di gerbang"),
-                                   **kwargs)
-    return services.incident_report(user=world.a.users[who],
-                                    facility=world.a.facilities[facility], entry=entry).record
+from tests.records.conftest import report, tip_data
 
 
 def steps(incident) -> list[str]:
@@ -136,28 +124,6 @@ def test_a_correction_of_a_report_keeps_the_original(world):
 # --- camera evidence and the inward-camera rule ----------------------------------------------
 
 
-def frame(camera, at) -> TimelineFrame:
-    row = TimelineFrame(camera=camera, taken_at=at)
-    row.image.save("f.jpg", ContentFile(jpeg_bytes()), save=True)
-    return row
-
-
-@pytest.fixture
-def incident_with_frames(world, cameras):  # noqa: F811
-    incident = report(world)
-    at = incident.occurred_at
-    out, inward = cameras[("A", "kpu_out")], cameras[("A", "kpu_in")]
-    frames = {"out": frame(out, at - timedelta(minutes=1)),
-              "in": frame(inward, at - timedelta(minutes=1)),
-              "old": frame(out, at - timedelta(hours=2))}
-    alert, _ = alert_raise(kind=Alert.Kind.MOTION, severity=3, facility=out.facility,
-                           dedup_key="motion:x", title="Gerakan", camera=out)
-    kept = AlertEvidence(alert=alert, camera=out, taken_at=at, offset_seconds=0, sha256="x")
-    kept.image.save("e.jpg", ContentFile(jpeg_bytes()), save=True)
-    frames["kept"] = kept
-    return incident, frames
-
-
 def test_security_staff_are_offered_outward_frames_only(world, incident_with_frames):
     incident, frames = incident_with_frames
     offered = services.evidence_candidates(incident=incident, user=world.a.users["operator"])
@@ -235,23 +201,6 @@ def test_attaching_and_viewing_candidates_over_http(client, world, incident_with
 # --- the public tip form ---------------------------------------------------------------------
 
 
-def tip_data(world, client, **overrides):
-    client.get(reverse("records:tip"))
-    data = {"form_token": antiabuse.tip_form_token(now=0), "website": "",
-            "facility": world.a.facilities["warehouse"].pk, "category": "suspicious_object",
-            "description": "Ada mobil berhenti lama di depan gudang malam ini",
-            "location_detail": "Depan gerbang", "contact": ""}
-    data.update(overrides)
-    return data
-
-
-@pytest.fixture
-def issued_long_ago(monkeypatch):
-    """Form tokens issued at t=0 and checked later (the minimum fill time has passed)."""
-    real = antiabuse.tip_form_check
-    monkeypatch.setattr(antiabuse, "tip_form_check", lambda token: real(token, now=60))
-
-
 def test_a_tip_lands_as_an_unverified_incident_for_the_command_center(client, world,
                                                                      issued_long_ago):
     response = client.post(reverse("records:tip"), tip_data(world, client))
@@ -269,7 +218,7 @@ def test_a_tip_lands_as_an_unverified_incident_for_the_command_center(client, wo
                                                     steps=list(incident.steps.all()))
 
 
-def test_the_tip_form_shows_no_camera_and_no_record(client, world, cameras):  # noqa: F811
+def test_the_tip_form_shows_no_camera_and_no_record(client, world, cameras):
     page = client.get(reverse("records:tip")).content.decode()
     assert "kamera/" not in page and "snapshot" not in page
     assert world.a.facilities["warehouse"].name in page

@@ -10,11 +10,11 @@ from django.urls import reverse
 from apps.access import policy
 from apps.records.models import Incident
 from apps.records.services import incidents as services
-from tests.records.test_incidents import issued_long_ago, tip_data  # noqa: F401
+from tests.records.conftest import tip_data
 
 
 def test_a_tip_names_only_an_active_facility_in_an_operation(client, world,
-                                                             issued_long_ago):  # noqa: F811
+                                                             issued_long_ago):
     covered = {f.pk for city in (world.a, world.b) for name, f in city.facilities.items()
                if name != "uncovered"}
     assert set(policy.tip_facilities().values_list("pk", flat=True)) == covered
