@@ -2,7 +2,7 @@ import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from apps.alerts.models import Alert, AlertEvent, AlertEvidence
 from apps.cameras import frames
 from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
+from apps.core.private_files import private_image
 from apps.places.models import Facility
 
 _ALERTS = Alert.objects.select_related("facility__region", "assigned_to")
@@ -106,7 +107,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence(request: HttpRequest, pk: int) -> FileResponse:
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     alert = policy.get_or_404(request.user, Alert.objects.all(), pk=pk)
     alert = redaction.for_viewer([alert], request.user)[0]  # a camera's image needs the camera
     if not alert.evidence:
@@ -115,7 +116,9 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
     image = alert.evidence
     if alert.camera is not None and content_type == "image/jpeg":
         image = frames.as_served(request.user, alert.camera, image)
-    return FileResponse(image.open("rb"), content_type=content_type)
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    return private_image(request, image, f"bukti-alarm-{alert.pk}{extension}",
+                         content_type=content_type)
 
 
 @login_required
@@ -126,7 +129,6 @@ def evidence_frame(request: HttpRequest, pk: int) -> HttpResponse:
     frame = policy.get_or_404(
         request.user, AlertEvidence.objects.select_related("camera"), pk=pk)
     image = frames.as_served(request.user, frame.camera, frame.image)
+    response = private_image(request, image, f"bukti-{frame.pk}.jpg")  # before it is recorded
     record_view(request=request, camera=frame.camera, kind=ViewRecord.Kind.EVIDENCE)
-    response = FileResponse(image.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "no-store, private"
     return response

@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +15,7 @@ from apps.cameras.events import camera_events_for
 from apps.cameras.forms import CameraForm, RevokeForm, ShareForm
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
+from apps.core.private_files import private_image, refuse_cross_site
 from apps.places.models import Facility, Operation
 
 _CAMERAS = Camera.objects.select_related("facility__region", "facility__owner_agency", "health")
@@ -38,18 +38,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     """The latest frame (privacy masks already burned in), for clients without websockets.
-    Authorised, recorded, never cached, never cross-site."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise Http404
+    Authorised, recorded, served as every private image is (apps.core.private_files)."""
+    refuse_cross_site(request)  # before any work for another site's page
     camera = policy.get_or_404(request.user, _CAMERAS, pk=pk)
     latest = frames.latest_for(request.user, camera)
     if latest is None:
         raise Http404
     data, modified = latest
+    response = private_image(request, data, f"kamera-{camera.pk}.jpg", last_modified=modified)
     record_view(request=request, camera=camera, kind=ViewRecord.Kind.SNAPSHOT)
-    response = HttpResponse(data, content_type="image/jpeg")
-    response["Last-Modified"] = http_date(modified)
-    response["Cache-Control"] = "no-store, private"
     return response
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
 from apps.core.export import CsvExport, local_time, number
+from apps.core.private_files import private_image
 from apps.duty import selectors, services
 from apps.duty.coverage import Interval
 from apps.duty.forms import (
@@ -109,13 +110,8 @@ def check_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def attendance_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A check-in photo, for the person, the post's planners and administrators only."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise Http404
     attendance = selectors.attendance_with_photo_for(user=request.user, pk=pk)
-    response = FileResponse(attendance.photo.open("rb"), content_type="image/jpeg")
-    response["Content-Disposition"] = 'inline; filename="foto-kehadiran.jpg"'
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return private_image(request, attendance.photo, "foto-kehadiran.jpg")
 
 
 # --- posts and standards ---------------------------------------------------------------------

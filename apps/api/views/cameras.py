@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
-from django.utils.http import http_date
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,6 +22,7 @@ from apps.api.views.base import ReadOnlyViewSet
 from apps.cameras import frames, services
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
+from apps.core.private_files import private_image, refuse_cross_site
 from apps.places.models import Operation
 
 
@@ -71,17 +71,15 @@ class CameraViewSet(ReadOnlyViewSet):
                     "recorded in the owner's view record; never cached.")
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def snapshot(self, request, pk=None):
-        if request.headers.get("Sec-Fetch-Site") == "cross-site":
-            raise Http404
+        refuse_cross_site(request)  # before any work for another site's page
         camera = self.get_object()
         latest = frames.latest_for(request.user, camera)
         if latest is None:
             raise Http404
         data, modified = latest
+        response = private_image(request, data, f"kamera-{camera.pk}.jpg",
+                                 last_modified=modified)
         record_view(request=request, camera=camera, kind=ViewRecord.Kind.SNAPSHOT)
-        response = HttpResponse(data, content_type="image/jpeg")
-        response["Last-Modified"] = http_date(modified)
-        response["Cache-Control"] = "no-store, private"
         return response
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from PIL import Image
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -90,39 +88,3 @@ def body_limited(view: Callable) -> Callable:
 
 
 THUMBNAIL_WIDTH = 240  # px: a picker tile on a phone, sharp on a 2x screen
-
-
-def private_image(request: HttpRequest, file, filename: str, *,
-                  max_width: int | None = None) -> HttpResponse:
-    """A stored image, for the person the view has authorised only: never cached, never
-    sniffed as anything but a JPEG, never embeddable cross-site. With `max_width`, the same
-    image made smaller (a thumbnail), served under the same rules."""
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise Http404
-    try:
-        handle = file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    if max_width is None:
-        response = FileResponse(handle, content_type="image/jpeg")
-    else:
-        with handle:
-            response = HttpResponse(_smaller_jpeg(handle, max_width), content_type="image/jpeg")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
-
-
-def _smaller_jpeg(handle, max_width: int) -> bytes:
-    try:
-        with Image.open(handle) as image:
-            image.draft("RGB", (max_width, max_width))  # libjpeg decodes at 1/2, 1/4, 1/8
-            picture = image.convert("RGB")
-    except (OSError, Image.DecompressionBombError):
-        raise Http404 from None
-    picture.thumbnail((max_width, max_width * 4))
-    out = io.BytesIO()
-    picture.save(out, format="JPEG", quality=70)
-    return out.getvalue()

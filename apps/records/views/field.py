@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.access import policy
 from apps.core.photos import photos_normalise
+from apps.core.private_files import private_image
 from apps.records import selectors, tokens
 from apps.records.forms import PatrolEndForm, PatrolStartForm, VisitAmendForm, VisitForm
 from apps.records.models import Checkpoint, Patrol, PatrolVisit, RecordPhoto
@@ -31,7 +32,6 @@ from apps.records.views.common import (
     error_list,
     flash_errors,
     form_errors,
-    private_image,
     refused,
     wants_json,
 )

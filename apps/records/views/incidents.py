@@ -20,6 +20,7 @@ from apps.cameras import frames
 from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
 from apps.core.photos import photos_normalise
+from apps.core.private_files import private_image
 from apps.records import antiabuse, selectors
 from apps.records.forms import (
     AttachEvidenceForm,
@@ -38,7 +39,6 @@ from apps.records.views.common import (
     error_list,
     flash_errors,
     form_errors,
-    private_image,
     refused,
     wants_json,
 )
