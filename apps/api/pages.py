@@ -57,7 +57,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _administrator(request: HttpRequest) -> None:
-    if not request.user.is_administrator:
+    if not policy.may_configure_webhooks(request.user):
         raise PermissionDenied
 
 

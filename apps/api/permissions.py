@@ -23,9 +23,3 @@ class SignedIn(BasePermission):
             return mfa.is_satisfied(user, request._request)
         return True
 
-
-class Administrators(SignedIn):
-    message = _("Only administrators may do this.")
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.is_administrator

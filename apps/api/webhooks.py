@@ -46,6 +46,7 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.access import policy
 from apps.alerts import fanout, redaction
 from apps.alerts.models import Alert, AlertEvent
 from apps.api.models import WebhookDelivery, WebhookEndpoint
@@ -142,7 +143,7 @@ def validate_url(url: str) -> str:
 
 
 def _require_administrator(user) -> None:
-    if not (user and user.is_active and user.is_administrator):
+    if not policy.may_configure_webhooks(user):
         raise PermissionDenied(_("Only administrators configure webhooks."))
 
 

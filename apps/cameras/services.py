@@ -51,7 +51,7 @@ def share_grant(
 ) -> CameraShare:
     """The owner agency shares an outward camera. For an operation, the share runs over the
     operation's period unless a period is given."""
-    if not policy.can(by, policy.Action.MANAGE, camera) or not by.has_role("facility_official"):
+    if not policy.may_share_camera(by, camera):
         raise PermissionDenied(_("Only the owner agency may share this camera."))
     if not camera.is_outward:
         raise ValidationError(_("Inward cameras are never shared."))

@@ -28,9 +28,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     shares = policy.scope(request.user, camera.shares.select_related("grantee", "granted_by"))
     context = {"camera": camera, "may_manage": may_manage, "shares": shares,
                "events": camera_events_for(user=request.user, camera=camera)}
-    if policy.scope(request.user, CameraShare.objects.filter(camera=camera),
-                    policy.Action.MANAGE).exists() or (
-            may_manage and request.user.has_role("facility_official")):
+    if policy.may_share_camera(request.user, camera):
         context["share_form"] = _share_form(request.user, camera)
     return render(request, "cameras/detail.html", context)
 

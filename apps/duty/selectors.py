@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,16 +95,8 @@ def handover_notes_for(*, user: User, shift: Shift) -> list[Attendance]:
 
 
 def attendance_with_photo_for(*, user: User, pk: int) -> Attendance:
-    """A check-in photo is for the person, the post's planners and administrators: not for
-    everyone who may see the presence record (facility officials, operators)."""
-    with_photo = Attendance.objects.exclude(photo="")
-    for action in (policy.Action.OPERATE, policy.Action.MANAGE):
-        found = policy.scope(user, with_photo, action).filter(pk=pk).first()
-        if found is not None:
-            return found
-    if getattr(user, "is_administrator", False):
-        return policy.get_or_404(user, with_photo, pk=pk)
-    raise Http404
+    """A check-in photo `user` may open (policy.check_in_photos), else 404."""
+    return get_object_or_404(policy.check_in_photos(user), pk=pk)
 
 
 # --- posts and rosters -----------------------------------------------------------------------

@@ -36,10 +36,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 def my_facilities(request: HttpRequest) -> HttpResponse:
     """A KPU/Bawaslu official's own facilities. Their cameras, sharing and the access record
     arrive with the cameras and live issues; the page says so instead of inventing data."""
-    agency_path = request.user.agency.path if request.user.agency_id else "/nonexistent/"
-    facilities = policy.scope(request.user, _FACILITY_LIST).filter(
-        owner_agency__path__startswith=agency_path
-    )
+    facilities = _FACILITY_LIST.filter(pk__in=policy.owned_facilities(request.user))
     active_shares = CameraShare.objects.valid_at().select_related("grantee")
     cameras = (
         policy.scope(request.user, Camera.objects.select_related("facility", "health"))

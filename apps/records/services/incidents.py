@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.access import policy
-from apps.accounts.models import Role, User
+from apps.accounts.models import User
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
 from apps.cameras.models import Camera, TimelineFrame
@@ -234,7 +234,7 @@ AMENDABLE_INCIDENT_FIELDS = ("category", "description", "location_detail")
 
 def incident_amend(*, incident: Incident, user: User, reason: str, **values: str) -> Amendment:
     """Correct a report: the reporter, or those who run the workflow. The report stays."""
-    if incident.reporter_id != user.pk and not policy.can(user, policy.Action.OPERATE, incident):
+    if not policy.may_amend_incident(user, incident):
         raise PermissionDenied(_("You may not correct this report."))
     if not reason.strip():
         raise ValidationError(_("Say why the entry is corrected."), code="reason")
@@ -306,20 +306,11 @@ def evidence_candidate(*, incident: Incident, user: User, kind: str, frame_id: i
     return Frame(kind, found.pk, found.camera, found.taken_at, found.image)
 
 
-def incident_may_attach(user: User, incident: Incident) -> bool:
-    """The reporter, those who run the workflow, and the officials who own the facility (and
-    its cameras) may attach camera evidence; each only of cameras they may view."""
-    if incident.reporter_id == user.pk or policy.can(user, policy.Action.OPERATE, incident):
-        return True
-    return user.has_role(Role.FACILITY_OFFICIAL) and policy.can(
-        user, policy.Action.MANAGE, incident.facility)
-
-
 def incident_attach_evidence(*, incident: Incident, user: User, frames: list[tuple[str, int]],
                              note: str = "") -> list[IncidentEvidence]:
     """Copy the chosen frames into the incident, with their SHA-256 and who attached them.
     Only frames of cameras the person may view can be chosen (the candidates above)."""
-    if not incident_may_attach(user, incident):
+    if not policy.may_attach_incident_evidence(user, incident):
         raise PermissionDenied(_("You may not add evidence to this incident."))
     if len(frames) > MAX_EVIDENCE_PER_REQUEST:
         raise ValidationError(_("Attach at most 20 frames at a time."), code="too_many")

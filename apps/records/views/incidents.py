@@ -141,7 +141,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_operate = policy.can(request.user, policy.Action.OPERATE, incident)
     options = services.next_steps(incident=incident, steps=detail.steps) if may_operate else []
     picker = None
-    if services.incident_may_attach(request.user, incident):
+    if policy.may_attach_incident_evidence(request.user, incident):
         attached = {(e.source_kind, e.source_id) for e in detail.evidence}
         picker = _frame_picker(request, incident, attached)
     may_amend = incident.reporter_id == request.user.pk or may_operate
@@ -186,7 +186,7 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_attach(request: HttpRequest, pk: int) -> HttpResponse:
     incident = policy.get_or_404(request.user, _INCIDENTS, pk=pk)
-    if not services.incident_may_attach(request.user, incident):
+    if not policy.may_attach_incident_evidence(request.user, incident):
         raise Http404
     candidates = services.evidence_candidates(incident=incident, user=request.user, limit=500)
     form = AttachEvidenceForm(request.POST, candidates=candidates)
@@ -209,8 +209,7 @@ def incident_attach(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_amend(request: HttpRequest, pk: int) -> HttpResponse:
     incident = policy.get_or_404(request.user, _INCIDENTS, pk=pk)
-    if incident.reporter_id != request.user.pk and not policy.can(
-            request.user, policy.Action.OPERATE, incident):
+    if not policy.may_amend_incident(request.user, incident):
         raise Http404
     form = IncidentAmendForm(request.POST)
     apply_form(
@@ -235,7 +234,7 @@ def evidence_image(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _offered_frame(request: HttpRequest, pk: int, kind: str, frame_id: int):
     incident = policy.get_or_404(request.user, _INCIDENTS, pk=pk)
-    if kind not in EvidenceSource.values or not services.incident_may_attach(request.user,
+    if kind not in EvidenceSource.values or not policy.may_attach_incident_evidence(request.user,
                                                                               incident):
         raise Http404
     frame = services.evidence_candidate(incident=incident, user=request.user, kind=kind,
