@@ -79,6 +79,20 @@ def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
             outer.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+def shared_world(module_db):
+    """The URL table's world (tests/access/urlworld.py), made once per module: the URL
+    table, the guessed-id probes and the browser-header tests read it."""
+    from tests.access.urlworld import build_url_world
+
+    return build_url_world()
+
+
+@pytest.fixture
+def world_with_alert(shared_world, db):
+    return shared_world
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

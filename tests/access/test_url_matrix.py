@@ -10,16 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from apps.alerts.models import Alert, AlertEvidence
-from apps.alerts.services import alert_raise
-from apps.cameras import frames
-from apps.cameras.models import Camera, Orientation
-from apps.cameras.services import share_grant
+from apps.alerts.models import Alert
+from tests.access.urlworld import duty_objects
 from tests.api.matrix import api_objects
-from tests.conftest import build_world
 from tests.records.urlworld import records_objects
 
 pytestmark = pytest.mark.usefixtures("shared_media")  # the shared rows' files
@@ -57,54 +52,30 @@ CAMERA_VIEWERS = {"operator", "kpu", "admin"}  # the Polsek officer's agency is 
 DUTY_VIEWERS = {"operator", "field_polri", "kpu", "admin"}  # who sees the KPU office A
 
 
-def _duty(world):
-    """On the API's guard post at city A's KPU office (one person cannot hold two overlapping
-    shifts): the Polsek officer's current shift, his open check-in with a photo, a draft and a
-    standard."""
-    if not hasattr(world, "duty"):
-        from datetime import timedelta
-        from types import SimpleNamespace
-
-        from django.utils import timezone
-
-        from apps.duty.models import CoverageStandard, Shift
-
-        api = _API(world)
-        api.attendance.photo.save("p.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
-        start = timezone.now() + timedelta(days=2)
-        world.duty = SimpleNamespace(
-            post=api.post, now_shift=api.shift, attendance=api.attendance,
-            draft=Shift.objects.create(post=api.post, person=api.shift.person, pillar="polri",
-                                       start=start, end=start + timedelta(hours=8)),
-            standard=CoverageStandard.objects.create(post=api.post, min_personnel=2),
-        )
-    return world.duty
-
-
 TABLE: dict[str, Row] = {
     "core:home": Row(None, "get", None, _all(302)),
     "live:wall": Row(None, "get", None, _all(200)),
     "live:save_layout": Row(None, "post", {"name": "Malam", "size": "4"}, _all(302)),
-    # Guard duty: objects made on first use (_duty); the Padal and commanders who plan rosters
-    # are not in PEOPLE, their rows are in tests/duty/test_access.py.
+    # Guard duty: objects made on first use (duty_objects); the Padal and commanders who plan
+    # rosters are not in PEOPLE, their rows are in tests/duty/test_access.py.
     "duty:my_duty": Row(None, "get", None, _all(200)),
-    "duty:check_in": Row(lambda w: [_duty(w).now_shift.pk], "post", {},
+    "duty:check_in": Row(lambda w: [duty_objects(w).now_shift.pk], "post", {},
                          _obj({"field_polri"}, ok=302)),
-    "duty:check_out": Row(lambda w: [_duty(w).attendance.shift_id], "post", {},
+    "duty:check_out": Row(lambda w: [duty_objects(w).attendance.shift_id], "post", {},
                           _obj({"field_polri"}, ok=302)),
-    "duty:attendance_photo": Row(lambda w: [_duty(w).attendance.pk], "get", None,
+    "duty:attendance_photo": Row(lambda w: [duty_objects(w).attendance.pk], "get", None,
                                  _obj({"field_polri", "admin"})),
     "duty:posts": Row(None, "get", None, _all(200)),
     "duty:post_create": Row(FACILITY, "post", {"name": "Pos Baru"}, _obj({"admin"}, ok=302)),
-    "duty:roster": Row(lambda w: [_duty(w).post.pk], "get", None, _obj(DUTY_VIEWERS)),
-    "duty:standards": Row(lambda w: [_duty(w).post.pk], "get", None, _obj({"admin"})),
-    "duty:standard_end": Row(lambda w: [_duty(w).standard.pk], "post", {},
+    "duty:roster": Row(lambda w: [duty_objects(w).post.pk], "get", None, _obj(DUTY_VIEWERS)),
+    "duty:standards": Row(lambda w: [duty_objects(w).post.pk], "get", None, _obj({"admin"})),
+    "duty:standard_end": Row(lambda w: [duty_objects(w).standard.pk], "post", {},
                              _obj({"admin"}, ok=302)),
-    "duty:shift_create": Row(lambda w: [_duty(w).post.pk], "post", {}, _obj(set())),
-    "duty:roster_generate": Row(lambda w: [_duty(w).post.pk], "post", {}, _obj(set())),
-    "duty:roster_publish": Row(lambda w: [_duty(w).post.pk], "post", {}, _obj(set())),
-    "duty:shift_edit": Row(lambda w: [_duty(w).draft.pk], "get", None, _obj(set())),
-    "duty:shift_delete": Row(lambda w: [_duty(w).draft.pk], "post", {}, _obj(set())),
+    "duty:shift_create": Row(lambda w: [duty_objects(w).post.pk], "post", {}, _obj(set())),
+    "duty:roster_generate": Row(lambda w: [duty_objects(w).post.pk], "post", {}, _obj(set())),
+    "duty:roster_publish": Row(lambda w: [duty_objects(w).post.pk], "post", {}, _obj(set())),
+    "duty:shift_edit": Row(lambda w: [duty_objects(w).draft.pk], "get", None, _obj(set())),
+    "duty:shift_delete": Row(lambda w: [duty_objects(w).draft.pk], "post", {}, _obj(set())),
     "duty:coverage": Row(None, "get", None, _all(200)),
     "duty:coverage_csv": Row(None, "get", None, _all(200)),
     "duty:coverage_pdf": Row(None, "get", None, _all(200)),
@@ -306,38 +277,6 @@ def test_every_url_has_a_row():
     names = {n for n in _url_names() if not n.startswith("admin:")}
     assert names - set(TABLE) == set(), "URL patterns without an access decision"
     assert set(TABLE) - names == set(), "rows for URLs that no longer exist"
-
-
-@pytest.fixture(scope="module")
-def shared_world(module_db):
-    """The cast with an alert (evidence, a camera frame), a shared outward camera, and the
-    guard-duty, records and API objects the rows name: made once for the module."""
-    world = build_world()
-    alert, _ = alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
-                           facility=world.a.facilities["kpu_office"], dedup_key="t:a",
-                           title="Paket mencurigakan")
-    alert.evidence.save("e.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
-    world.a_alert = alert
-    world.a_camera = Camera.objects.create(
-        facility=world.a.facilities["warehouse"], name="Gerbang", source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
-    frames.write_latest(world.a_camera.pk, b"\xff\xd8\xff\xe0jpeg")
-    world.a_share = share_grant(camera=world.a_camera, grantee=world.a.agencies["polres"],
-                                basis="MoU", by=world.a.users["kpu"])
-    frame = AlertEvidence(alert=alert, camera=world.a_camera, taken_at=alert.first_raised_at,
-                          offset_seconds=-1.0, sha256="0" * 64)
-    frame.image.save("f.jpg", ContentFile(b"\xff\xd8\xff\xe0jpeg"), save=True)
-    world.a_frame = frame
-    # Made here, not on first use: a row made inside one test is rolled back after it.
-    _duty(world)
-    _REC(world)
-    _API(world)
-    return world
-
-
-@pytest.fixture
-def world_with_alert(shared_world, db):
-    return shared_world
 
 
 def _person(world, who):

@@ -14,12 +14,7 @@ from django.urls import reverse
 from apps.cameras import frames
 from apps.cameras.models import Orientation
 from apps.cameras.services import share_grant
-from tests.access.test_url_matrix import (  # noqa: F401  (the fixtures of the URL table)
-    TABLE,
-    _person,
-    shared_world,
-    world_with_alert,
-)
+from tests.access.test_url_matrix import TABLE, _person
 from tests.cameras.conftest import make_camera
 from tests.conftest import Client
 
@@ -27,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("shared_media")
 
 
 @pytest.fixture
-def world(world_with_alert):  # noqa: F811
+def world(world_with_alert):
     """The URL table's shared cast: one per module (see tests.conftest.module_db)."""
     return world_with_alert
 
@@ -125,7 +120,7 @@ POST_ROWS = sorted(name for name, row in TABLE.items() if row.method == "post")
 
 
 @pytest.mark.parametrize("name", POST_ROWS)
-def test_every_form_needs_its_csrf_token(world_with_alert, name):  # noqa: F811
+def test_every_form_needs_its_csrf_token(world_with_alert, name):
     row = TABLE[name]
     who = next((p for p, outcome in row.expected.items() if p != "anon" and outcome != 404),
                "operator")
