@@ -8,7 +8,6 @@ mode keeps them in the database (a conditional UPDATE decides the holder)."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -17,6 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from apps.core.keyvalue import redis_client
 
 LEASE_SECONDS = 15.0
 KEY = "posko:lease:camera:{}"
@@ -140,16 +141,6 @@ class DatabaseLeases:
             Q(camera_id__in=camera_ids), expires_at__gt=timezone.now()
         )
         return dict(live.values_list("camera_id", "holder"))
-
-
-@functools.cache
-def redis_client():
-    """One client (and connection pool) per process: it is thread-safe, and connecting per
-    call would cost a TCP handshake on hot paths (the live view asks per frame)."""
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5,
-                                health_check_interval=10, retry_on_timeout=True)
 
 
 def lease_store() -> LeaseStore:

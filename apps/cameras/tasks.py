@@ -15,8 +15,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from apps.cameras.leases import lease_store, redis_client
+from apps.cameras.leases import lease_store
 from apps.cameras.models import Camera, TimelineFrame
+from apps.core.keyvalue import store
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def start_watch(camera_id: int) -> None:
                          daemon=True).start()
         return
     # One queued start per camera at a time, so a busy worker pool is not flooded.
-    if redis_client().set(QUEUED_KEY.format(camera_id), "1", nx=True, ex=QUEUED_SECONDS):
+    if store().set(QUEUED_KEY.format(camera_id), "1", seconds=QUEUED_SECONDS, only_new=True):
         watch_camera.apply_async(args=[camera_id], queue="streams")
 
 

@@ -3,32 +3,21 @@ turned inward, a person deactivated or logged out).
 
 The consumer reads it before sending every frame and re-asks the access policy when it
 moved, so a frame that was already queued when access was revoked is never delivered.
-Redis in cluster mode (shared by every Daphne process); a plain integer in the single
-embedded process."""
+Kept in the kernel's key-value store (apps.core.keyvalue), shared by every Daphne process."""
 
 from __future__ import annotations
 
-import itertools
-import threading
 import time
 
 from django.conf import settings
 
+from apps.core.keyvalue import store
+
 _KEY = "posko:access-epoch"
-_lock = threading.Lock()
-_counter = itertools.count(1)
-_local = 0
 
 
 def bump() -> None:
-    global _local
-    if settings.EMBEDDED:
-        with _lock:
-            _local = next(_counter)
-        return
-    from apps.cameras.leases import redis_client
-
-    redis_client().incr(_KEY)
+    store().incr(_KEY)
 
 
 # Every frame of every socket asks; within one process the answer is shared for this long,
@@ -38,11 +27,11 @@ _cached: tuple[float, int] = (0.0, 0)
 
 
 def peek() -> int | None:
-    """The epoch when it is known without I/O (always in embedded mode; in cluster mode
-    when read within SHARED_FOR), so the event loop can ask before every frame; None when
-    only `current()` can tell."""
+    """The epoch when it is known without I/O (always in embedded mode, where the store is
+    this process's; in cluster mode when read within SHARED_FOR), so the event loop can ask
+    before every frame; None when only `current()` can tell."""
     if settings.EMBEDDED:
-        return _local
+        return int(store().get(_KEY) or 0)
     if time.monotonic() - _cached[0] < SHARED_FOR:
         return _cached[1]
     return None
@@ -54,8 +43,6 @@ def current() -> int:
     if known is not None:
         return known
     now = time.monotonic()
-    from apps.cameras.leases import redis_client
-
-    value = redis_client().get(_KEY)
+    value = store().get(_KEY)
     _cached = (now, int(value) if value else 0)
     return _cached[1]
