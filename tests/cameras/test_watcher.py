@@ -11,20 +11,17 @@ import pytest
 from apps.alerts.models import Alert, AlertEvidence
 from apps.cameras import frames
 from apps.cameras.leases import DatabaseLeases
-from apps.cameras.models import Camera, CameraHealth, CameraStateChange, Orientation
+from apps.cameras.models import (
+    Camera,
+    CameraHealth,
+    CameraStateChange,
+    Orientation,
+    TimelineFrame,
+)
 from apps.cameras.watcher import Watcher
 from apps.vision.simulator import CameraSpec, Simulator
 from apps.vision.simulator.scene import SceneState
-
-
-def wait_for(condition, timeout: float, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +70,18 @@ def _online(camera):
     return health if health and health.state == "online" and health.fps else None
 
 
+def _analysed_for(camera, seconds: float, timeout: float = 30) -> None:
+    """Wait until the watcher has analysed `seconds` of the stream. The pipeline saves a
+    timeline frame (every `timeline_interval`) after running the motion and tamper detectors
+    on it, so the span of the saved timeline proves every frame up to its end was analysed."""
+
+    def span() -> bool:
+        taken = TimelineFrame.objects.filter(camera=camera).values_list("taken_at", flat=True)
+        return len(taken) > 1 and (max(taken) - min(taken)).total_seconds() >= seconds
+
+    wait_until(span, timeout=timeout, interval=0.2, what=f"{seconds} s of the stream analysed")
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["mjpeg", "rtsp"])
 def test_camera_on_the_simulator_goes_online_with_its_fps(world, simulator, run_watcher, kind):
@@ -80,8 +89,8 @@ def test_camera_on_the_simulator_goes_online_with_its_fps(world, simulator, run_
     camera = _camera(world, url, kind)
     run_watcher(camera)
     # The first second after connecting can burst (buffered frames): wait for the real pace.
-    wait_for(lambda: (h := _online(camera)) and 8 <= h.fps <= 12, timeout=20)
-    assert wait_for(lambda: frames.read_latest(camera.pk), timeout=10)[0][:2] == b"\xff\xd8"
+    wait_until(lambda: (h := _online(camera)) and 8 <= h.fps <= 12, timeout=20)
+    assert wait_until(lambda: frames.read_latest(camera.pk), timeout=10)[0][:2] == b"\xff\xd8"
     assert CameraStateChange.objects.filter(camera=camera, state="online").exists()
 
 
@@ -89,16 +98,16 @@ def test_camera_on_the_simulator_goes_online_with_its_fps(world, simulator, run_
 def test_covering_the_lens_raises_one_tamper_alert_with_evidence(world, simulator, run_watcher):
     camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
     run_watcher(camera)
-    wait_for(lambda: _online(camera), timeout=20)
-    time.sleep(4)  # let the tamper detector learn the scene (3 s at the stream's pace)
+    wait_until(lambda: _online(camera), timeout=20)
+    _analysed_for(camera, 4)  # the tamper detector learns the scene (3 s at the stream's pace)
     simulator.control("gate", "cover")
     started = time.monotonic()
-    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="tamper").first(),
-                     timeout=12)
+    alert = wait_until(lambda: Alert.objects.filter(camera=camera, kind="tamper").first(),
+                       timeout=12)
     assert time.monotonic() - started <= 10 + 1
     assert alert.params["tamper"] == "covered"
     simulator.control("gate", "uncover")
-    wait_for(lambda: AlertEvidence.objects.filter(alert=alert).count() >= 5, timeout=30)
+    wait_until(lambda: AlertEvidence.objects.filter(alert=alert).count() >= 5, timeout=30)
     assert Alert.objects.filter(camera=camera, kind="tamper").count() == 1
 
 
@@ -108,15 +117,15 @@ def test_a_person_at_night_while_armed_raises_motion_with_before_and_after(
     camera = _camera(world, simulator.urls("yard")["mjpeg"], "mjpeg",
                      armed_from=clock(0, 0), armed_until=clock(23, 59, 59))
     run_watcher(camera)
-    wait_for(lambda: _online(camera), timeout=20)
-    time.sleep(3)
-    assert not Alert.objects.filter(camera=camera, kind="motion").exists()  # static scene
+    wait_until(lambda: _online(camera), timeout=20)
+    _analysed_for(camera, 4)  # past the motion detector's settling, over a static scene
+    assert not Alert.objects.filter(camera=camera, kind="motion").exists()
     simulator.control("yard", "person")
-    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="motion").first(),
-                     timeout=15)
-    evidence = wait_for(lambda: list(AlertEvidence.objects.filter(alert=alert))
-                        if AlertEvidence.objects.filter(alert=alert, offset_seconds__gt=4)
-                        .exists() else None, timeout=20)
+    alert = wait_until(lambda: Alert.objects.filter(camera=camera, kind="motion").first(),
+                       timeout=15)
+    evidence = wait_until(lambda: list(AlertEvidence.objects.filter(alert=alert))
+                          if AlertEvidence.objects.filter(alert=alert, offset_seconds__gt=4)
+                          .exists() else None, timeout=20)
     offsets = [e.offset_seconds for e in evidence]
     assert min(offsets) < 0 < max(offsets)
     simulator.control("yard", "empty")
@@ -131,11 +140,11 @@ def test_a_failing_camera_goes_offline_and_alerts_while_the_other_keeps_streamin
     healthy = _camera(world, simulator.urls("yard")["mjpeg"], "mjpeg")
     run_watcher(broken)
     run_watcher(healthy)
-    wait_for(lambda: _online(broken) and _online(healthy), timeout=45)
+    wait_until(lambda: _online(broken) and _online(healthy), timeout=45)
     simulator.control("gate", fault)
     started = time.monotonic()
     try:
-        alert = wait_for(
+        alert = wait_until(
             lambda: Alert.objects.filter(camera=broken, kind="camera_offline").first(),
             timeout=6 + 10 + 5)  # 6 s without frames here, the read timeout, a few seconds
         assert time.monotonic() - started <= 21
@@ -145,7 +154,7 @@ def test_a_failing_camera_goes_offline_and_alerts_while_the_other_keeps_streamin
     finally:
         simulator.control("gate", "restore")
     # Back within the backoff's cap (10 s), a connect and the first health flush.
-    wait_for(lambda: _online(broken), timeout=20)
+    wait_until(lambda: _online(broken), timeout=20)
     assert alert.pk
 
 
@@ -195,11 +204,11 @@ def test_a_full_media_disk_is_alerted_once_while_live_view_and_patrols_go_on(
     monkeypatch.setattr(watcher_module, "publish_snapshot", publish_and_count)
     camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
     run_watcher(camera)
-    alert = wait_for(lambda: Alert.objects.filter(camera=camera, kind="storage").first(),
-                     timeout=20)
+    alert = wait_until(lambda: Alert.objects.filter(camera=camera, kind="storage").first(),
+                       timeout=20)
     assert alert.severity == Alert.Severity.HIGH
     alerted = time.monotonic()
-    wait_for(lambda: sum(at > alerted for at in published) >= 3, timeout=10)  # live goes on
+    wait_until(lambda: sum(at > alerted for at in published) >= 3, timeout=10)  # live goes on
     assert _online(camera)
     assert frames.read_latest(camera.pk) is None  # nothing half-written on the full disk
 
@@ -210,5 +219,5 @@ def test_a_full_media_disk_is_alerted_once_while_live_view_and_patrols_go_on(
     assert saved.created  # patrol logging does not depend on the media disk
 
     full_media.unlink()  # space again: snapshots are written from the next one on
-    assert wait_for(lambda: frames.read_latest(camera.pk), timeout=10)
+    assert wait_until(lambda: frames.read_latest(camera.pk), timeout=10)
     assert Alert.objects.filter(camera=camera, kind="storage").count() == 1

@@ -12,9 +12,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,17 +23,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.2,
-             what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int | None = None,
@@ -109,7 +98,7 @@ def start_redis(processes: Processes, port: int) -> subprocess.Popen:
         except redis.ConnectionError:
             return False
 
-    wait_for(up, 10, what="redis up")
+    wait_until(up, 10, what="redis up")
     return process
 
 

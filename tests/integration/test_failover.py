@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from apps.vision.simulator import CameraSpec, Simulator
-from tests.integration.processes import Processes, cluster_env, free_port, start_redis, wait_for
+from tests.integration.processes import Processes, cluster_env, free_port, start_redis
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -71,10 +72,10 @@ def test_killed_workers_camera_resumes_elsewhere_within_30_s(cluster, tmp_path):
             value = client.get(key)
             return int(value.decode().split("|", 1)[1].split(":")[1]) if value else None
 
-        first = wait_for(holder_pid, 60, what="a worker holds the camera")
+        first = wait_until(holder_pid, 60, what="a worker holds the camera")
         assert first in workers
-        wait_for(lambda: simulator.cameras["gate"].client_count == 1, 20,
-                 what="the watcher reads the stream")
+        wait_until(lambda: simulator.cameras["gate"].client_count == 1, 20,
+                   what="the watcher reads the stream")
 
         os.kill(first, signal.SIGKILL)
         killed_at = time.monotonic()
@@ -87,8 +88,8 @@ def test_killed_workers_camera_resumes_elsewhere_within_30_s(cluster, tmp_path):
             assert time.monotonic() - killed_at < 30, "no worker took the camera over in 30 s"
             time.sleep(0.1)
         took_over = time.monotonic() - killed_at
-        wait_for(lambda: simulator.cameras["gate"].client_count == 1, 15,
-                 what="the new watcher reads the stream")
+        wait_until(lambda: simulator.cameras["gate"].client_count == 1, 15,
+                   what="the new watcher reads the stream")
         end = time.monotonic() + 5
         while time.monotonic() < end:
             most_readers = max(most_readers, simulator.cameras["gate"].client_count)

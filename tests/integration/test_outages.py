@@ -19,8 +19,8 @@ from tests.integration.processes import (
     cluster_env,
     free_port,
     start_redis,
-    wait_for,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -103,9 +103,9 @@ def test_postgres_restart_fails_cleanly_and_recovers(tmp_path):
                 WORLD.format(url=simulator.urls("gate")["mjpeg"])).split("\n")[-2])
             _start_cluster(processes, tmp_path, web_port)
             page = f"http://127.0.0.1:{web_port}/objek/"
-            wait_for(lambda: _get(page, world["session"])[0] == 200, 60, what="portal up")
-            wait_for(lambda: simulator.cameras["gate"].client_count == 1, 60,
-                     what="the camera is watched")
+            wait_until(lambda: _get(page, world["session"])[0] == 200, 60, what="portal up")
+            wait_until(lambda: simulator.cameras["gate"].client_count == 1, 60,
+                       what="the camera is watched")
 
             postgres.stop()
             down = [_get(page, world["session"]) for _ in range(5)]
@@ -128,8 +128,8 @@ def test_postgres_restart_fails_cleanly_and_recovers(tmp_path):
                 return bool(row and row[0] > moment)
 
             returned = time.time()
-            wait_for(lambda: health_written_after(returned), 20,
-                     what="the watcher flushes health after the database returns")
+            wait_until(lambda: health_written_after(returned), 20,
+                       what="the watcher flushes health after the database returns")
             assert simulator.cameras["gate"].client_count == 1
     finally:
         processes.stop_all()
@@ -154,7 +154,7 @@ def test_redis_restart_live_view_and_alerts_recover(tmp_path):
                 WORLD.format(url=simulator.urls("gate")["mjpeg"])).split("\n")[-2])
             _start_cluster(processes, tmp_path, web_port)
             base = f"http://127.0.0.1:{web_port}"
-            wait_for(lambda: _get(f"{base}/healthz", "")[0] == 200, 60, what="all healthy")
+            wait_until(lambda: _get(f"{base}/healthz", "")[0] == 200, 60, what="all healthy")
 
             frames: list[float] = []
             closes: list[float] = []
@@ -189,14 +189,14 @@ def test_redis_restart_live_view_and_alerts_recover(tmp_path):
             async def scenario() -> float:
                 stop = asyncio.Event()
                 task = asyncio.ensure_future(viewer(stop))
-                await asyncio.to_thread(wait_for, lambda: len(frames) > 3, 60, 0.2,
+                await asyncio.to_thread(wait_until, lambda: len(frames) > 3, 60, 0.2,
                                         "frames flow")
                 redis_process.terminate()
                 redis_process.wait(timeout=10)
                 await asyncio.sleep(3)
                 start_redis(processes, redis_port)
                 returned = time.monotonic()
-                await asyncio.to_thread(wait_for, lambda: frames[-1] > returned + 0.5, 30,
+                await asyncio.to_thread(wait_until, lambda: frames[-1] > returned + 0.5, 30,
                                         0.2, "frames flow again")
                 recovered = frames[-1] - returned
                 stop.set()

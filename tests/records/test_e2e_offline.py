@@ -15,7 +15,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.core import signing
 
 from apps.demo.builder import DEMO_PASSWORD
 from apps.records.tokens import TOKEN_SALT
+from tests.waiting import wait_until
 
 # The timeout covers the module's portal too: migrate and the demo (without its history).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
@@ -42,15 +42,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait_until(check, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _answers(url: str) -> bool:
@@ -88,7 +79,7 @@ def portal(tmp_path_factory):
                               cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: server.poll() is None and _answers(f"{base}/akun/masuk/"),
+        wait_until(lambda: server.poll() is None and _answers(f"{base}/akun/masuk/"),
                     timeout=60, what="the portal to answer")
         yield {"base": base, "db": root / "posko.sqlite3"}
     finally:

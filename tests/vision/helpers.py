@@ -1,9 +1,8 @@
-"""Shared helpers for the vision tests: generated frames and polling with a deadline."""
+"""Shared helpers for the vision tests: generated frames."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -15,18 +14,6 @@ T = TypeVar("T")
 CLOCK = datetime(2024, 2, 14, 10, 0, 0)
 # Has the characters that break URLs when put in userinfo unencoded.
 PASSWORD = "s3cr3t:P@ss/w0rd"
-
-
-def wait_until(condition: Callable[[], T], timeout: float, interval: float = 0.05) -> T:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def scene_frames(

@@ -21,8 +21,9 @@ from apps.vision.rtsprelay import RtspRelay
 from apps.vision.simulator import Simulator
 from apps.vision.source import SourceConfig, SourceKind, StreamState
 from apps.vision.urls import UrlPolicy, check_url
-from tests.vision.helpers import PASSWORD, wait_until
+from tests.vision.helpers import PASSWORD
 from tests.vision.test_stream import reading
+from tests.waiting import wait_until
 
 # The camera network of these tests: 127.0.0.1 only, so other loopback addresses are refused
 # like any address outside the camera networks. 6399 stands for a service next to the portal.

@@ -26,7 +26,8 @@ from apps.vision.simulator.scene import SceneState
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamHealth, StreamState
 from apps.vision.stream import StreamReader
 from apps.vision.urls import UrlPolicy
-from tests.vision.helpers import PASSWORD, scene_frames, wait_until
+from tests.vision.helpers import PASSWORD, scene_frames
+from tests.waiting import wait_until
 
 FAST_BACKOFF = Backoff(first=0.2, maximum=1.0)
 
