@@ -524,9 +524,11 @@ WEBHOOK_NETWORKS = env.list("WEBHOOK_NETWORKS", default=["0.0.0.0/0", "::/0"])
 WEBHOOK_DENIED_PORTS = env.list("WEBHOOK_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
-if EMBEDDED:
-    # No broker to hold a delayed retry: a sweeper sends the deliveries that are due.
-    CELERY_BEAT_SCHEDULE["api-retry-webhooks"] = {
-        "task": "api.retry_webhooks", "schedule": 30.0,
-    }
+# Deliveries are made in their alert change's transaction; one the process never got to queue
+# (it died right after the commit) is queued by the sweeper this long after it was made. The
+# sweeper also sends embedded mode's due retries (no broker there to hold a delayed retry).
+WEBHOOK_STRANDED_SECONDS = env.int("WEBHOOK_STRANDED_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["api-retry-webhooks"] = {
+    "task": "api.retry_webhooks", "schedule": 30.0,
+}
 # --- end of API and webhooks -----------------------------------------------------------------

@@ -21,9 +21,18 @@ from apps.alerts.models import Alert
 
 logger = logging.getLogger(__name__)
 
-# Sent by push_alert (after commit) for every change of an alert, with `alert_id`; apps.api
-# queues webhook deliveries from it. Receivers must not raise (send_robust logs them).
-alert_changed = Signal()
+# Sent inside the transaction that records a change of an alert (apps.alerts.services), with
+# `alert_id`: receivers write what must commit together with the change, or not at all (the
+# webhook deliveries: apps.api.webhooks), each in a savepoint of its own. A receiver that
+# fails is logged and its writes rolled back, never the alert's.
+alert_recorded = Signal()
+
+
+def alert_change_recorded(alert_id: int) -> None:
+    for _receiver, error in alert_recorded.send_robust(sender=Alert, alert_id=alert_id):
+        if isinstance(error, Exception):
+            logger.error("alert %s: a receiver of alert_recorded failed", alert_id,
+                         exc_info=error)
 
 
 class AlertPayload(TypedDict):
@@ -82,10 +91,6 @@ def push_alert(alert_id: int) -> int:
     alert = Alert.objects.select_related(
         "facility__region", "facility__owner_agency", "camera__facility__owner_agency"
     ).get(pk=alert_id)
-    for _receiver, error in alert_changed.send_robust(sender=Alert, alert_id=alert_id):
-        if isinstance(error, Exception):
-            logger.error("alert %s: a receiver of alert_changed failed", alert_id,
-                         exc_info=error)
     layer = get_channel_layer()
     if layer is None:
         return 0

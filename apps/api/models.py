@@ -128,7 +128,8 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    # Embedded mode only (no broker to delay a retry): when the sweeper tries again.
+    # When the sweeper tries again (embedded mode: no broker to delay a retry); on a pending
+    # delivery, when a sweep queued it after it was stranded (apps.api.webhooks.retry_due).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 

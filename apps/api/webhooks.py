@@ -42,6 +42,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -53,6 +54,7 @@ from apps.api.models import WebhookDelivery, WebhookEndpoint
 from apps.cameras import credentials
 from apps.core.background import enqueue
 from apps.records.anchors import latest_witness_copy
+from apps.records.models import IncidentAlertLink
 from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected
 from apps.vision.urls import check_url as check_network_url
 
@@ -257,20 +259,10 @@ class Event:
     incident: bool = False
 
 
-def _events(alert: Alert) -> list[Event]:
+def _alert_event(alert: Alert) -> Event:
     last = AlertEvent.objects.filter(alert_id=alert.pk).order_by("-id").first()
     action = last.action if last is not None else AlertEvent.Action.RAISED
-    events = [Event(f"alert.{action}", alert_data(alert))]
-    if alert.kind == Alert.Kind.INCIDENT and action == AlertEvent.Action.RAISED:
-        from apps.records.models import IncidentAlertLink
-
-        link = (IncidentAlertLink.objects.filter(alert_id=alert.pk)
-                .select_related("incident__facility__region", "incident__reporter_agency")
-                .order_by("id").first())
-        if link is not None:
-            events.append(Event("incident.reported", incident_data(link.incident, alert),
-                                incident=True))
-    return events
+    return Event(f"alert.{action}", alert_data(alert))
 
 
 def _matching_endpoints(alert: Alert):
@@ -279,38 +271,69 @@ def _matching_endpoints(alert: Alert):
     return [e for e in endpoints if e.region is None or path.startswith(e.region.path)]
 
 
-def alert_deliveries(alert_id: int) -> list[int]:
-    """Make the deliveries of the alert's latest change; queue them after commit."""
-    alert = (Alert.objects.select_related("facility__region", "camera")
-             .filter(pk=alert_id).first())
-    endpoints = _matching_endpoints(alert) if alert is not None else []
+def _deliveries(alert: Alert, event: Event) -> list[int]:
+    """Make `event`'s deliveries to the endpoints that want it (in the caller's transaction);
+    queue them after commit."""
+    endpoints = [e for e in _matching_endpoints(alert)
+                 if (e.send_incidents if event.incident
+                     else e.send_alerts and alert.severity >= e.min_severity)]
     if not endpoints:
         return []
-    made = []
     # The latest signed anchor of the records chain rides along: every receiver keeps a
     # copy of it outside Posko's database (apps.records.anchors).
     chain_anchor = latest_witness_copy()
-    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
-        events = _events(alert)
-        for endpoint in endpoints:
-            for event in events:
-                wanted = endpoint.send_incidents if event.incident else (
-                    endpoint.send_alerts and alert.severity >= endpoint.min_severity)
-                if not wanted:
-                    continue
-                delivery = WebhookDelivery(endpoint=endpoint, event=event.name)
-                delivery.body = _dumps({"id": str(delivery.delivery_id), "event": event.name,
-                                        "created_at": timezone.now().isoformat(),
-                                        "data": event.data, "chain_anchor": chain_anchor})
-                delivery.save()
-                made.append(delivery.pk)
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in made])
+    made = []
+    for endpoint in endpoints:
+        delivery = WebhookDelivery(endpoint=endpoint, event=event.name)
+        delivery.body = _dumps({"id": str(delivery.delivery_id), "event": event.name,
+                                "created_at": timezone.now().isoformat(),
+                                "data": event.data, "chain_anchor": chain_anchor})
+        delivery.save()
+        made.append(delivery.pk)
+    transaction.on_commit(lambda: [_enqueue(pk) for pk in made])
     return made
 
 
-@receiver(fanout.alert_changed)
-def _on_alert_changed(sender, alert_id: int, **kwargs) -> None:
-    alert_deliveries(alert_id)
+def alert_deliveries(alert_id: int) -> list[int]:
+    """The deliveries of the alert's latest change."""
+    alert = (Alert.objects.select_related("facility__region", "camera")
+             .filter(pk=alert_id).first())
+    if alert is None:
+        return []
+    with translation.override(settings.LANGUAGE_CODE):
+        return _deliveries(alert, _alert_event(alert))
+
+
+def incident_deliveries(link: IncidentAlertLink) -> list[int]:
+    """The deliveries of a reported incident: its own event, beside its alert's."""
+    link = (IncidentAlertLink.objects.select_related(
+        "alert__facility__region", "incident__facility__region", "incident__reporter_agency")
+        .get(pk=link.pk))
+    with translation.override(settings.LANGUAGE_CODE):
+        return _deliveries(link.alert, Event(
+            "incident.reported", incident_data(link.incident, link.alert), incident=True))
+
+
+@receiver(fanout.alert_recorded)
+def _on_alert_recorded(sender, alert_id: int, **kwargs) -> None:
+    """In the transaction of the alert's change (a savepoint of its own): the deliveries
+    commit with the change, so a process that dies right after the commit, before queueing
+    them, loses none (the sweeper finds them: `retry_due`)."""
+    with transaction.atomic():
+        alert_deliveries(alert_id)
+
+
+@receiver(post_save, sender=IncidentAlertLink)
+def _on_incident_linked(sender, instance: IncidentAlertLink, created: bool, **kwargs) -> None:
+    """A reported incident's own alert is linked by the report itself (no person links it):
+    its event is made in the report's transaction, as the alert's are."""
+    if created and instance.linked_by_id is None:
+        try:
+            with transaction.atomic():
+                incident_deliveries(instance)
+        except Exception:
+            # Like the alert's receivers: never undo the report for its webhooks.
+            logger.exception("incident %s: webhook deliveries failed", instance.incident_id)
 
 
 def _enqueue(delivery_id: int) -> None:
@@ -419,15 +442,24 @@ def delivery_attempt(*, delivery_id: int, schedule_retry: bool) -> str:
 
 
 def retry_due(*, now=None) -> int:
-    """Embedded mode: queue the deliveries whose retry is due. The conditional update claims
-    each one, so two sweeps cannot send it twice."""
+    """Queue the deliveries whose retry is due (embedded mode: no broker holds a delayed
+    retry) and those stranded: made with their alert's change but never queued (the process
+    died between the commit and the queueing), WEBHOOK_STRANDED_SECONDS after they were made.
+    The conditional update claims each one, so two sweeps cannot send it twice."""
     now = now or timezone.now()
     due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.RETRYING,
-                                         next_attempt_at__lte=now).values_list("pk", flat=True)
+                                         next_attempt_at__lte=now)
+    stranded = WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.PENDING, attempts=0, next_attempt_at__isnull=True,
+        created_at__lte=now - timedelta(seconds=settings.WEBHOOK_STRANDED_SECONDS))
     queued = 0
-    for pk in list(due[:100]):
-        if WebhookDelivery.objects.filter(pk=pk, state=WebhookDelivery.State.RETRYING,
-                                          next_attempt_at__lte=now).update(next_attempt_at=None):
+    for pk in list(due.values_list("pk", flat=True)[:100]):
+        if due.filter(pk=pk).update(next_attempt_at=None):
+            _enqueue(pk)
+            queued += 1
+    for pk in list(stranded.values_list("pk", flat=True)[:100]):
+        # The claim: a pending delivery with a next attempt is one a sweep has queued.
+        if stranded.filter(pk=pk).update(next_attempt_at=now):
             _enqueue(pk)
             queued += 1
     return queued

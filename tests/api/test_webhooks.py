@@ -7,6 +7,7 @@ import io
 import json
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -289,3 +290,38 @@ def test_every_payload_carries_the_signed_anchor_of_the_records_chain(
     saved.write_text(json.dumps(kept) + "\n")
     call_command("verify_records", "--no-witness-dir", "--witness", str(saved),
                  stdout=io.StringIO())
+
+
+def test_a_delivery_made_with_its_alert_survives_a_crash_before_queueing(
+        api_world, settings, django_capture_on_commit_callbacks):
+    """The deliveries commit in the alert change's own transaction: a process that dies after
+    the commit, before its after-commit hooks queue them, loses none; the sweeper sends each
+    stranded one once."""
+    with receiver() as (url, received):
+        _endpoint(api_world.user("admin"), url)
+        with django_capture_on_commit_callbacks(execute=False):  # the hooks never run
+            alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
+                        facility=api_world.world.a.facilities["kpu_office"],
+                        dedup_key="crash", title="Pintu gudang terbuka")
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.state == "pending" and received == []
+        assert webhooks.retry_due() == 0  # not stranded yet: its queueing may still come
+        later = delivery.created_at + timedelta(seconds=settings.WEBHOOK_STRANDED_SECONDS)
+        assert webhooks.retry_due(now=later) == 1
+        assert webhooks.retry_due(now=later) == 0  # claimed: sent once
+        delivery.refresh_from_db()
+        assert delivery.state == "delivered" and len(received) == 1
+        assert json.loads(received[0]["body"])["data"]["title"] == "Pintu gudang terbuka"
+
+
+def test_a_failing_delivery_writer_never_undoes_the_alert(api_world, monkeypatch):
+    """A receiver of the alert's change that fails is rolled back alone."""
+    def broken(alert_id):
+        raise RuntimeError("webhooks down")
+
+    monkeypatch.setattr(webhooks, "alert_deliveries", broken)
+    alert, raised = alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
+                                facility=api_world.world.a.facilities["kpu_office"],
+                                dedup_key="broken", title="Tetap tercatat")
+    assert raised and Alert.objects.filter(pk=alert.pk, title="Tetap tercatat").exists()
+    assert not WebhookDelivery.objects.exists()
