@@ -27,7 +27,7 @@ from reportlab.platypus import (
 
 from apps.accounts.models import User
 from apps.core.export import choice_label, number
-from apps.duty.selectors import CoverageView
+from apps.duty.coverage_page import CoverageView
 from apps.org.models import ZONE_ABBREVIATIONS, Agency
 
 STATUS_COLOURS = {

@@ -1,5 +1,6 @@
 """Guard duty pages: my duty (field), rosters (Padal, commanders), coverage (commanders,
-facility officials). Reads go through apps.duty.selectors, writes through apps.duty.services;
+facility officials). Reads go through apps.duty.selectors (the coverage page's through
+apps.duty.coverage_page), writes through apps.duty.services;
 a forbidden object looks like a missing one (404)."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.access import policy
 from apps.core.export import CsvExport, local_time, number
 from apps.core.private_files import private_image
-from apps.duty import selectors, services
+from apps.duty import coverage_page, selectors, services
 from apps.duty.coverage import Interval
 from apps.duty.forms import (
     CheckInForm,
@@ -334,12 +335,12 @@ def shift_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _coverage_filters(request: HttpRequest):
-    operations, regions = selectors.coverage_filter_choices(user=request.user)
+    operations, regions = coverage_page.coverage_filter_choices(user=request.user)
     form = CoverageFilterForm(request.GET or None, operations=operations, regions=regions)
     if request.GET and not form.is_valid():
         return form, None
     data = form.cleaned_data if request.GET else {}
-    return form, selectors.CoverageFilters(
+    return form, coverage_page.CoverageFilters(
         operation=data.get("operation"), region=data.get("region"), kind=data.get("kind") or "",
         start=data.get("start"), end=data.get("end"),
     )
@@ -351,7 +352,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     form, filters = _coverage_filters(request)
     if filters is None:
         return render(request, "duty/coverage.html", {"form": form, "view": None}, status=400)
-    view = selectors.coverage_view(user=request.user, filters=filters,
+    view = coverage_page.coverage_view(user=request.user, filters=filters,
                                    page=request.GET.get("page") or 1)
     query = request.GET.copy()
     query.pop("page", None)
@@ -370,8 +371,8 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
     _form, filters = _coverage_filters(request)
     if filters is None:
         return HttpResponse(_("Check the filters."), status=400, content_type="text/plain")
-    view = selectors.coverage_view(user=request.user, filters=filters,
-                                   limit=selectors.MAX_EXPORT_FACILITIES)
+    view = coverage_page.coverage_view(user=request.user, filters=filters,
+                                   limit=coverage_page.MAX_EXPORT_FACILITIES)
     export = CsvExport(f"cakupan-penjagaan-{view.local_start:%Y%m%d}.csv")
     export.row(_("Facility"), _("Kind"), _("Region"), _("Start"), _("End"), _("Status"),
                _("Required"), _("Rostered"), _("Present"), _("Shortfall (min)"))
@@ -381,7 +382,7 @@ def coverage_csv(request: HttpRequest) -> HttpResponse:
             export.row(
                 facility.name, facility.get_kind_display(), facility.region.name,
                 local_time(cell.start, facility), local_time(cell.end, facility),
-                selectors.CELL_STATUS_LABELS.get(cell.status, cell.status),
+                coverage_page.CELL_STATUS_LABELS.get(cell.status, cell.status),
                 cell.required, cell.rostered, cell.present, number(cell.short_minutes),
             )
     return export.response
@@ -393,8 +394,8 @@ def coverage_pdf(request: HttpRequest) -> HttpResponse:
     _form, filters = _coverage_filters(request)
     if filters is None:
         return HttpResponse(_("Check the filters."), status=400, content_type="text/plain")
-    view = selectors.coverage_view(user=request.user, filters=filters,
-                                   limit=selectors.MAX_EXPORT_FACILITIES)
+    view = coverage_page.coverage_view(user=request.user, filters=filters,
+                                   limit=coverage_page.MAX_EXPORT_FACILITIES)
     response = HttpResponse(coverage_pdf_bytes(view=view, user=request.user),
                             content_type="application/pdf")
     stamp = view.local_start.strftime("%Y%m%d")
@@ -409,7 +410,7 @@ def coverage_cell(request: HttpRequest, pk: int) -> HttpResponse:
     period = _epoch_period(request.GET.get("from"), request.GET.get("to"))
     if period is None:
         raise Http404
-    detail = selectors.coverage_cell_for(user=request.user, facility=facility, period=period)
+    detail = coverage_page.coverage_cell_for(user=request.user, facility=facility, period=period)
     return render(request, "duty/coverage_cell.html", {"detail": detail})
 
 

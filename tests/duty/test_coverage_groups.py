@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.duty import selectors
+from apps.duty import coverage_page
 from apps.duty.models import CoverageStandard, GuardPost
 from apps.places.models import Facility
 from tests.duty.conftest import make_attendance, make_shift
@@ -49,18 +49,19 @@ def heatmap_rows(html: str) -> int:
 def test_page_sends_one_page_of_rows_and_asks_the_same_queries_whatever_the_count(client,
                                                                                    world):
     client.force_login(world.a.users["commander"])
-    add_facilities(world, selectors.PAGE_FACILITIES + 5)
+    add_facilities(world, coverage_page.PAGE_FACILITIES + 5)
     client.get(URL)  # warm: sessions, content types
     with CaptureQueriesContext(connection) as few:
         small = client.get(URL)
-    add_facilities(world, 2 * selectors.PAGE_FACILITIES, start=selectors.PAGE_FACILITIES + 5)
+    add_facilities(world, 2 * coverage_page.PAGE_FACILITIES,
+                   start=coverage_page.PAGE_FACILITIES + 5)
     with CaptureQueriesContext(connection) as many:
         big = client.get(URL)
     assert len(many.captured_queries) == len(few.captured_queries)
     view = big.context["view"]
-    assert view.facility_count >= 2 * selectors.PAGE_FACILITIES + 15
-    assert heatmap_rows(small.content.decode()) == selectors.PAGE_FACILITIES
-    assert heatmap_rows(big.content.decode()) == selectors.PAGE_FACILITIES
+    assert view.facility_count >= 2 * coverage_page.PAGE_FACILITIES + 15
+    assert heatmap_rows(small.content.decode()) == coverage_page.PAGE_FACILITIES
+    assert heatmap_rows(big.content.decode()) == coverage_page.PAGE_FACILITIES
     # The rest is in the summary: one line per region, every facility counted once.
     assert sum(line.facilities for line in view.groups) == view.facility_count
     assert {line.region.pk for line in view.groups} >= {world.a.d1.pk, world.a.d2.pk}
@@ -69,12 +70,12 @@ def test_page_sends_one_page_of_rows_and_asks_the_same_queries_whatever_the_coun
 
 
 def test_a_facility_shows_the_same_figures_on_its_page_and_in_the_whole_report(client, world):
-    add_facilities(world, selectors.PAGE_FACILITIES + 5)
+    add_facilities(world, coverage_page.PAGE_FACILITIES + 5)
     commander = world.a.users["commander"]
-    filters = selectors.CoverageFilters()
+    filters = coverage_page.CoverageFilters()
     now = timezone.now()
-    whole = selectors.coverage_view(user=commander, filters=filters, now=now).rows
-    second = selectors.coverage_view(user=commander, filters=filters, now=now, page=2)
+    whole = coverage_page.coverage_view(user=commander, filters=filters, now=now).rows
+    second = coverage_page.coverage_view(user=commander, filters=filters, now=now, page=2)
     assert second.page.number == 2 and second.rows
     by_pk = {r.facility.pk: r for r in whole}
     for row in second.rows:
@@ -93,11 +94,11 @@ def test_a_region_line_drills_down_to_its_facilities(client, world):
 
 
 def test_csv_export_lists_every_facility(client, world):
-    add_facilities(world, selectors.PAGE_FACILITIES + 5)
+    add_facilities(world, coverage_page.PAGE_FACILITIES + 5)
     client.force_login(world.a.users["commander"])
     view = client.get(URL).context["view"]
     body = client.get(reverse("duty:coverage_csv")).content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(body), delimiter=";"))[1:]
-    assert {line[0] for line in lines} == {r.facility.name for r in selectors.coverage_view(
-        user=world.a.users["commander"], filters=selectors.CoverageFilters()).rows}
-    assert len({line[0] for line in lines}) == view.facility_count > selectors.PAGE_FACILITIES
+    assert {line[0] for line in lines} == {r.facility.name for r in coverage_page.coverage_view(
+        user=world.a.users["commander"], filters=coverage_page.CoverageFilters()).rows}
+    assert len({line[0] for line in lines}) == view.facility_count > coverage_page.PAGE_FACILITIES
