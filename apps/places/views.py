@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,15 +21,25 @@ _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annot
 )
 
 
+FACILITIES_PER_PAGE = 50
+
+
 @login_required
 def facility_list(request: HttpRequest) -> HttpResponse:
+    """The facilities a person may see, by kind and name, a page at a time (a city has
+    hundreds)."""
     facilities = policy.scope(request.user, _FACILITY_LIST)
     kind = request.GET.get("kind", "")
     if kind in Facility.Kind.values:
         facilities = facilities.filter(kind=kind)
+    search = request.GET.get("q", "").strip()[:80]
+    if search:
+        facilities = facilities.filter(name__icontains=search)
+    page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request, "places/facility_list.html",
-        {"facilities": facilities, "kinds": Facility.Kind.choices, "kind": kind},
+        {"facilities": page, "page": page, "kinds": Facility.Kind.choices, "kind": kind,
+         "search": search},
     )
 
 

@@ -113,3 +113,26 @@ def test_facility_page_queries_are_bounded(client, world, django_assert_max_num_
                     dedup_key=f"f:{i}", title=f"P {i}")
     with django_assert_max_num_queries(20):
         assert client.get(facility.get_absolute_url()).status_code == 200
+
+
+def test_the_facility_list_is_paged_and_searched(client, world, django_assert_max_num_queries):
+    """A city has hundreds of facilities: a page of them, found by kind and name."""
+    from apps.places.views import FACILITIES_PER_PAGE
+
+    a = world.a
+    for i in range(FACILITIES_PER_PAGE + 5):
+        facility = Facility.objects.create(name=f"Kantor PPK {i:03d}",
+                                           kind=Facility.Kind.KPU_OFFICE,
+                                           owner_agency=a.agencies["kpu"], region=a.d1)
+        a.operation.facilities.add(facility)
+    client.force_login(a.users["commander"])
+    url = reverse("places:facilities")
+    with django_assert_max_num_queries(12):
+        first = client.get(url)
+    page = first.context["page"]
+    assert len(page) == FACILITIES_PER_PAGE and page.paginator.count > FACILITIES_PER_PAGE
+    assert "page=2" in first.content.decode()
+    rest = client.get(url, {"page": 2}).context["page"]
+    assert not {f.pk for f in page} & {f.pk for f in rest}
+    found = client.get(url, {"q": "ppk 007"}).context["page"]
+    assert [f.name for f in found] == ["Kantor PPK 007"]
