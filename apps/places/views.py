@@ -35,7 +35,8 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:80]
     if search:
         facilities = facilities.filter(name__icontains=search)
-    page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(facilities.order_by("region__path", "name", "pk"),
+                     FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request, "places/facility_list.html",
         {"facilities": page, "page": page, "kinds": Facility.Kind.choices, "kind": kind,
