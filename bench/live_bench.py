@@ -28,8 +28,8 @@ from tests.integration.processes import (
     cluster_env,
     free_port,
     start_redis,
-    wait_for,
 )
+from tests.waiting import wait_until
 
 SETUP = """
 from django.contrib.sessions.backends.db import SessionStore
@@ -154,7 +154,7 @@ async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], vie
         await socket.send(json.dumps({"action": "subscribe", "cameras": cameras}))
         while not stop.is_set():
             try:
-                message = await asyncio.wait_for(socket.recv(), timeout=0.5)
+                message = await asyncio.wait_until(socket.recv(), timeout=0.5)
             except TimeoutError:
                 continue
             except websockets.ConnectionClosed:
@@ -236,7 +236,7 @@ def run(args, database_url: str) -> None:
             with socket.socket() as probe:
                 return probe.connect_ex(("127.0.0.1", web_port)) == 0
 
-        wait_for(listening, 30, what="daphne listening")
+        wait_until(listening, 30, what="daphne listening")
         url = f"ws://127.0.0.1:{web_port}/ws/live/"
         viewers = [Viewer() for _ in range(args.viewers)]
         counts = {"published": 0}

@@ -31,8 +31,8 @@ from tests.integration.processes import (
     cluster_env,
     free_port,
     start_redis,
-    wait_for,
 )
+from tests.waiting import wait_until
 
 OFFICERS = 20
 
@@ -154,7 +154,7 @@ def run(args, database_url: str) -> None:
             finally:
                 connection.close()
 
-        wait_for(answering, 60, what="daphne answering")
+        wait_until(answering, 60, what="daphne answering")
         total = round(args.rate * args.seconds)
         start = time.monotonic() + 1.0
         with ThreadPoolExecutor(max_workers=32) as pool:

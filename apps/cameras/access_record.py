@@ -20,7 +20,6 @@ from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,7 +64,7 @@ class ManyOptionsSelect(forms.Select):
                            flatatt(self.build_attrs(self.attrs, attrs)), options)
 
 
-SELECTED = mark_safe(" selected")  # a constant attribute, nothing to escape
+SELECTED = " selected"  # a constant attribute: escaping leaves it as it is
 
 
 def _text(option) -> str:

@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.processes import Processes, free_port, wait_for
+from tests.integration.processes import Processes, free_port
+from tests.waiting import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -66,7 +67,7 @@ def portal(tmp_path_factory):
                 return False
 
         try:
-            wait_for(healthy, 300, what="portal up")
+            wait_until(healthy, 300, what="portal up")
         except AssertionError as error:
             raise AssertionError(f"{error}:\n{log.read_text()[-3000:]}") from None
         yield Portal(base, f"http://127.0.0.1:{http}", processes)

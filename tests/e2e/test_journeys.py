@@ -16,7 +16,7 @@ from tests.e2e.catalog import load_english_texts
 from tests.e2e.conftest import log_in
 from tests.e2e.forms import check_unchanged_save
 from tests.e2e.journeys import DESKTOP, LOCALES, PHONE, Crawl, Journey, Problems
-from tests.integration.processes import wait_for
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def test_live_wall_shows_a_new_picture_within_5_seconds(portal, browser, session
     page = context.new_page()
     try:
         page.goto(f"{portal.url}/pantauan/")
-        page.locator("[data-camera]").first.wait_for()
+        page.locator("[data-camera]").first.wait_until()
 
         def pictures() -> dict[str, str]:
             return page.evaluate("""() => Object.fromEntries(Array.from(
@@ -111,8 +111,8 @@ def test_live_wall_shows_a_new_picture_within_5_seconds(portal, browser, session
                 (tile) => [tile.dataset.camera, tile.dataset.frameAt]))""")
 
         # The cameras connect after the portal starts: the first picture may take a while.
-        first = wait_for(pictures, 30, what="a first picture on the live wall")
-        wait_for(lambda: any(first.get(camera) not in (None, at)
+        first = wait_until(pictures, 30, what="a first picture on the live wall")
+        wait_until(lambda: any(first.get(camera) not in (None, at)
                              for camera, at in pictures().items()),
                  5, interval=0.1, what="a new picture on the live wall within 5 s")
     finally:

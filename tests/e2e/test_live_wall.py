@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import log_in
-from tests.integration.processes import wait_for
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -19,13 +19,13 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
     assert page.url.rstrip("/").endswith("/pantauan")
     page.goto(f"{portal.url}/pantauan/?size=9")
     gate = page.locator('[data-camera]', has_text="Gerbang gudang")
-    gate.wait_for()
+    gate.wait_until()
 
     def frame_at():
         return gate.get_attribute("data-frame-at")
 
-    first = wait_for(frame_at, 30, what="a first frame on the wall")
-    wait_for(lambda: frame_at() not in (None, first), 15, what="the frame changes")
+    first = wait_until(frame_at, 30, what="a first frame on the wall")
+    wait_until(lambda: frame_at() not in (None, first), 15, what="the frame changes")
     assert gate.locator("img").get_attribute("src").startswith("blob:")
 
     # The demo's history has alerts about this camera already: the new one is the one to see.
@@ -36,7 +36,7 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
         if shown_before else ""
     alert_item = page.locator(f".alert-item{new_item}",
                               has_text=re.compile("gerbang gudang", re.I))
-    alert_item.first.wait_for(timeout=20_000)
+    alert_item.first.wait_until(timeout=20_000)
     assert alert_item.first.get_attribute("data-sounded") == "true"
     portal.control("gudang-gerbang", "uncover")
 
@@ -48,13 +48,13 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
         page.reload()
         return page.locator(".evidence-strip img").count() > 0
 
-    wait_for(evidence_shown, 30, interval=2, what="camera evidence on the alert")
+    wait_until(evidence_shown, 30, interval=2, what="camera evidence on the alert")
 
     # The KPU official sees the operator's live view in the access record.
     kpu_context, kpu_page = log_in(browser, portal, "kpu.karangsari")
     kpu_page.goto(f"{portal.url}/kamera/catatan-akses/")
     row = kpu_page.locator("tr", has_text="Operator Posko")
-    row.first.wait_for(timeout=10_000)
+    row.first.wait_until(timeout=10_000)
     assert "Gerbang gudang" in kpu_page.content()
     kpu_context.close()
     context.close()

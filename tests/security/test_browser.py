@@ -88,7 +88,11 @@ def test_headers_on_every_kind_of_response(client, world, snapshot_camera, setti
         "500": failing.get("/gagal/"),
         "redirect": client.get(reverse("core:home")),
     }
-    assert signed_in["snapshot JPEG"]["Content-Type"] == "image/jpeg"
+    image = signed_in.pop("snapshot JPEG")
+    assert image["Content-Type"] == "image/jpeg"
+    # A private image is no page: nothing in it may load or run (apps.core.private_files).
+    assert _csp(image) == {"default-src": ["'none'"], "sandbox": []}
+    assert image["X-Content-Type-Options"] == "nosniff" and "no-store" in image["Cache-Control"]
     assert signed_in["500"].status_code == 500
     assert "deliberate" not in signed_in["500"].content.decode()  # no stack trace
     for kind, response in signed_in.items():

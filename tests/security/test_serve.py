@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.integration.processes import free_port, wait_for
+from tests.integration.processes import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.xdist_group("serial")  # starts a real server
 
@@ -49,7 +50,7 @@ def served(tmp_path):
             return False
 
     try:
-        wait_for(up, 90, what="serve answering")
+        wait_until(up, 90, what="serve answering")
         yield base, Path(log.name)
     finally:
         process.terminate()
