@@ -154,7 +154,7 @@ async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], vie
         await socket.send(json.dumps({"action": "subscribe", "cameras": cameras}))
         while not stop.is_set():
             try:
-                message = await asyncio.wait_until(socket.recv(), timeout=0.5)
+                message = await asyncio.wait_for(socket.recv(), timeout=0.5)
             except TimeoutError:
                 continue
             except websockets.ConnectionClosed:

@@ -103,7 +103,7 @@ def test_live_wall_shows_a_new_picture_within_5_seconds(portal, browser, session
     page = context.new_page()
     try:
         page.goto(f"{portal.url}/pantauan/")
-        page.locator("[data-camera]").first.wait_until()
+        page.locator("[data-camera]").first.wait_for()
 
         def pictures() -> dict[str, str]:
             return page.evaluate("""() => Object.fromEntries(Array.from(

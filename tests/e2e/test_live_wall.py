@@ -19,7 +19,7 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
     assert page.url.rstrip("/").endswith("/pantauan")
     page.goto(f"{portal.url}/pantauan/?size=9")
     gate = page.locator('[data-camera]', has_text="Gerbang gudang")
-    gate.wait_until()
+    gate.wait_for()
 
     def frame_at():
         return gate.get_attribute("data-frame-at")
@@ -36,7 +36,7 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
         if shown_before else ""
     alert_item = page.locator(f".alert-item{new_item}",
                               has_text=re.compile("gerbang gudang", re.I))
-    alert_item.first.wait_until(timeout=20_000)
+    alert_item.first.wait_for(timeout=20_000)
     assert alert_item.first.get_attribute("data-sounded") == "true"
     portal.control("gudang-gerbang", "uncover")
 
@@ -54,7 +54,7 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
     kpu_context, kpu_page = log_in(browser, portal, "kpu.karangsari")
     kpu_page.goto(f"{portal.url}/kamera/catatan-akses/")
     row = kpu_page.locator("tr", has_text="Operator Posko")
-    row.first.wait_until(timeout=10_000)
+    row.first.wait_for(timeout=10_000)
     assert "Gerbang gudang" in kpu_page.content()
     kpu_context.close()
     context.close()
