@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -325,3 +326,38 @@ def test_a_failing_delivery_writer_never_undoes_the_alert(api_world, monkeypatch
                                 dedup_key="broken", title="Tetap tercatat")
     assert raised and Alert.objects.filter(pk=alert.pk, title="Tetap tercatat").exists()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_receiver_redirect_is_never_followed(api_world, django_capture_on_commit_callbacks):
+    """A receiver answering 302 (to a place the webhook policy would refuse) is a failed
+    attempt: the worker posts only to the checked address."""
+    trap = socket.create_server(("127.0.0.1", 0))
+    trap.setblocking(False)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{trap.getsockname()[1]}/steal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _endpoint(api_world.user("admin"), f"http://127.0.0.1:{server.server_address[1]}/")
+        with django_capture_on_commit_callbacks(execute=True):
+            alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.HIGH,
+                        facility=api_world.world.a.facilities["kpu_office"],
+                        dedup_key="redirect", title="r")
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.state != "delivered" and delivery.last_status == 302
+        with pytest.raises(BlockingIOError):
+            trap.accept()
+    finally:
+        server.shutdown()
+        server.server_close()
+        trap.close()

@@ -1,9 +1,10 @@
-"""RTSP redirects pass the camera address policy (security issue item 3).
+"""Camera redirects pass the camera address policy (security issue item 3).
 
 A tiny RTSP server on 127.0.0.1 answers 302 to each refused address class, at each step of
 FFmpeg's own connection; the worker must never connect there (a trap listens where the
 redirect points) and says why it stopped. A redirect the policy allows is followed, to the
-simulator."""
+simulator. An HTTP camera (MJPEG, snapshots) never follows a redirect at all.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -220,3 +222,45 @@ def _read_all(sock: socket.socket) -> bytes:
     while chunk := sock.recv(4096):
         data += chunk
     return data
+
+
+# --- HTTP cameras (MJPEG, snapshots): a redirect is never followed ---------------------------
+
+HTTP_POLICY = UrlPolicy((ipaddress.ip_network("127.0.0.1/32"),),
+                        schemes=frozenset({"http", "https"}), denied_ports=frozenset({6399}))
+
+
+@contextmanager
+def http_redirecting(location: str) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/snapshot.jpg"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("kind", [SourceKind.MJPEG, SourceKind.JPEG])
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_an_http_camera_redirect_is_never_followed(case: str, kind: SourceKind) -> None:
+    host, template = REFUSED[case]
+    location = template.replace("rtsp://", "http://").format(port="{port}")
+    with trap(host) as (listener, port), http_redirecting(location.format(port=port)) as url:
+        source = SourceConfig(url, kind, open_timeout=2.0, poll_interval=0.2)
+        with reading(source, HTTP_POLICY) as (reader, frames):
+            health = wait_until(lambda: reader.health().error and reader.health(), timeout=10)
+            assert frames == []
+        assert not was_reached(listener), case
+    assert health.state == StreamState.OFFLINE and health.error == "HTTP status 302"
