@@ -80,8 +80,8 @@ class LocalKeyValue:
 
     def incr(self, key: str, *, seconds: float | None = None) -> int:
         with self._lock:
-            found = self._values.get(key)
             count = int(self._live(key) or 0) + 1
+            found = self._values.get(key)  # after _live: an expired entry is gone
             expires = self._expiry(seconds) if seconds is not None else (
                 found[1] if found else None)
             self._values[key] = (str(count), expires)
@@ -89,8 +89,8 @@ class LocalKeyValue:
 
     def decr(self, key: str) -> int:
         with self._lock:
-            found = self._values.get(key)
             count = max(0, int(self._live(key) or 0) - 1)
+            found = self._values.get(key)
             self._values[key] = (str(count), found[1] if found else None)
             return count
 

@@ -61,3 +61,11 @@ def test_counts_go_up_and_never_below_zero(kv):
     assert store.decr(f"{key}:c") == 2
     assert store.decr(f"{key}:n") == 0  # a count that never existed stays at 0
     assert store.incr(f"{key}:n") == 1
+
+
+def test_a_count_that_expired_starts_again_for_good(kv):
+    store, key = kv
+    store.incr(f"{key}:e", seconds=0.05)
+    wait_until(lambda: not store.exists(f"{key}:e"), timeout=5, what="expiry")
+    assert store.incr(f"{key}:e") == 1  # without a lifetime of its own: kept
+    assert store.decr(f"{key}:e") == 0 and store.exists(f"{key}:e")
