@@ -4,27 +4,22 @@ A session lives at most `SESSION_ABSOLUTE_LIFETIME` seconds after the password w
 shift) and ends after `SESSION_IDLE_TIMEOUT` seconds without a request. Both times are kept in
 the session itself. Logout, password change and deactivation end *all* of the person's sessions:
 the keys are found through `UserSession` (written at login), deleted from the session store,
-and the person's open websockets are told to close with a `session.revoked` message to the
-channel-layer group `user.<id>`.
+and, once that commits, the person's open websockets are told to close (`session.revoked`
+through apps.core.push).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from importlib import import_module
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import user_logged_in
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
 from django.dispatch import receiver
 
 from apps.accounts.models import User, UserSession
-
-logger = logging.getLogger(__name__)
+from apps.core import push
 
 AUTHENTICATED_AT = "posko_authenticated_at"
 SEEN_AT = "posko_seen_at"
@@ -97,17 +92,5 @@ def end_all_sessions(user: User) -> int:
     for key in keys:
         store.delete(key)
     UserSession.objects.filter(user=user).delete()
-    user_id = user.pk
-    transaction.on_commit(lambda: notify_revoked(user_id))
+    push.session_revoked_on_commit(user.pk)
     return len(keys)
-
-
-def notify_revoked(user_id: int) -> None:
-    """Tell the person's open websockets (group `user.<id>`) that their sessions ended."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(f"user.{user_id}", {"type": "session.revoked"})
-    except Exception:  # A dead layer must not undo a logout; sockets re-check periodically.
-        logger.warning("session.revoked for user %s not delivered", user_id, exc_info=True)

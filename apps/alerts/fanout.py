@@ -1,16 +1,13 @@
 """Push alert changes to exactly the users the access policy allows.
 
-Each person's sockets join the group `user.<id>` (chosen by the server, never by a client).
-The channel layer is at-most-once; a page that reconnects fetches events after the last
-sequence number it saw, so a lost push is never a lost alert."""
+Each person's sockets hear it in their group (apps.core.push: chosen by the server, never by
+a client). The channel layer is at-most-once; a page that reconnects fetches events after
+the last sequence number it saw, so a lost push is never a lost alert."""
 
 from __future__ import annotations
 
 import logging
-from typing import TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.dispatch import Signal
 from django.utils import translation
@@ -18,6 +15,8 @@ from django.utils import translation
 from apps.access import policy
 from apps.alerts import redaction
 from apps.alerts.models import Alert
+from apps.core import push
+from apps.core.push import AlertMessage
 
 logger = logging.getLogger(__name__)
 
@@ -35,34 +34,14 @@ def alert_change_recorded(alert_id: int) -> None:
                          exc_info=error)
 
 
-class AlertPayload(TypedDict):
-    type: str
-    seq: int
-    id: int
-    kind: str
-    severity: int
-    state: str
-    title: str
-    facility: str
-    facility_id: int
-    occurrences: int
-    last_raised_at: str
-    url: str
-    escalated: bool
-    severity_label: str
-    state_label: str
-    camera: str | None  # None when the alert has no camera or the viewer may not view it
-    camera_id: int | None
-
-
-def alert_payloads(alerts, viewer) -> list[AlertPayload]:
+def alert_payloads(alerts, viewer) -> list[AlertMessage]:
     """Payloads for many alerts, with one camera query."""
     alerts = list(alerts)
     visible = redaction.visible_camera_ids(viewer, alerts)
     return [_payload(a, camera_visible=not redaction.hides_camera(a, visible)) for a in alerts]
 
 
-def _payload(alert: Alert, *, camera_visible: bool) -> AlertPayload:
+def _payload(alert: Alert, *, camera_visible: bool) -> AlertMessage:
     if not camera_visible:
         alert = redaction.redacted(alert)
     return {
@@ -91,9 +70,6 @@ def push_alert(alert_id: int) -> int:
     alert = Alert.objects.select_related(
         "facility__region", "facility__owner_agency", "camera__facility__owner_agency"
     ).get(pk=alert_id)
-    layer = get_channel_layer()
-    if layer is None:
-        return 0
     recipients = list(policy.users_who_may_view_alert(alert).values_list("pk", flat=True))
     # Per recipient: only those who may view the alert's camera get its name.
     camera_viewers = set(
@@ -104,11 +80,7 @@ def push_alert(alert_id: int) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         full = _payload(alert, camera_visible=True)
         without_camera = _payload(alert, camera_visible=False) if alert.camera_id else full
-    send = async_to_sync(layer.group_send)
     for user_id in recipients:
-        payload = full if not alert.camera_id or user_id in camera_viewers else without_camera
-        try:
-            send(f"user.{user_id}", payload)
-        except Exception:  # A dead layer must not fail the write that raised the alert.
-            logger.warning("alert push to user %s failed", user_id, exc_info=True)
+        push.alert_changed(
+            user_id, full if not alert.camera_id or user_id in camera_viewers else without_camera)
     return len(recipients)

@@ -1,0 +1,151 @@
+"""The only way anything reaches a websocket: group names, message shapes, and sending.
+
+Groups are chosen by the server, never by a client: `user.<id>` holds one person's sockets
+(alerts, "access changed", "session revoked"); `camera.<id>` holds the camera hubs of the
+processes that have viewers of that camera (frames, status, "access changed";
+apps.live.hub). The channel layer is at-most-once and best-effort: a failed send is logged
+and never fails the work that caused it, because every receiver recovers on its own (a
+reconnecting page fetches missed alerts, sockets re-check access periodically, frames are
+superseded within a second).
+
+Changes recorded in a transaction are told after it commits (`*_on_commit`): a rolled-back
+change is never announced, and a socket that re-checks on the message sees the committed
+state. Frames and live status come from the watchers, outside any transaction, and go at
+once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{int(user_id)}"
+
+
+def camera_group(camera_id: int) -> str:
+    return f"camera.{int(camera_id)}"
+
+
+# --- message shapes (the `type` names the consumer's or hub's handler) -------------------------
+
+
+class CameraFrame(TypedDict):
+    type: Literal["camera.frame"]
+    camera: int
+    at: float  # capture time, epoch seconds
+    jpeg: bytes
+
+
+class CameraStatus(TypedDict):
+    type: Literal["camera.status"]
+    camera: int
+    state: str
+    tamper: str
+    label: str
+
+
+class CameraAccessChanged(TypedDict):
+    type: Literal["access.changed"]
+    camera: int
+
+
+class UserAccessChanged(TypedDict):
+    type: Literal["access.changed"]
+
+
+class SessionRevoked(TypedDict):
+    type: Literal["session.revoked"]
+
+
+class AlertMessage(TypedDict):
+    """An alert's current state as one person may see it (apps.alerts.fanout builds it; the
+    resync JSON of the alert pages has the same shape)."""
+
+    type: Literal["alert.event"]
+    seq: int
+    id: int
+    kind: str
+    severity: int
+    state: str
+    title: str
+    facility: str
+    facility_id: int
+    occurrences: int
+    last_raised_at: str
+    url: str
+    escalated: bool
+    severity_label: str
+    state_label: str
+    camera: str | None  # None when the alert has no camera or the viewer may not view it
+    camera_id: int | None
+
+
+Message = (CameraFrame | CameraStatus | CameraAccessChanged | UserAccessChanged
+           | SessionRevoked | AlertMessage)
+
+# Frames and status go several times a second per camera: while the layer is down, a warning
+# each would bury the log; the watcher logs the outage once in its own way.
+_QUIET = frozenset({"camera.frame", "camera.status"})
+
+
+def _send(group: str, message: Message) -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # best-effort by design: see the module's docstring
+        level = logging.DEBUG if message["type"] in _QUIET else logging.WARNING
+        logger.log(level, "%s to %s not delivered", message["type"], group, exc_info=True)
+        return False
+    return True
+
+
+def _send_on_commit(group: str, message: Message) -> None:
+    transaction.on_commit(lambda: _send(group, message))
+
+
+# --- what is sent -------------------------------------------------------------------------------
+
+
+def camera_frame(camera_id: int, jpeg: bytes, taken_at: float) -> None:
+    _send(camera_group(camera_id), CameraFrame(
+        type="camera.frame", camera=int(camera_id), at=taken_at, jpeg=jpeg))
+
+
+def camera_status(camera_id: int, state: str, tamper: str, label: str) -> None:
+    _send(camera_group(camera_id), CameraStatus(
+        type="camera.status", camera=int(camera_id), state=state, tamper=tamper, label=label))
+
+
+def camera_access_changed_on_commit(camera_id: int) -> None:
+    """Viewers of the camera ask the access policy again (a share, the camera or an
+    operation changed)."""
+    _send_on_commit(camera_group(camera_id),
+                    CameraAccessChanged(type="access.changed", camera=int(camera_id)))
+
+
+def user_access_changed_on_commit(user_id: int) -> None:
+    """The person's sockets ask the access policy again (roles, grants, deactivation)."""
+    _send_on_commit(user_group(user_id), UserAccessChanged(type="access.changed"))
+
+
+def session_revoked_on_commit(user_id: int) -> None:
+    """The person's sessions ended: their sockets close."""
+    _send_on_commit(user_group(user_id), SessionRevoked(type="session.revoked"))
+
+
+def alert_changed(user_id: int, event: AlertMessage) -> bool:
+    """One person's view of an alert. Called after the alert's change committed (the
+    recipients and texts are read then): sent at once."""
+    return _send(user_group(user_id), event)
