@@ -31,6 +31,7 @@ from pathlib import Path
 import av
 import cv2
 
+from apps.core.netguard import UrlPolicy
 from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import Zone
@@ -39,7 +40,6 @@ from apps.vision.simulator.clip import write_clip
 from apps.vision.simulator.scene import SceneRenderer, SceneState
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamState
 from apps.vision.stream import StreamReader
-from apps.vision.urls import UrlPolicy
 from apps.vision.videocapture import enable_file_sources, ffmpeg_options
 
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 15.0, 2_000_000

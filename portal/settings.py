@@ -65,7 +65,7 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 
 def _embedded_camera_keys() -> list[str]:
-    from apps.cameras.crypto import new_key
+    from apps.core.crypto import new_key
 
     key_file = VAR_DIR / "camera_keys"
     if not key_file.exists():

@@ -51,12 +51,12 @@ from apps.access import policy
 from apps.alerts import fanout, redaction
 from apps.alerts.models import Alert, AlertEvent
 from apps.api.models import WebhookDelivery, WebhookEndpoint
-from apps.cameras import credentials
+from apps.core import credentials
 from apps.core.background import enqueue
+from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected
+from apps.core.netguard import check_url as check_network_url
 from apps.records.anchors import latest_witness_copy
 from apps.records.models import IncidentAlertLink
-from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected
-from apps.vision.urls import check_url as check_network_url
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.cameras import credentials
+from apps.core import credentials
 
 
 class Orientation(models.TextChoices):
@@ -61,7 +61,7 @@ class Camera(models.Model):
         _("substream URL for analysis"), max_length=2048, blank=True,
         help_text=_("A lower-resolution stream makes analysis much cheaper."),
     )
-    # AES-256-GCM tokens bound to this camera's id (apps.cameras.crypto); never shown.
+    # AES-256-GCM tokens bound to this camera's id (apps.core.crypto); never shown.
     username_token = models.TextField(blank=True, editable=False)
     password_token = models.TextField(blank=True, editable=False)
     orientation = models.CharField(
@@ -149,7 +149,7 @@ class Camera(models.Model):
 
     def source_keys(self) -> set[str]:
         """The normalised addresses this camera reads (main stream and substream)."""
-        from apps.vision.urls import source_key
+        from apps.core.netguard import source_key
 
         return {source_key(u) for u in (self.url, self.substream_url) if u}
 
@@ -217,7 +217,7 @@ class Camera(models.Model):
 
 
 class CameraSource(models.Model):
-    """A stream address a camera reads, normalised (apps.vision.urls.source_key). Unique: one
+    """A stream address a camera reads, normalised (apps.core.netguard.source_key). Unique: one
     source is one camera, so nobody registers a known inward stream again as an outward
     camera of their own. Kept by Camera.save."""
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from apps.vision.urls import UrlPolicy, UrlRejected, check_url
+from apps.core.netguard import UrlPolicy, UrlRejected, check_url
 
 _SCHEMES = {
     "rtsp": frozenset({"rtsp", "rtsps"}),

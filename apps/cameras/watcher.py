@@ -27,11 +27,11 @@ from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_clear, alert_raise
 from apps.alerts.texts import tamper_label
 from apps.cameras import frames, livestate
-from apps.cameras.crypto import CredentialError
 from apps.cameras.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
 from apps.cameras.live import publish_snapshot, publish_status
 from apps.cameras.models import Camera, CameraHealth, CameraStateChange, TimelineFrame
 from apps.cameras.validation import url_policy
+from apps.core.crypto import CredentialError
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult

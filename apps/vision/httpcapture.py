@@ -13,10 +13,10 @@ import time
 import cv2
 import numpy as np
 
+from apps.core.netguard import CheckedUrl
 from apps.vision.frames import BgrPixels, Pixels
 from apps.vision.httpauth import AuthError, Authorizer, pick_challenge
 from apps.vision.source import Grab, SourceConfig, StreamError
-from apps.vision.urls import CheckedUrl
 
 MAX_JPEG_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import av
 
+from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
 from apps.vision.httpauth import AuthError, Authorizer, pick_challenge
-from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected, check_url
 
 MAX_REDIRECTS = 3
 MAX_HEADER_BYTES = 16 * 1024

@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
 from apps.vision.frames import Frame
 from apps.vision.httpcapture import HttpCapture, JpegPollCapture, MjpegCapture
 from apps.vision.rtsprelay import RelayFailed, RtspRelay
@@ -41,7 +42,6 @@ from apps.vision.source import (
     StreamHealth,
     StreamState,
 )
-from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected, check_url
 from apps.vision.videocapture import VideoCapture
 
 logger = logging.getLogger(__name__)

@@ -226,7 +226,7 @@ def test_administrators_make_endpoints_on_the_page_and_see_the_secret_once(clien
 def test_signing_secrets_follow_a_key_rotation(api_world, settings):
     from django.core.management import call_command
 
-    from apps.cameras.crypto import new_key
+    from apps.core.crypto import new_key
 
     endpoint, secret = _endpoint(api_world.user("admin"), "http://127.0.0.1:9/")
     old = list(settings.CAMERA_KEYS)

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from apps.access import policy
 from apps.cameras import frames
-from apps.cameras.crypto import CredentialBox, CredentialError, decode_key, new_key
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
 from apps.cameras.services import share_grant, share_revoke
+from apps.core.crypto import CredentialBox, CredentialError, decode_key, new_key
 
 from .conftest import make_camera
 

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from apps.cameras.forms import CameraForm
 from apps.cameras.models import Camera, CameraSource, Orientation
-from apps.vision.urls import source_key
+from apps.core.netguard import source_key
 
 KNOWN = "rtsp://192.168.60.20:554/Streaming/Channels/101"
 KNOWN_SUB = "rtsp://192.168.60.20:554/Streaming/Channels/102"

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.accounts.models import User
-from apps.cameras.crypto import new_key
+from apps.core.crypto import new_key
 from apps.demo.builder import build_demo
 from apps.places.models import Facility, Operation
 from apps.records.signing import new_signing_key

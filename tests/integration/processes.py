@@ -29,7 +29,7 @@ def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int
                 **extra: str) -> dict[str, str]:
     """The environment of a cluster-mode portal on loopback: this process's environment
     without its database and Redis, fresh secrets, plain HTTP, media under `work`."""
-    from apps.cameras.crypto import new_key
+    from apps.core.crypto import new_key
     from apps.records.signing import new_signing_key
 
     env = {

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from packaging.version import Version
 
-from apps.cameras.crypto import new_key
+from apps.core.crypto import new_key
 from apps.records.signing import new_signing_key
 
 ROOT = Path(settings.BASE_DIR)

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from apps.core.netguard import UrlPolicy, check_url
 from apps.vision.rtsprelay import RtspRelay
 from apps.vision.simulator import Simulator
 from apps.vision.source import SourceConfig, SourceKind, StreamState
-from apps.vision.urls import UrlPolicy, check_url
 from tests.vision.helpers import PASSWORD
 from tests.vision.test_stream import reading
 from tests.waiting import wait_until

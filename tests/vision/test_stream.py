@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.core.netguard import UrlPolicy
 from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import MotionDetector, Zone
@@ -25,7 +26,6 @@ from apps.vision.simulator.clip import write_clip
 from apps.vision.simulator.scene import SceneState
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamHealth, StreamState
 from apps.vision.stream import StreamReader
-from apps.vision.urls import UrlPolicy
 from tests.vision.helpers import PASSWORD, scene_frames
 from tests.waiting import wait_until
 

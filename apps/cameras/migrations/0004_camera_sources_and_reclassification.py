@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from apps.vision.urls import source_key
+from apps.core.netguard import source_key
 
 
 def claim_existing_sources(apps, schema_editor):

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from apps.api import webhooks
 from apps.api.models import WebhookEndpoint
-from apps.cameras import credentials
+from apps.core import credentials
 
 
 class Command(BaseCommand):

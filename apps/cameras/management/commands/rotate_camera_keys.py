@@ -6,8 +6,8 @@ then remove the old key. Secrets are never printed."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.cameras import credentials
 from apps.cameras.models import Camera
+from apps.core import credentials
 
 
 class Command(BaseCommand):

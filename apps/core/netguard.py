@@ -1,10 +1,15 @@
-"""Camera URL validation: a worker-side check that a URL may be opened (defence in depth).
+"""The network-address guard: may this URL be opened? (camera streams, webhooks out)
 
-The portal validates URLs when a camera is saved; the capture worker checks again right before
-it connects, because a row can be changed behind the form's back and because a hostname can
-resolve somewhere else by then (DNS rebinding). The check is strict on purpose: FFmpeg and
-other URL parsers disagree on edge cases (`0x7f.1`, `127.1`, userinfo, backslashes), so anything
-that is not plainly a scheme, a host and a path is refused rather than interpreted.
+Shared machinery of the kernel: the portal checks a camera URL when it is saved and the
+capture worker again right before it connects, because a row can be changed behind the form's
+back and because a hostname can resolve somewhere else by then (DNS rebinding); webhooks out
+(apps.integrations) check each receiver's URL the same way before every attempt. The check is
+strict on purpose: FFmpeg and other URL parsers disagree on edge cases (`0x7f.1`, `127.1`,
+userinfo, backslashes), so anything that is not plainly a scheme, a host and a path is
+refused rather than interpreted.
+
+Plain Python, no Django: the vision package (which never imports Django) imports it from
+here, so keep it free of Django and of the rest of apps.core.
 """
 
 from __future__ import annotations

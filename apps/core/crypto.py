@@ -1,10 +1,13 @@
-"""Camera credentials at rest: AES-256-GCM, bound to the camera they belong to.
+"""Secrets at rest (camera credentials, webhook signing secrets): AES-256-GCM, bound to the
+row they belong to.
 
-The camera id and field name are the associated data, so a ciphertext copied into another
-row (or from the password into the username column) fails to decrypt instead of lending its
-secret. Several keys can be configured: the first encrypts, all decrypt, and each token names
-the key that made it, so keys rotate by adding a key, re-encrypting (`rotate_camera_keys`),
-then removing the old one. Plain Python: no Django here.
+The row id and field name are the associated data, so a ciphertext copied into another row
+(or from the password into the username column) fails to decrypt instead of lending its
+secret. The associated data still says "camera" whatever the row (`camera_id`): changing it
+would make every stored secret unreadable. Several keys can be configured: the first
+encrypts, all decrypt, and each token names the key that made it, so keys rotate by adding a
+key, re-encrypting (`rotate_camera_keys`, `rotate_webhook_keys`), then removing the old one.
+Plain Python: no Django here.
 """
 
 from __future__ import annotations

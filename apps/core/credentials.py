@@ -1,10 +1,11 @@
-"""The configured credential box (settings.CAMERA_KEYS)."""
+"""The configured credential box (settings.CAMERA_KEYS): camera credentials and webhook
+signing secrets are sealed with it."""
 
 from functools import cache
 
 from django.conf import settings
 
-from apps.cameras.crypto import CredentialBox, decode_key
+from apps.core.crypto import CredentialBox, decode_key
 
 
 @cache

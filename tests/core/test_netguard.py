@@ -1,4 +1,4 @@
-"""The worker-side camera URL validator (security plan T-IN-1 to T-IN-6)."""
+"""The network-address guard (apps.core.netguard) on camera URLs (security plan T-IN-1 to 6)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.vision.urls import CheckedUrl, UrlPolicy, UrlRejected, check_url
+from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
 
 CAMERA_NETWORKS = UrlPolicy.from_strings(["10.20.0.0/16", "192.168.50.0/24", "fd00:cafe::/64"])
 
