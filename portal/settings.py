@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.alerts",
     "apps.cameras",
+    "apps.streams",
     "apps.live",
     "apps.duty",
     "apps.records",

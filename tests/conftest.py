@@ -12,8 +12,8 @@ from tests.cast import City, build_city
 # these start real processes and streams, wait on real time, or share the machine's Redis,
 # and would otherwise compete with each other for the CPU their deadlines assume.
 SERIAL_PATHS = (
-    "tests/integration/", "tests/e2e/", "tests/live/", "tests/cameras/test_watcher.py",
-    "tests/cameras/test_leases.py", "tests/vision/test_stream.py",
+    "tests/integration/", "tests/e2e/", "tests/live/", "tests/streams/test_watcher.py",
+    "tests/streams/test_leases.py", "tests/vision/test_stream.py",
     "tests/records/test_e2e_offline.py",
 )
 

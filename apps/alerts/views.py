@@ -12,11 +12,11 @@ from apps.alerts import redaction, services
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
 from apps.alerts.models import Alert, AlertEvent, AlertEvidence
-from apps.cameras import frames
 from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image
 from apps.places.models import Facility
+from apps.streams import frames
 
 _ALERTS = Alert.objects.select_related("facility__region", "assigned_to")
 FEED_LIMIT = 200

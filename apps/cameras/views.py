@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.cameras import frames, services
+from apps.cameras import services
 from apps.cameras.access_record import access_record_for
 from apps.cameras.access_record import export as access_record_export
 from apps.cameras.events import camera_events_for
@@ -17,6 +17,7 @@ from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image, refuse_cross_site
 from apps.places.models import Facility, Operation
+from apps.streams import frames
 
 _CAMERAS = Camera.objects.select_related("facility__region", "facility__owner_agency", "health")
 

@@ -23,8 +23,8 @@ _stop = threading.Event()
 
 
 def _beat(name: str, queues: list[str]) -> None:
-    from apps.cameras.watcher import watching
     from apps.core.keyvalue import redis_client
+    from apps.streams.watcher import watching
 
     client = redis_client()
     while not _stop.is_set():

@@ -30,9 +30,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from apps.cameras import livestate
 from apps.live import access, limits
 from apps.live.hub import hub, read_epoch
+from apps.streams.live import mark_live
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if granted:
             self.views.update(await database_sync_to_async(access.start_views)(
                 self.user, granted, address, agent))
-            await sync_to_async(livestate.mark_live, thread_sensitive=False)(granted)
+            await sync_to_async(mark_live, thread_sensitive=False)(granted)
         if lapses_at is not None and (self.lapses_at is None or lapses_at < self.lapses_at):
             self._set_lapse(lapses_at)
         for camera_id in granted:
@@ -337,7 +337,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await self._recheck()
                 if self.allowed:
                     try:
-                        mark = sync_to_async(livestate.mark_live, thread_sensitive=False)
+                        mark = sync_to_async(mark_live, thread_sensitive=False)
                         await mark(list(self.allowed))
                     except Exception:  # noqa: BLE001 - idle rate until Redis is back
                         logger.debug("live marks of %s cameras failed", len(self.allowed))

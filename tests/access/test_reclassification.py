@@ -23,8 +23,9 @@ from apps.access import policy
 from apps.accounts.models import User
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
-from apps.cameras import frames, services
+from apps.cameras import services
 from apps.cameras.models import Camera, Orientation, TimelineFrame, ViewRecord
+from apps.streams import frames
 from tests.cast import PEOPLE
 
 ROLES = [name for name, _agency, _roles in PEOPLE] + ["superuser"]

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
-from apps.cameras import frames
 from apps.cameras.models import Camera, Orientation
 from apps.cameras.services import share_grant
 from apps.duty.models import CoverageStandard, Shift
+from apps.streams import frames
 from tests.api.matrix import api_objects
 from tests.conftest import build_world
 from tests.records.urlworld import records_objects

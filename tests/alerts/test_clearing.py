@@ -14,10 +14,10 @@ from django.utils import translation
 from apps.alerts.models import Alert, AlertEvent
 from apps.alerts.services import alert_clear, alert_raise, alert_resolve
 from apps.cameras.models import Camera, Orientation
-from apps.cameras.watcher import DjangoSink, _HealthTracker
 from apps.duty.alerting import duty_checks_run
 from apps.records.services.compliance import patrol_overdue_check
 from apps.records.services.patrols import patrol_visit_record
+from apps.streams.watcher import DjangoSink, _HealthTracker
 from apps.vision.motion import MotionResult, ZoneMotion
 from apps.vision.source import StreamHealth, StreamState
 from apps.vision.tamper import TamperEvent, TamperKind

@@ -237,7 +237,7 @@ def test_a_share_of_a_camera_turned_inward_does_not_name_it_to_the_grantee(clien
 
 
 def test_view_record_for_owners_and_snapshot_is_recorded(client, api_world, settings):
-    from apps.cameras import frames
+    from apps.streams import frames
 
     frames.write_latest(api_world.outward.pk, b"\xff\xd8\xff\xe0jpeg")
     operator = device(api_world.user("operator"))

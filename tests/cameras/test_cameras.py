@@ -6,10 +6,10 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from apps.access import policy
-from apps.cameras import frames
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
 from apps.cameras.services import share_grant, share_revoke
 from apps.core.crypto import CredentialBox, CredentialError, decode_key, new_key
+from apps.streams import frames
 
 from .conftest import make_camera
 

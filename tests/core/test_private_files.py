@@ -19,12 +19,12 @@ from PIL import Image
 
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_raise
-from apps.cameras import frames
 from apps.cameras.models import Camera, Orientation
 from apps.cameras.services import share_grant
 from apps.core.private_files import PRIVATE_HEADERS, private_image
 from apps.duty import services as duty
 from apps.duty.models import GuardPost, Shift
+from apps.streams import frames
 from tests.records.urlworld import records_objects
 
 

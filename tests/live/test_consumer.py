@@ -9,9 +9,9 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
-from apps.cameras.live import publish_snapshot
 from apps.cameras.models import Orientation, ViewRecord
 from apps.cameras.services import share_revoke
+from apps.streams.live import publish_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -291,7 +291,7 @@ def test_one_layer_membership_per_camera_however_many_viewers(live_world, connec
     """The process's camera hub joins `camera.<id>` once and fans frames out locally."""
     from channels.layers import get_channel_layer
 
-    from apps.cameras.live import camera_group
+    from apps.streams.live import camera_group
 
     gate = live_world.gate
     group = camera_group(gate.pk)

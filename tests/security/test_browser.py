@@ -11,9 +11,9 @@ from django.conf import settings
 from django.test import Client as PlainClient
 from django.urls import reverse
 
-from apps.cameras import frames
 from apps.cameras.models import Orientation
 from apps.cameras.services import share_grant
+from apps.streams import frames
 from tests.access.test_url_matrix import TABLE, _person
 from tests.cameras.conftest import make_camera
 from tests.conftest import Client

@@ -11,12 +11,12 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.models import User
-from apps.cameras.leases import DatabaseLeases
 from apps.cameras.models import Camera, Orientation
 from apps.cameras.validation import url_policy
-from apps.cameras.watcher import Watcher
 from apps.core.text import clean_name
 from apps.org.models import Region
+from apps.streams.leases import DatabaseLeases
+from apps.streams.watcher import Watcher
 from apps.vision import videocapture
 from apps.vision.source import SourceKind, StreamError, StreamState
 from apps.vision.stream import StreamReader
@@ -50,7 +50,7 @@ def test_the_watcher_refuses_an_address_put_in_behind_the_form(world, settings, 
     opened = []
     monkeypatch.setattr(StreamReader, "_open", lambda self, checked: opened.append(checked))
     watcher = Watcher(camera.pk, store=DatabaseLeases(), holder="test")
-    # As the watcher builds its reader (apps.cameras.watcher.Watcher._watch).
+    # As the watcher builds its reader (apps.streams.watcher.Watcher._watch).
     reader = StreamReader(watcher._source(camera), lambda frame: None,
                           policy=url_policy(camera.source_kind))
     with pytest.raises(StreamError) as refused:

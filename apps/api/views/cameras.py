@@ -19,11 +19,12 @@ from apps.api.serializers.cameras import (
     ViewRecordSerializer,
 )
 from apps.api.views.base import ReadOnlyViewSet
-from apps.cameras import frames, services
+from apps.cameras import services
 from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image, refuse_cross_site
 from apps.places.models import Operation
+from apps.streams import frames
 
 
 def validated(serializer_class, request) -> dict:

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.access import policy
 from apps.alerts.models import Alert
-from apps.cameras import frames
 from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
 from apps.core.photos import photos_normalise
@@ -42,6 +41,7 @@ from apps.records.views.common import (
     refused,
     wants_json,
 )
+from apps.streams import frames
 
 _INCIDENTS = Incident.objects.select_related("facility__region")
 

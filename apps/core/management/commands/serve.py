@@ -34,8 +34,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Accepting websockets and forms from {', '.join(origins)}")
             if settings.DEMO_MODE and not no_camsim:
                 self._start_camsim()
-            from apps.cameras.watcher import shutdown
             from apps.core.background import runner
+            from apps.streams.watcher import shutdown
 
             runner.start()
             atexit.register(shutdown.set)

@@ -9,8 +9,6 @@ from datetime import time as clock
 import pytest
 
 from apps.alerts.models import Alert, AlertEvidence
-from apps.cameras import frames
-from apps.cameras.leases import DatabaseLeases
 from apps.cameras.models import (
     Camera,
     CameraHealth,
@@ -18,7 +16,9 @@ from apps.cameras.models import (
     Orientation,
     TimelineFrame,
 )
-from apps.cameras.watcher import Watcher
+from apps.streams import frames
+from apps.streams.leases import DatabaseLeases
+from apps.streams.watcher import Watcher
 from apps.vision.simulator import CameraSpec, Simulator
 from apps.vision.simulator.scene import SceneState
 from tests.waiting import wait_until
@@ -189,10 +189,10 @@ def test_a_full_media_disk_is_alerted_once_while_live_view_and_patrols_go_on(
         world, simulator, run_watcher, full_media, monkeypatch):
     import uuid
 
-    from apps.cameras import watcher as watcher_module
     from apps.records.models import Checkpoint
     from apps.records.services.patrols import VisitInput, patrol_visit_record
     from apps.records.tokens import checkpoint_token, new_code
+    from apps.streams import watcher as watcher_module
 
     published: list[float] = []
     real_publish = watcher_module.publish_snapshot

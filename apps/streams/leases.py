@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.cameras.models import CameraLease
 from apps.core.keyvalue import redis_client
 
 LEASE_SECONDS = 15.0
@@ -98,8 +99,6 @@ class DatabaseLeases:
         self.duration = timedelta(seconds=seconds)
 
     def acquire(self, camera_id: int, holder: str) -> Lease | None:
-        from apps.cameras.models import CameraLease
-
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -117,8 +116,6 @@ class DatabaseLeases:
         return Lease(camera_id, holder, token)
 
     def renew(self, lease: Lease) -> bool:
-        from apps.cameras.models import CameraLease
-
         now = timezone.now()
         return bool(
             CameraLease.objects.filter(
@@ -128,15 +125,11 @@ class DatabaseLeases:
         )
 
     def release(self, lease: Lease) -> None:
-        from apps.cameras.models import CameraLease
-
         CameraLease.objects.filter(
             camera_id=lease.camera_id, holder=lease.holder, token=lease.token
         ).update(expires_at=timezone.now())
 
     def holders(self, camera_ids: list[int]) -> dict[int, str]:
-        from apps.cameras.models import CameraLease
-
         live = CameraLease.objects.filter(
             Q(camera_id__in=camera_ids), expires_at__gt=timezone.now()
         )

@@ -26,12 +26,12 @@ from django.utils.translation import gettext as _
 from apps.alerts.models import Alert, AlertEvidence
 from apps.alerts.services import alert_clear, alert_raise
 from apps.alerts.texts import tamper_label
-from apps.cameras import frames, livestate
-from apps.cameras.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
-from apps.cameras.live import publish_snapshot, publish_status
 from apps.cameras.models import Camera, CameraHealth, CameraStateChange, TimelineFrame
 from apps.cameras.validation import url_policy
 from apps.core.crypto import CredentialError
+from apps.streams import frames
+from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
+from apps.streams.live import is_live, publish_snapshot, publish_status
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
@@ -276,7 +276,7 @@ class Watcher:
             self.stop_event.wait(30)
             return
         sink = DjangoSink(camera)
-        live = _Throttled(lambda: livestate.is_live(camera.pk))
+        live = _Throttled(lambda: is_live(camera.pk))
         pipeline = CameraPipeline(
             config, sink, is_live=live,
             is_armed=lambda frame: camera.is_armed_at(

@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.db import connection
 
-from apps.cameras.leases import DatabaseLeases, RedisLeases
+from apps.streams.leases import DatabaseLeases, RedisLeases
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
