@@ -32,7 +32,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.live import access, limits
 from apps.live.hub import hub, read_epoch
-from apps.streams.live import mark_live
+from apps.streams.livestate import mark_live
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Protocol
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
+from apps.core.push import camera_group
 from apps.live import epoch
-from apps.streams.live import camera_group
 
 logger = logging.getLogger(__name__)
 

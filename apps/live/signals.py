@@ -18,10 +18,10 @@ from django.dispatch import receiver
 from apps.access.models import RegionGrant
 from apps.accounts.models import RoleAssignment, User
 from apps.cameras.models import Camera, CameraShare
+from apps.core.push import camera_group
 from apps.live import epoch
 from apps.live.consumers import user_group
 from apps.places.models import Operation
-from apps.streams.live import camera_group
 
 logger = logging.getLogger(__name__)
 

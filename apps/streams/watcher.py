@@ -28,10 +28,11 @@ from apps.alerts.services import alert_clear, alert_raise
 from apps.alerts.texts import tamper_label
 from apps.cameras.models import Camera, CameraHealth, CameraStateChange, TimelineFrame
 from apps.cameras.validation import url_policy
+from apps.core import push
 from apps.core.crypto import CredentialError
 from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
-from apps.streams.live import is_live, publish_snapshot, publish_status
+from apps.streams.livestate import is_live
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
@@ -108,7 +109,7 @@ class DjangoSink:
             else:
                 self._raise(Alert.Kind.STORAGE, Alert.Severity.HIGH, "storage",
                             {"msg": "camera.storage"})
-        publish_snapshot(self.camera.pk, jpeg, frame.wall_time)
+        push.camera_frame(self.camera.pk, jpeg, frame.wall_time)
 
     @_survives_outages
     def timeline(self, jpeg: bytes, frame: Frame) -> None:
@@ -133,8 +134,8 @@ class DjangoSink:
     def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None:
         tamper = str(event.kind) if event.active else ""
         CameraHealth.objects.filter(camera=self.camera).update(tamper=tamper)
-        publish_status(self.camera.pk, "online", tamper,
-                       tamper_label(tamper) if tamper else str(_("Online")))
+        push.camera_status(self.camera.pk, "online", tamper,
+                           tamper_label(tamper) if tamper else str(_("Online")))
         if event.active:
             self._remember_clip(clip_key, self._raise(
                 Alert.Kind.TAMPER, Alert.Severity.HIGH, f"tamper:{event.kind}",
@@ -380,7 +381,7 @@ class _HealthTracker:
                 self.state = state
                 label = str(CameraHealth.State(state).label)
                 transaction.on_commit(
-                    lambda: publish_status(self.camera.pk, state, "", label))
+                    lambda: push.camera_status(self.camera.pk, state, "", label))
         if state == CameraHealth.State.OFFLINE:
             if self.offline_since is None:
                 self.offline_since = time.monotonic()

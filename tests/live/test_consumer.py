@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 
 from apps.cameras.models import Orientation, ViewRecord
 from apps.cameras.services import share_revoke
-from apps.streams.live import publish_snapshot
+from apps.core import push
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ async def _subscribe(comm, *ids):
 
 
 async def _publish(camera_id, at=None):
-    await sync_to_async(publish_snapshot)(camera_id, JPEG, at or time.time())
+    await sync_to_async(push.camera_frame)(camera_id, JPEG, at or time.time())
 
 
 async def _frames_within(comm, seconds):
@@ -291,7 +291,7 @@ def test_one_layer_membership_per_camera_however_many_viewers(live_world, connec
     """The process's camera hub joins `camera.<id>` once and fans frames out locally."""
     from channels.layers import get_channel_layer
 
-    from apps.streams.live import camera_group
+    from apps.core.push import camera_group
 
     gate = live_world.gate
     group = camera_group(gate.pk)

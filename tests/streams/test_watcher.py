@@ -189,19 +189,19 @@ def test_a_full_media_disk_is_alerted_once_while_live_view_and_patrols_go_on(
         world, simulator, run_watcher, full_media, monkeypatch):
     import uuid
 
+    from apps.core import push
     from apps.records.models import Checkpoint
     from apps.records.services.patrols import VisitInput, patrol_visit_record
     from apps.records.tokens import checkpoint_token, new_code
-    from apps.streams import watcher as watcher_module
 
     published: list[float] = []
-    real_publish = watcher_module.publish_snapshot
+    real_publish = push.camera_frame
 
     def publish_and_count(camera_id, jpeg, taken_at):
         published.append(time.monotonic())
         real_publish(camera_id, jpeg, taken_at)
 
-    monkeypatch.setattr(watcher_module, "publish_snapshot", publish_and_count)
+    monkeypatch.setattr(push, "camera_frame", publish_and_count)
     camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg")
     run_watcher(camera)
     alert = wait_until(lambda: Alert.objects.filter(camera=camera, kind="storage").first(),
