@@ -31,13 +31,13 @@ from pathlib import Path
 import av
 import cv2
 
+from apps.camsim.clip import write_clip
+from apps.camsim.scene import SceneRenderer, SceneState
 from apps.core.netguard import UrlPolicy
 from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import Zone
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
-from apps.vision.simulator.clip import write_clip
-from apps.vision.simulator.scene import SceneRenderer, SceneState
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamState
 from apps.vision.stream import StreamReader
 from apps.vision.videocapture import enable_file_sources, ffmpeg_options
@@ -235,7 +235,7 @@ def live_benchmarks(cameras: int, cpu_seconds: float, memory_seconds: float) -> 
     cpus = sorted(os.sched_getaffinity(0))
     simulator = subprocess.Popen(
         [
-            sys.executable, "-m", "apps.vision.simulator", "--camera", "live",
+            sys.executable, "-m", "apps.camsim", "--camera", "live",
             "--size", f"{WIDTH}x{HEIGHT}", "--fps", str(FPS), "--bitrate", str(BITRATE),
             "--person", "--http-port", "0", "--rtsp-port", "0",
         ],

@@ -1,7 +1,7 @@
 """HTTP Basic and Digest authentication (RFC 7617, RFC 7616), as IP cameras speak them.
 
-Shared by the stream reader (client side) and the camera simulator (server side), so the two
-compute digests the same way.
+Shared by the stream reader (client side) and the camera simulator (apps.camsim, server side),
+so the two compute digests the same way.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from apps.vision.simulator import CameraSpec, Simulator
+from apps.camsim import CameraSpec, Simulator
 from tests.integration.processes import Processes, cluster_env, free_port, start_redis
 from tests.waiting import wait_until
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from apps.vision.simulator import CameraSpec, Simulator
+from apps.camsim import CameraSpec, Simulator
 from tests.integration.processes import (
     PrivatePostgres,
     Processes,

@@ -16,11 +16,11 @@ from apps.cameras.models import (
     Orientation,
     TimelineFrame,
 )
+from apps.camsim import CameraSpec, Simulator
+from apps.camsim.scene import SceneState
 from apps.streams import frames
 from apps.streams.leases import DatabaseLeases
 from apps.streams.watcher import Watcher
-from apps.vision.simulator import CameraSpec, Simulator
-from apps.vision.simulator.scene import SceneState
 from tests.waiting import wait_until
 
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from apps.camsim import CameraSpec, Simulator
 from apps.core.netguard import UrlPolicy
-from apps.vision.simulator import CameraSpec, Simulator
 from apps.vision.videocapture import enable_file_sources
 from tests.vision.helpers import PASSWORD
 

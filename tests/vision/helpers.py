@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from apps.vision.simulator.scene import SceneRenderer, SceneState
+from apps.camsim.scene import SceneRenderer, SceneState
 
 T = TypeVar("T")
 CLOCK = datetime(2024, 2, 14, 10, 0, 0)

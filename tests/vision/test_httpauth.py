@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.camsim.auth import Credentials
 from apps.vision.httpauth import AuthError, Authorizer, parse_challenge, pick_challenge
-from apps.vision.simulator.auth import Credentials
 
 
 @pytest.mark.parametrize("qop", [True, False])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from apps.camsim.scene import SceneState
 from apps.vision.frames import small_grey
 from apps.vision.geometry import polygon
 from apps.vision.motion import MotionDetector, Zone
-from apps.vision.simulator.scene import SceneState
 from tests.vision.helpers import scene_frames
 
 GATE = Zone("gate", polygon([(0.3, 0.3), (0.7, 0.3), (0.7, 1.0), (0.3, 1.0)]))

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from apps.camsim import Simulator
 from apps.core.netguard import UrlPolicy, check_url
 from apps.vision.rtsprelay import RtspRelay
-from apps.vision.simulator import Simulator
 from apps.vision.source import SourceConfig, SourceKind, StreamState
 from tests.vision.helpers import PASSWORD
 from tests.vision.test_stream import reading

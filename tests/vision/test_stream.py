@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from apps.camsim import Simulator
+from apps.camsim.clip import write_clip
+from apps.camsim.scene import SceneState
 from apps.core.netguard import UrlPolicy
 from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import MotionDetector, Zone
-from apps.vision.simulator import Simulator
-from apps.vision.simulator.clip import write_clip
-from apps.vision.simulator.scene import SceneState
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamHealth, StreamState
 from apps.vision.stream import StreamReader
 from tests.vision.helpers import PASSWORD, scene_frames

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from apps.camsim.scene import SceneState
 from apps.vision.frames import small_grey
-from apps.vision.simulator.scene import SceneState
 from apps.vision.tamper import TamperDetector, TamperKind, signal_lost
 from tests.vision.helpers import scene_frames
 

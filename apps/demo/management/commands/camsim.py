@@ -10,9 +10,9 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.camsim import ACTIONS, CameraSpec, Simulator
+from apps.camsim.scene import SceneState
 from apps.demo.cameras import DEMO_CAMERAS
-from apps.vision.simulator import ACTIONS, CameraSpec, Simulator
-from apps.vision.simulator.scene import SceneState
 
 
 class Command(BaseCommand):

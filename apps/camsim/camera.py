@@ -18,14 +18,14 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from apps.vision.simulator.auth import Credentials
-from apps.vision.simulator.h264 import (
+from apps.camsim.auth import Credentials
+from apps.camsim.h264 import (
     H264Encoder,
     Packetizer,
     is_keyframe,
     parameter_sets,
 )
-from apps.vision.simulator.scene import SceneRenderer, SceneState
+from apps.camsim.scene import SceneRenderer, SceneState
 
 JPEG_QUALITY = 80
 FLOOD_FACTOR = 10

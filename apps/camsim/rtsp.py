@@ -16,9 +16,9 @@ import socketserver
 import threading
 from urllib.parse import urlsplit
 
-from apps.vision.simulator.camera import AccessUnit, Drop, Fault, SimCamera
-from apps.vision.simulator.h264 import PAYLOAD_TYPE
-from apps.vision.simulator.tracking import TrackedConnectionsServer
+from apps.camsim.camera import AccessUnit, Drop, Fault, SimCamera
+from apps.camsim.h264 import PAYLOAD_TYPE
+from apps.camsim.tracking import TrackedConnectionsServer
 
 logger = logging.getLogger(__name__)
 

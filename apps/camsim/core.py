@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from apps.vision.simulator.camera import CameraSpec, SimCamera
-from apps.vision.simulator.httpserver import SimHttpServer
-from apps.vision.simulator.rtsp import SimRtspServer
+from apps.camsim.camera import CameraSpec, SimCamera
+from apps.camsim.httpserver import SimHttpServer
+from apps.camsim.rtsp import SimRtspServer
 
 HOST = "127.0.0.1"
 

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from apps.vision.simulator import Simulator
-from apps.vision.simulator.h264 import H264Encoder, Packetizer, is_keyframe, split_nals
+from apps.camsim import Simulator
+from apps.camsim.h264 import H264Encoder, Packetizer, is_keyframe, split_nals
 
 
 def request(sim: Simulator, method: str, path: str) -> tuple[int, dict[str, str], bytes]:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
-from apps.vision.simulator.camera import AccessUnit, Drop, Fault, SimCamera
-from apps.vision.simulator.tracking import TrackedConnectionsServer
+from apps.camsim.camera import AccessUnit, Drop, Fault, SimCamera
+from apps.camsim.tracking import TrackedConnectionsServer
 
 BOUNDARY = "poskoframe"
 

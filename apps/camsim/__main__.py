@@ -1,4 +1,4 @@
-"""Run the camera simulator: python -m apps.vision.simulator --camera gate-1 --camera gate-2"""
+"""Run the camera simulator: python -m apps.camsim --camera gate-1 --camera gate-2"""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from apps.vision.simulator.camera import ACTIONS, CameraSpec
-from apps.vision.simulator.core import Simulator
-from apps.vision.simulator.scene import SceneState
+from apps.camsim.camera import ACTIONS, CameraSpec
+from apps.camsim.core import Simulator
+from apps.camsim.scene import SceneState
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -24,7 +24,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m apps.vision.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m apps.camsim", description=__doc__)
     parser.add_argument("--camera", action="append", help="camera name (repeatable)")
     parser.add_argument("--size", type=_size, default=(1280, 720))
     parser.add_argument("--fps", type=float, default=15.0)

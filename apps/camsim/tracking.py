@@ -8,7 +8,7 @@ import socket
 import socketserver
 import threading
 
-from apps.vision.simulator.camera import SimCamera
+from apps.camsim.camera import SimCamera
 
 
 class TrackedConnectionsServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
