@@ -28,6 +28,8 @@ messages: $(VENV)/.runtime
 	$(BIN)/python manage.py makemessages -l id --no-obsolete -i ".venv/*" -i "var/*"
 
 run: $(VENV)/.runtime translations
+	@# Embedded mode's keys under var/, before anything reads the settings (kept once made).
+	$(BIN)/python manage.py init_keys
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py load_demo
 	@# Never a debug page (tracebacks, settings, URL lists) in the demo people are shown.
@@ -45,6 +47,7 @@ test: $(VENV)/.dev translations
 	$(BIN)/pytest --numprocesses auto --maxprocesses 4 --dist loadgroup
 
 bench: $(VENV)/.dev
+	$(BIN)/python manage.py init_keys
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.dev

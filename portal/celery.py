@@ -13,6 +13,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_finalize.connect
+def _collect_beat_schedule(sender: Celery, **kwargs) -> None:
+    # Finalized once Django is set up (the worker and beat set it up while importing the
+    # tasks), so the apps' schedule modules can be found and read their settings.
+    from apps.core.periodic import beat_schedule
+
+    sender.conf.beat_schedule = beat_schedule()
+
+
 @worker_ready.connect
 def _start_heartbeat(sender, **kwargs) -> None:
     from apps.core import heartbeat

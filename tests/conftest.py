@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django import test
@@ -16,6 +17,16 @@ SERIAL_PATHS = (
     "tests/streams/test_leases.py", "tests/vision/test_stream.py",
     "tests/records/test_e2e_offline.py",
 )
+
+
+def pytest_sessionstart(session):
+    """The folder of a SQLite test database (var/ by default, portal.settings.test): settings
+    write nothing, and a fresh clone has no var/ yet."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name:
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,6 +18,8 @@ from celery import Task, current_app
 from django.conf import settings
 from django.db import close_old_connections
 
+from apps.core.periodic import beat_schedule
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,10 +42,11 @@ class InProcessRunner:
         self._schedule: dict[str, dict] = {}
 
     def start(self, schedule: dict[str, dict] | None = None) -> None:
-        """Start the executor and the scheduler of `schedule` (default: the beat schedule)."""
+        """Start the executor and the scheduler of `schedule` (default: the apps' beat
+        schedule, apps.core.periodic)."""
         if self._executor is not None:
             return
-        self._schedule = settings.CELERY_BEAT_SCHEDULE if schedule is None else schedule
+        self._schedule = beat_schedule() if schedule is None else schedule
         self._stop.clear()
         self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="posko-task")
         self._scheduler = threading.Thread(

@@ -1,6 +1,6 @@
 """Periodic duty checks for Celery beat (cluster) and the in-process scheduler (embedded).
 
-Registered in settings.CELERY_BEAT_SCHEDULE ("duty-check-guarding", every 60 s)."""
+Scheduled in apps/duty/schedule.py ("duty-check-guarding", every 60 s)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Periodic record work for Celery beat (cluster) and the in-process scheduler (embedded).
 
-Registered in settings.CELERY_BEAT_SCHEDULE: "records-check-patrols" (every 5 minutes),
+Scheduled in apps/records/schedule.py: "records-check-patrols" (every 5 minutes),
 "records-anchor-chain" (hourly; anchors yesterday's chain head once, and copies a signed
 checkpoint of the chain to the witness directory) and "records-verify-chain" (every
 RECORDS_VERIFY_HOURS; walks the whole chain for the integrity page)."""

@@ -136,9 +136,9 @@ def test_the_live_alert_reaches_the_operators_feed(client, duty, frozen,
 def test_the_periodic_task_is_registered_and_scheduled(duty, frozen):
     from portal.celery import app
 
-    entry = settings.CELERY_BEAT_SCHEDULE["duty-check-guarding"]
-    assert entry["task"] == "duty.check_guarding" and entry["schedule"] == 60.0
     task = app.tasks["duty.check_guarding"]
+    entry = app.conf.beat_schedule["duty-check-guarding"]
+    assert entry["task"] == "duty.check_guarding" and entry["schedule"] == 60.0
     assert task.time_limit and task.soft_time_limit and task.soft_time_limit < task.time_limit
     result = task.apply().get()
     assert result["understaffed"] >= 1

@@ -46,7 +46,7 @@ def portal(tmp_path_factory):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)},
         "DATABASE_URL": f"sqlite:///{work / 'portal.sqlite3'}",
-        "MEDIA_ROOT": str(work / "media"), "POSKO_TESTING": "false",
+        "MEDIA_ROOT": str(work / "media"), "DJANGO_SETTINGS_MODULE": "portal.settings",
         "CAMSIM_HTTP_PORT": str(http), "CAMSIM_RTSP_PORT": str(rtsp),
         "CAMERA_EVIDENCE_BEFORE": "4", "CAMERA_EVIDENCE_AFTER": "4",
     }

@@ -38,7 +38,7 @@ def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int
         "SECRET_KEY": "loopback-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
         "ANCHOR_SIGNING_KEY": new_signing_key(), "ANCHOR_WITNESS_DIR": str(work / "witness"),
         "CAMERA_NETWORKS": "127.0.0.0/8", "MEDIA_ROOT": str(work / "media"),
-        "POSKO_TESTING": "false",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
     }
     if web_port is not None:
         env |= {"SITE_ORIGINS": f"http://127.0.0.1:{web_port}", "ALLOWED_HOSTS": "127.0.0.1"}

@@ -66,12 +66,13 @@ def portal(tmp_path_factory):
            "ANCHOR_WITNESS_DIR": str(root / "witness"),
            "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "SITE_ORIGINS": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-    for name in ("REDIS_URL", "POSKO_TESTING"):
-        env.pop(name, None)
+    env.pop("REDIS_URL", None)
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     manage = [sys.executable, "manage.py"]
     cwd = settings.BASE_DIR
-    # The demo's two weeks of history are irrelevant to one officer's offline visits.
-    for command in (["migrate", "--noinput", "-v0"], ["load_demo", "--no-history"]):
+    # As `make run` does; the demo's two weeks of history are irrelevant to one officer's
+    # offline visits.
+    for command in (["init_keys"], ["migrate", "--noinput", "-v0"], ["load_demo", "--no-history"]):
         subprocess.run([*manage, *command], cwd=cwd, env=env, check=True,
                        stdout=subprocess.DEVNULL, timeout=300)
     log = (root / "serve.log").open("w")

@@ -33,9 +33,12 @@ def served(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_URL", "REDIS_URL", "DEBUG", "SITE_ORIGINS"))}
-    env |= {"DEBUG": "false", "POSKO_TESTING": "false", "LOG_LEVEL": "WARNING",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+    env |= {"DEBUG": "false", "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
             "MEDIA_ROOT": str(tmp_path / "media")}
+    # As `make run` starts: embedded mode's keys first (kept if the checkout has them).
+    subprocess.run([sys.executable, "manage.py", "init_keys"], cwd=settings.BASE_DIR, env=env,
+                   check=True, capture_output=True, timeout=60)
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port), "--no-camsim"],

@@ -1,14 +1,13 @@
-"""Settings for Posko, read from the environment (see `.env.example`).
+"""Settings every mode shares, read from the environment (see `.env.example`).
 
-Two modes, one codebase:
-- embedded (no REDIS_URL): SQLite under var/, in-process channel layer, background work in-process;
-- cluster (REDIS_URL set): PostgreSQL via DATABASE_URL, channels-redis, Celery workers and beat.
+`portal.settings` picks the mode (README "Modes"): portal.settings.embedded or
+portal.settings.cluster, each built on this module, as the test suite's portal.settings.test
+is. What differs between them (the secrets, the channel layer and broker, HTTPS, static files,
+which addresses cameras and webhooks may reach) is set there.
 """
 
 from __future__ import annotations
 
-import secrets
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,32 +15,17 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
-EMBEDDED = not REDIS_URL
-TESTING = env.bool("POSKO_TESTING", default="pytest" in sys.modules)
 DEBUG = env.bool("DEBUG", default=False)
-# Demo accounts have a published password: they may only exist where nobody relies on secrecy.
-DEMO_MODE = env.bool("DEMO_MODE", default=EMBEDDED)
-
-VAR_DIR.mkdir(exist_ok=True)
 
 
-def _embedded_secret_key() -> str:
-    """Generate the key once and keep it under var/, so sessions survive restarts."""
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-def _secret_setting(name: str) -> str:
+def secret_setting(name: str) -> str:
     """`NAME` from the environment, or the contents of the file `NAME_FILE` points at
     (systemd credentials, Docker secrets). Secrets never live in the repository."""
     path = env.str(f"{name}_FILE", default="")
@@ -55,55 +39,18 @@ def _secret_setting(name: str) -> str:
     return env.str(name, default="")
 
 
-SECRET_KEY = _secret_setting("SECRET_KEY")
-if not SECRET_KEY:
-    if not EMBEDDED:
-        raise ImproperlyConfigured("SECRET_KEY is required in cluster mode (REDIS_URL is set).")
-    SECRET_KEY = _embedded_secret_key()
+def secret_keys(name: str) -> list[str]:
+    """Keys from `secret_setting(name)`: comma-separated in the environment, one a line in a
+    file, newest first."""
+    return [k for k in secret_setting(name).replace(",", " ").split() if k]
+
+
+# The secrets are set by each mode: SECRET_KEY; CAMERA_KEYS, AES-256-GCM keys for camera
+# credentials, newest first (base64url; rotate by prepending a key and running
+# `manage.py rotate_camera_keys`, then dropping the old key); ANCHOR_SIGNING_KEYS, Ed25519 keys
+# that sign the records chain's anchors, newest first (apps.records.signing), never in the
+# database, so whoever can rewrite the database cannot sign a rewritten history.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-
-
-
-def _embedded_camera_keys() -> list[str]:
-    from apps.core.crypto import new_key
-
-    key_file = VAR_DIR / "camera_keys"
-    if not key_file.exists():
-        key_file.write_text(new_key() + "\n")
-        key_file.chmod(0o600)
-    return [line for line in key_file.read_text().split() if line]
-
-
-# AES-256-GCM keys for camera credentials, newest first (base64url). Rotate by prepending a key
-# and running `manage.py rotate_camera_keys`, then dropping the old key.
-# CAMERA_KEYS is comma-separated; a CAMERA_KEYS_FILE holds one key per line.
-CAMERA_KEYS = [k for k in _secret_setting("CAMERA_KEYS").replace(",", " ").split() if k]
-if not CAMERA_KEYS:
-    if not EMBEDDED:
-        raise ImproperlyConfigured("CAMERA_KEYS is required in cluster mode (REDIS_URL is set).")
-    CAMERA_KEYS = _embedded_camera_keys()
-
-
-def _embedded_anchor_keys() -> list[str]:
-    from apps.records.signing import new_signing_key
-
-    key_file = VAR_DIR / "anchor_signing_key"
-    if not key_file.exists():
-        key_file.write_text(new_signing_key() + "\n")
-        key_file.chmod(0o600)
-    return [line for line in key_file.read_text().split() if line]
-
-
-# Ed25519 keys that sign the records chain's anchors, newest first (apps.records.signing). Never
-# in the database, so whoever can rewrite the database cannot sign a rewritten history.
-# ANCHOR_SIGNING_KEY is comma-separated; an ANCHOR_SIGNING_KEY_FILE holds one key per line.
-ANCHOR_SIGNING_KEYS = [k for k in _secret_setting("ANCHOR_SIGNING_KEY").replace(",", " ").split()
-                       if k]
-if not ANCHOR_SIGNING_KEYS:
-    if not EMBEDDED:
-        raise ImproperlyConfigured(
-            "ANCHOR_SIGNING_KEY is required in cluster mode (REDIS_URL is set).")
-    ANCHOR_SIGNING_KEYS = _embedded_anchor_keys()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 # Exact origins (scheme, host and port) allowed to open websockets and post forms. In embedded
@@ -209,13 +156,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    # Tests on a file, as the portal runs: Django's default in-memory test database shares
-    # one cache between threads, where a busy table fails at once instead of waiting.
-    # Beside the configured database, so runs against different DATABASE_URLs never share one.
-    _sqlite_name = Path(DATABASES["default"]["NAME"])
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(VAR_DIR / "test.sqlite3") if _sqlite_name.parent == VAR_DIR
-        else str(_sqlite_name.with_name(f"test-{_sqlite_name.name}"))}
 # Signed anchors and the chain entries they cover are copied here, outside the database
 # (apps.records.anchors): best a directory another machine keeps. Empty: no copies. By
 # default beside a SQLite database (each database its own witness), else under var/.
@@ -277,24 +217,17 @@ TIME_ZONE = "Asia/Jakarta"  # Fallback only: facility pages use the facility's o
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Cluster mode serves the collected, hashed copies (apps.core.static: `serve` collects them,
+# Daphne refuses to start without them). Embedded mode, the tests and debugging serve static
+# files straight from their folders (whitenoise's finders, which whitenoise turns on with
+# DEBUG): a fresh clone works without collectstatic.
+STATIC_FROM_FOLDERS = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": STATIC_FROM_FOLDERS if DEBUG
+    else {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if DEBUG or TESTING or EMBEDDED:
-    # Embedded mode serves static files straight from their folders (whitenoise's finders):
-    # a fresh clone works without collectstatic. Cluster mode serves the collected, hashed
-    # copies (apps.core.static: `serve` collects them, Daphne refuses to start without them).
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
-    WHITENOISE_USE_FINDERS = True
-if DEBUG or TESTING:
-    # Look a static file up when it is asked for, instead of scanning every file whenever a
-    # request handler starts: each test client starts one (0.1 s each, a tenth of the suite).
-    WHITENOISE_AUTOREFRESH = True
 # Evidence and photos are served only through authorising views, never from MEDIA_URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
@@ -308,17 +241,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"  # the portal's page, not Django's
-HTTPS = env.bool("HTTPS", default=not EMBEDDED)
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
-if HTTPS:
-    SESSION_COOKIE_NAME = "__Host-sessionid"
-    CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_HSTS_SECONDS = 31_536_000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS (each mode its default) adds secure cookies, HSTS and more: portal.settings.https.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -346,24 +269,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [env.str("CHANNEL_LAYER_URL", default=REDIS_URL)],
-                "prefix": "posko:layer",
-                "capacity": 100,
-                "expiry": 60,
-            },
-        }
-    }
-
-# Celery: only used as a broker-backed queue in cluster mode. In embedded mode the same task
-# functions run on the in-process executor (apps.core.background).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: only used as a broker-backed queue in cluster mode (whose broker is Redis). In
+# embedded mode the same task functions run on the in-process executor (apps.core.background).
+CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -379,51 +287,33 @@ CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ROUTES = {"cameras.watch_camera": {"queue": "streams"}}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Lease expiry (15 s) + this interval keeps camera takeover well under 30 s.
-    "cameras-supervise": {"task": "cameras.supervise", "schedule": 5.0},
-    "cameras-prune-timeline": {"task": "cameras.prune_timeline", "schedule": 3600.0},
-    "alerts-escalate": {"task": "alerts.escalate", "schedule": 60.0},
-}
+# Periodic tasks are declared by each app beside its tasks (`apps/<app>/schedule.py`) and
+# collected by apps.core.periodic for Celery beat and the in-process scheduler alike.
+
 # A high-severity alert still unacknowledged after this many minutes goes to the commander.
 ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=10)
 
 # Guard duty (apps.duty): checks run every minute and raise alerts through the alerts core.
-CELERY_BEAT_SCHEDULE["duty-check-guarding"] = {"task": "duty.check_guarding", "schedule": 60.0}
 # A check-in this many minutes after the shift starts is late; none after the second is missed.
 DUTY_LATE_AFTER_MINUTES = env.int("DUTY_LATE_AFTER_MINUTES", default=5)
 DUTY_MISSED_CHECK_IN_MINUTES = env.int("DUTY_MISSED_CHECK_IN_MINUTES", default=15)
 # Open slots (shifts nobody is assigned to) starting within this many hours raise an alert.
 DUTY_UNASSIGNED_LOOKAHEAD_HOURS = env.int("DUTY_UNASSIGNED_LOOKAHEAD_HOURS", default=6)
 
-# Field records (apps.records): patrol compliance every 5 minutes raises "patrol overdue"
-# alerts; the chain head is anchored once a day (the task is idempotent, so hourly is safe).
-CELERY_BEAT_SCHEDULE["records-check-patrols"] = {
-    "task": "records.check_patrols", "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["records-anchor-chain"] = {
-    "task": "records.anchor_chain", "schedule": 3600.0,
-}
+# Field records (apps.records; its periodic checks in apps/records/schedule.py).
 # The whole chain is walked this often in the background (its cost grows with the history);
 # the integrity page shows the latest walk, and an administrator can ask for one at once.
 RECORDS_VERIFY_HOURS = env.float("RECORDS_VERIFY_HOURS", default=6.0)
-CELERY_BEAT_SCHEDULE["records-verify-chain"] = {
-    "task": "records.verify_chain", "schedule": RECORDS_VERIFY_HOURS * 3600,
-}
 # A facility is overdue this many minutes after its patrol interval has passed.
 RECORDS_PATROL_GRACE_MINUTES = env.int("RECORDS_PATROL_GRACE_MINUTES", default=15)
 # Pillars whose representatives must sign a joint warehouse check before it is complete.
 RECORDS_CHECK_PILLARS = env.list("RECORDS_CHECK_PILLARS",
                                  default=["polri", "tni", "pemda", "kpu"])
 # Public tips accepted per address per hour (counted in the cache: in cluster mode the
-# cache must be shared, see CACHES below).
+# cache must be shared, see its CACHES).
 RECORDS_TIPS_PER_HOUR = env.int("RECORDS_TIPS_PER_HOUR", default=5)
 # Whole request limit for field entries with photos (the per-photo limit is 8 MB).
 RECORDS_MAX_REQUEST_BYTES = env.int("RECORDS_MAX_REQUEST_BYTES", default=36 * 1024 * 1024)
-if not EMBEDDED and "CACHES" not in globals():
-    # Rate limits must hold across Daphne processes: keep their counters in Redis.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env.str("CACHE_URL", default=REDIS_URL)}}
 
 LOGGING = {
     "version": 1,
@@ -438,15 +328,14 @@ LOGGING = {
                 "celery.app.trace": {"level": "WARNING"}},
 }
 
-# Networks camera URLs may point at (SSRF guard). Loopback only where the simulator runs.
-CAMERA_NETWORKS = env.list(
-    "CAMERA_NETWORKS",
-    default=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-    + (["127.0.0.0/8", "::1/128"] if EMBEDDED or TESTING else []),
-)
+# Networks camera URLs may point at (SSRF guard): private networks. Embedded mode and the
+# tests add loopback, where the camera simulator runs.
+PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"]
+CAMERA_NETWORKS = env.list("CAMERA_NETWORKS", default=PRIVATE_NETWORKS)
 # Ports next to the portal that no camera URL may reach, even inside an allowed network.
 CAMERA_DENIED_PORTS = env.list("CAMERA_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
-CAMERA_ALLOW_FILE_SOURCES = TESTING
+CAMERA_ALLOW_FILE_SOURCES = False  # video files as camera sources: the tests only
 # Seconds without frames before a camera-offline alert (Frigate's default is 20).
 CAMERA_OFFLINE_ALERT_AFTER = env.float("CAMERA_OFFLINE_ALERT_AFTER", default=20.0)
 # Seconds of frames kept as evidence before and after an event.
@@ -513,14 +402,11 @@ SPECTACULAR_SETTINGS = {
 }
 # A resent create with the same Idempotency-Key gets the first answer for this long.
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
-CELERY_BEAT_SCHEDULE["api-prune-idempotency"] = {
-    "task": "api.prune_idempotency", "schedule": 3600.0,
-}
 # Webhook URLs: https only (http too where nothing leaves the machine: embedded mode, tests),
 # never link-local, "this host", multicast or a denied port, and loopback only in embedded
 # mode; checked when saved and again before every delivery, connecting to the checked address.
-WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=EMBEDDED or TESTING)
-WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=EMBEDDED or TESTING)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 WEBHOOK_NETWORKS = env.list("WEBHOOK_NETWORKS", default=["0.0.0.0/0", "::/0"])
 WEBHOOK_DENIED_PORTS = env.list("WEBHOOK_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
@@ -529,7 +415,4 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # (it died right after the commit) is queued by the sweeper this long after it was made. The
 # sweeper also sends embedded mode's due retries (no broker there to hold a delayed retry).
 WEBHOOK_STRANDED_SECONDS = env.int("WEBHOOK_STRANDED_SECONDS", default=120)
-CELERY_BEAT_SCHEDULE["api-retry-webhooks"] = {
-    "task": "api.retry_webhooks", "schedule": 30.0,
-}
 # --- end of API and webhooks -----------------------------------------------------------------
