@@ -1,8 +1,8 @@
 """Static files the serving process can actually serve.
 
 Embedded mode serves them straight from the app and project folders (whitenoise's finders,
-portal.settings.embedded), so a fresh clone needs no collectstatic. Cluster mode serves the collected,
-hashed copies: `serve` collects them when a source changed, and a process started without
+portal.settings.embedded), so a fresh clone needs no collectstatic. Cluster mode serves the
+collected, hashed copies: `serve` collects them when a source changed, and a process started without
 them fails at once with what to run, instead of answering every page with a 500.
 """
 
