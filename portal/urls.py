@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("apps.duty.urls")),
     path("", include("apps.records.urls")),
     path("api/", include("apps.api.urls")),
-    path("", include("apps.api.page_urls")),
+    path("", include("apps.integrations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -6,10 +6,7 @@ the last sequence number it saw, so a lost push is never a lost alert."""
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.dispatch import Signal
 from django.utils import translation
 
 from apps.access import policy
@@ -17,21 +14,6 @@ from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.core import push
 from apps.core.push import AlertMessage
-
-logger = logging.getLogger(__name__)
-
-# Sent inside the transaction that records a change of an alert (apps.alerts.services), with
-# `alert_id`: receivers write what must commit together with the change, or not at all (the
-# webhook deliveries: apps.api.webhooks), each in a savepoint of its own. A receiver that
-# fails is logged and its writes rolled back, never the alert's.
-alert_recorded = Signal()
-
-
-def alert_change_recorded(alert_id: int) -> None:
-    for _receiver, error in alert_recorded.send_robust(sender=Alert, alert_id=alert_id):
-        if isinstance(error, Exception):
-            logger.error("alert %s: a receiver of alert_recorded failed", alert_id,
-                         exc_info=error)
 
 
 def alert_payloads(alerts, viewer) -> list[AlertMessage]:

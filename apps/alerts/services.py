@@ -23,7 +23,6 @@ def _record(alert: Alert, action: str, actor: User | None = None, comment: str =
     event = AlertEvent.objects.create(alert=alert, action=action, actor=actor, comment=comment)
     Alert.objects.filter(pk=alert.pk).update(last_seq=event.pk)
     alert.last_seq = event.pk
-    fanout.alert_change_recorded(alert.pk)
     transaction.on_commit(lambda: fanout.push_alert(alert.pk))
 
 

@@ -3,6 +3,4 @@ in-process scheduler)."""
 
 BEAT_SCHEDULE = {
     "api-prune-idempotency": {"task": "api.prune_idempotency", "schedule": 3600.0},
-    # Embedded mode's due webhook retries, and deliveries the process never got to queue.
-    "api-retry-webhooks": {"task": "api.retry_webhooks", "schedule": 30.0},
 }

@@ -349,7 +349,7 @@ CAMSIM_RTSP_PORT = env.int("CAMSIM_RTSP_PORT", default=8554)
 # How long a worker heartbeat stays valid; /healthz calls a worker dead after this.
 WORKER_HEARTBEAT_TTL = 30
 
-# --- API and webhooks (apps.api) -------------------------------------------------------------
+# --- API (apps.api) and integrations (apps.integrations: token and webhook pages, webhooks out)
 # JSON only (no browsable API: its pages need inline scripts). Device tokens first, so a
 # request without credentials gets 401 with `WWW-Authenticate: Bearer`; browser sessions are
 # CSRF-checked. Every queryset goes through apps.access.policy (see apps/api/views).
@@ -359,6 +359,7 @@ INSTALLED_APPS += [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI as static files of this site (no CDN)
     "apps.api",
+    "apps.integrations",
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -411,8 +412,8 @@ WEBHOOK_NETWORKS = env.list("WEBHOOK_NETWORKS", default=["0.0.0.0/0", "::/0"])
 WEBHOOK_DENIED_PORTS = env.list("WEBHOOK_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
-# Deliveries are made in their alert change's transaction; one the process never got to queue
-# (it died right after the commit) is queued by the sweeper this long after it was made. The
-# sweeper also sends embedded mode's due retries (no broker there to hold a delayed retry).
-WEBHOOK_STRANDED_SECONDS = env.int("WEBHOOK_STRANDED_SECONDS", default=120)
-# --- end of API and webhooks -----------------------------------------------------------------
+# The outbox (apps.integrations.outbox) reads alert events after a cursor per endpoint; the
+# cursor passes only events older than this many seconds, so one whose transaction committed
+# after a higher id was read is still delivered.
+WEBHOOK_OUTBOX_LAG = env.int("WEBHOOK_OUTBOX_LAG", default=120)
+# --- end of API and integrations -------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_the_api_gives_security_staff_the_alert_without_the_camera(client, world
 
 
 def test_webhooks_and_plain_text_never_carry_the_inward_camera(inward_alert):
-    from apps.api.webhooks import alert_data
+    from apps.integrations.payloads import alert_data
 
     assert not _leaks(json.dumps(alert_data(inward_alert), ensure_ascii=False))
     assert not _leaks(str(inward_alert))

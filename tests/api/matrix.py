@@ -13,10 +13,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from apps.api import tokens, webhooks
-from apps.api.models import ApiToken, WebhookEndpoint
+from apps.api import tokens
+from apps.api.models import ApiToken
 from apps.cameras.models import ViewRecord
 from apps.duty.models import Attendance, GuardPost, Shift
+from apps.integrations import endpoints
+from apps.integrations.models import WebhookEndpoint
 from apps.records import tokens as labels
 from apps.records.models import Checkpoint, Incident, Patrol, PatrolVisit, WarehouseCheck
 from apps.records.services import checks, incidents, patrols
@@ -77,7 +79,7 @@ def _make(world) -> ApiObjects:
     view = ViewRecord.objects.create(camera=world.a_camera, viewer=a.users["operator"],
                                      viewer_agency=a.agencies["polres"], kind="snapshot")
     token = tokens.token_create(user=officer, name="HP", session_or_request={}).token
-    endpoint, _secret = webhooks.endpoint_create(by=a.users["admin"], name="Kota",
+    endpoint, _secret = endpoints.endpoint_create(by=a.users["admin"], name="Kota",
                                                  url="http://127.0.0.1:9/hook")
     return ApiObjects(post, current, attendance, checkpoint, patrol, visit, incident, check,
                       view, token, endpoint)

@@ -13,8 +13,9 @@ from apps.access.policy.base import (
     rule,
 )
 from apps.accounts.models import User, UserSession
-from apps.api.models import ApiToken, IdempotentRequest, WebhookDelivery, WebhookEndpoint
+from apps.api.models import ApiToken, IdempotentRequest
 from apps.audit.models import AuditEntry
+from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 from apps.records.models import (
     ChainVerification,
 )

@@ -1,8 +1,8 @@
-"""Pages of apps.api (namespace `integrations`): API tokens, webhooks."""
+"""Pages of apps.integrations (namespace `integrations`): API tokens, webhooks."""
 
 from django.urls import path
 
-from apps.api import pages
+from apps.integrations import pages
 
 app_name = "integrations"
 

@@ -6,9 +6,9 @@ the same keys). The secrets themselves do not change and are never printed."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.api import webhooks
-from apps.api.models import WebhookEndpoint
 from apps.core import credentials
+from apps.integrations.models import WebhookEndpoint
+from apps.integrations.signing import endpoint_secret, seal
 
 
 class Command(BaseCommand):
@@ -21,8 +21,8 @@ class Command(BaseCommand):
             for endpoint in WebhookEndpoint.objects.select_for_update().exclude(secret_token=""):
                 if box.is_current(endpoint.secret_token):
                     continue
-                secret = webhooks.endpoint_secret(endpoint)
+                secret = endpoint_secret(endpoint)
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-                    secret_token=webhooks.seal(endpoint, secret))
+                    secret_token=seal(endpoint, secret))
                 rotated += 1
         self.stdout.write(f"Re-encrypted the signing secrets of {rotated} webhook(s).")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.alerts.models import Alert
-from apps.api.models import WebhookEndpoint
+from apps.integrations.models import WebhookEndpoint
 from apps.org.models import Region
 
 

@@ -1,4 +1,5 @@
-"""Pages: a person's API tokens, and the administrators' webhook endpoints and delivery log.
+"""Pages: a person's API tokens (the API authenticates them: apps.api.tokens), and the
+administrators' webhook endpoints and delivery log.
 
 Secrets (a new token, a webhook signing secret) are shown once, in the answer to the POST
 that made them, never stored in a readable form and never put in a redirect or a message."""
@@ -14,9 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.api import tokens, webhooks
-from apps.api.forms import TokenForm, WebhookForm
-from apps.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
+from apps.api import tokens
+from apps.api.models import ApiToken
+from apps.integrations import endpoints
+from apps.integrations.forms import TokenForm, WebhookForm
+from apps.integrations.models import WebhookDelivery, WebhookEndpoint
 
 DELIVERY_LOG_LIMIT = 100
 
@@ -24,7 +27,7 @@ DELIVERY_LOG_LIMIT = 100
 def _token_page(request: HttpRequest, form: TokenForm, new_token: str | None = None,
                 status: int = 200) -> HttpResponse:
     own = policy.scope(request.user, ApiToken.objects.all()).order_by("-created_at")
-    return render(request, "api/tokens.html",
+    return render(request, "integrations/tokens.html",
                   {"form": form, "tokens": own, "new_token": new_token}, status=status)
 
 
@@ -62,7 +65,7 @@ def _administrator(request: HttpRequest) -> None:
 
 
 def _secret_page(request, endpoint, secret: str) -> HttpResponse:
-    response = render(request, "api/webhook_secret.html", {"endpoint": endpoint,
+    response = render(request, "integrations/webhook_secret.html", {"endpoint": endpoint,
                                                            "secret": secret})
     response["Cache-Control"] = "no-store"
     return response
@@ -75,13 +78,14 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "active"}
         try:
-            endpoint, secret = webhooks.endpoint_create(by=request.user, **data)
+            endpoint, secret = endpoints.endpoint_create(by=request.user, **data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
             return _secret_page(request, endpoint, secret)
-    endpoints = policy.scope(request.user, WebhookEndpoint.objects.select_related("region"))
-    return render(request, "api/webhooks.html", {"form": form, "endpoints": endpoints},
+    configured = policy.scope(request.user, WebhookEndpoint.objects.select_related("region"))
+    return render(request, "integrations/webhooks.html",
+                  {"form": form, "endpoints": configured},
                   status=400 if form.errors else 200)
 
 
@@ -94,18 +98,18 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "save")
         if action == "rotate":
-            secret = webhooks.endpoint_rotate_secret(endpoint=endpoint, by=request.user)
+            secret = endpoints.endpoint_rotate_secret(endpoint=endpoint, by=request.user)
             return _secret_page(request, endpoint, secret)
         if action == "resend":
             delivery = policy.get_or_404(request.user, endpoint.deliveries.all(),
                                          policy.Action.MANAGE,
                                          pk=request.POST.get("delivery", ""))
-            webhooks.delivery_resend(delivery=delivery, by=request.user)
+            endpoints.delivery_resend(delivery=delivery, by=request.user)
             messages.success(request, _("The delivery is queued again."))
             return redirect("integrations:webhook", pk=endpoint.pk)
         if form.is_valid():
             try:
-                webhooks.endpoint_update(endpoint=endpoint, by=request.user,
+                endpoints.endpoint_update(endpoint=endpoint, by=request.user,
                                          **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
@@ -113,7 +117,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Webhook saved."))
                 return redirect("integrations:webhook", pk=endpoint.pk)
     deliveries = policy.scope(request.user, WebhookDelivery.objects.filter(endpoint=endpoint))
-    return render(request, "api/webhook_detail.html",
+    return render(request, "integrations/webhook_detail.html",
                   {"endpoint": endpoint, "form": form,
                    "deliveries": deliveries.order_by("-created_at", "-id")[:DELIVERY_LOG_LIMIT]},
                   status=400 if form.errors else 200)
