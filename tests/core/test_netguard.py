@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import subprocess  # nosec B404: runs this interpreter on a fixed script
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -204,3 +206,15 @@ def test_arbitrary_text_is_accepted_only_inside_the_networks(text: str) -> None:
             for address in checked.addresses
         )
         assert checked.scheme in {"rtsp", "rtsps", "http", "https"}
+
+
+def test_the_guard_keeps_the_vision_package_free_of_django():
+    """apps.vision imports the guard from the kernel: importing all of vision (in a fresh
+    interpreter, as a capture worker does) must not pull in Django."""
+    script = ("import importlib, pkgutil, sys, apps.vision\n"
+              "for m in pkgutil.walk_packages(apps.vision.__path__, 'apps.vision.'):\n"
+              "    importlib.import_module(m.name)\n"
+              "print(sorted(k for k in sys.modules if k.split('.')[0] == 'django'))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, timeout=60)  # nosec B603
+    assert result.stdout.strip() == "[]"
