@@ -67,10 +67,12 @@ def head() -> int:
 
 
 def kick_after_commit(*, endpoint_id: int | None = None) -> None:
-    """Run the deliverers (or one endpoint's) once the current transaction commits. Robust: a
-    kick that cannot be queued never fails the change; the beat runs them anyway."""
+    """Start the deliverers (or one endpoint's) once the current transaction commits: queued
+    from the committing process itself, and only for endpoints with work, so an alert change
+    where no webhook is configured costs one query. Robust: a kick that cannot be queued
+    never fails the change; the beat starts the deliverers anyway."""
     if endpoint_id is None:
-        transaction.on_commit(lambda: enqueue("integrations.deliver_webhooks"), robust=True)
+        transaction.on_commit(dispatch, robust=True)
     else:
         transaction.on_commit(lambda: enqueue("integrations.deliver_endpoint", endpoint_id),
                               robust=True)

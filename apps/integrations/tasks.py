@@ -1,8 +1,8 @@
 """Integrations' background work: the webhook outbox's deliverers (apps.integrations.outbox).
 
 `integrations.deliver_webhooks` runs on the beat in both modes (the embedded scheduler and
-Celery beat) and after every alert change's commit; it starts one `deliver_endpoint` per
-endpoint with work. Retries need no broker-held delayed task: a retrying delivery records
+Celery beat) and starts one `deliver_endpoint` per endpoint with work, as every alert
+change's commit does too (outbox.kick_after_commit). Retries need no broker-held delayed task: a retrying delivery records
 when it is due, and the next run after that attempts it."""
 
 from __future__ import annotations
