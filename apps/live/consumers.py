@@ -30,6 +30,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from apps.core.push import user_group
 from apps.live import access, limits
 from apps.live.hub import hub, read_epoch
 from apps.streams.livestate import mark_live
@@ -53,10 +54,6 @@ _spread = secrets.SystemRandom()
 CLOSE_UNAUTHORISED = 4401
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_TOO_MANY = 4429
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{int(user_id)}"
 
 
 class LiveConsumer(AsyncWebsocketConsumer):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -18,38 +16,30 @@ from django.dispatch import receiver
 from apps.access.models import RegionGrant
 from apps.accounts.models import RoleAssignment, User
 from apps.cameras.models import Camera, CameraShare
-from apps.core.push import camera_group
+from apps.core import push
 from apps.live import epoch
-from apps.live.consumers import user_group
 from apps.places.models import Operation
 
 logger = logging.getLogger(__name__)
 
 
-def _notify(group: str, message: dict) -> None:
-    def send() -> None:
-        try:
-            epoch.bump()
-        except Exception:
-            logger.warning("could not bump the access epoch", exc_info=True)
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.warning("could not notify %s of an access change", group, exc_info=True)
-
-    transaction.on_commit(send)
+def _bump_epoch() -> None:
+    try:
+        epoch.bump()
+    except Exception:
+        logger.warning("could not bump the access epoch", exc_info=True)
 
 
 def _notify_camera(camera_id: int) -> None:
-    # The camera group's members are the processes' camera hubs: they route by camera id.
-    _notify(camera_group(camera_id), {"type": "access.changed", "camera": camera_id})
+    # After commit: the epoch first (every socket compares it before each frame), then the
+    # message (on_commit keeps the order), so a socket re-checking on either sees the change.
+    transaction.on_commit(_bump_epoch)
+    push.camera_access_changed_on_commit(camera_id)
 
 
 def _notify_user(user_id: int) -> None:
-    _notify(user_group(user_id), {"type": "access.changed"})
+    transaction.on_commit(_bump_epoch)  # as for a camera
+    push.user_access_changed_on_commit(user_id)
 
 
 @receiver(post_save, sender=CameraShare)
