@@ -10,7 +10,7 @@ admin.site.index_title = _("People, agencies, facilities and cameras")
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("akun/", include("apps.accounts.urls")),
-    path("", include("apps.places.urls")),
+    path("", include("apps.overview.urls")),
     path("peringatan/", include("apps.alerts.urls")),
     path("", include("apps.cameras.urls")),
     path("pantauan/", include("apps.live.urls")),

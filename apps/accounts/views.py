@@ -28,7 +28,7 @@ def _next_url(request: HttpRequest) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return target
-    return reverse("core:home")
+    return reverse("overview:home")
 
 
 def _with_next(url_name: str, request: HttpRequest) -> str:

@@ -2,24 +2,17 @@ import logging
 import secrets
 import sys
 
-from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.access import policy
 from apps.core import health
-from apps.core.landing import landing_url_for
 
 logger = logging.getLogger(__name__)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect(landing_url_for(request.user))
 
 
 @never_cache

@@ -57,7 +57,7 @@ class Facility(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("places:facility", args=[self.pk])
+        return reverse("overview:facility", args=[self.pk])
 
     @property
     def zoneinfo(self) -> ZoneInfo:
@@ -122,7 +122,7 @@ class Operation(models.Model):
                 )
 
     def get_absolute_url(self) -> str:
-        return reverse("places:operation", args=[self.pk])
+        return reverse("overview:operation", args=[self.pk])
 
     def clean(self) -> None:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:

@@ -128,7 +128,7 @@ def test_forbidden_and_missing_take_the_same_path(prober, world_with_alert):
     """Neither answer takes longer than the other: both run the same statements, in the same
     order (a forbidden object loaded and then refused would show as more, or other, queries).
     A timing comparison would measure the machine's load; timing belongs in bench/."""
-    forbidden = reverse("places:facility", args=[world_with_alert.a.facilities["kpu_office"].pk])
-    missing = reverse("places:facility", args=[2**62])
+    forbidden = reverse("overview:facility", args=[world_with_alert.a.facilities["kpu_office"].pk])
+    missing = reverse("overview:facility", args=[2**62])
     _statements(prober, missing)  # the session and user caches warm alike for both
     assert _statements(prober, forbidden) == _statements(prober, missing)

@@ -53,7 +53,7 @@ DUTY_VIEWERS = {"operator", "field_polri", "kpu", "admin"}  # who sees the KPU o
 
 
 TABLE: dict[str, Row] = {
-    "core:home": Row(None, "get", None, _all(302)),
+    "overview:home": Row(None, "get", None, _all(302)),
     "live:wall": Row(None, "get", None, _all(200)),
     "live:save_layout": Row(None, "post", {"name": "Malam", "size": "4"}, _all(302)),
     # Guard duty: objects made on first use (duty_objects); the Padal and commanders who plan
@@ -90,12 +90,12 @@ TABLE: dict[str, Row] = {
     "accounts:otp_verify": Row(None, "get", None, _all(302)),
     "accounts:otp_enrol": Row(None, "get", None, _all(200) | _TWO_STEP_DONE),
     "accounts:backup_codes": Row(None, "post", {}, _all(302) | {p: 200 for p in _TWO_STEP_DONE}),
-    "places:facilities": Row(None, "get", None, _all(200)),
-    "places:my_facilities": Row(None, "get", None, _all(200)),
-    "places:facility": Row(FACILITY, "get", None, _obj({"operator", "field_polri", "kpu",
+    "overview:facilities": Row(None, "get", None, _all(200)),
+    "overview:my_facilities": Row(None, "get", None, _all(200)),
+    "overview:facility": Row(FACILITY, "get", None, _obj({"operator", "field_polri", "kpu",
                                                          "admin"})),
-    "places:operations": Row(None, "get", None, _all(200)),
-    "places:operation": Row(OPERATION, "get", None, _obj({"operator", "field_polri", "kpu",
+    "overview:operations": Row(None, "get", None, _all(200)),
+    "overview:operation": Row(OPERATION, "get", None, _obj({"operator", "field_polri", "kpu",
                                                            "bawaslu", "admin"})),
     "alerts:feed": Row(None, "get", None, _all(200)),
     "alerts:since": Row(lambda w: [0], "get", None, _all(200)),
@@ -309,7 +309,7 @@ def test_url(client, world_with_alert, background_runner, name, who):
 def test_guessed_ids_look_like_forbidden_ones(client, world_with_alert, guess):
     """A missing id and another city's id give the same answer: nothing to enumerate."""
     client.force_login(world_with_alert.b.users["operator"])
-    forbidden = client.get(reverse("places:facility", args=[world_with_alert.a.facilities[
+    forbidden = client.get(reverse("overview:facility", args=[world_with_alert.a.facilities[
         "kpu_office"].pk]))
     missing = client.get(f"/objek/{guess}/")
     assert forbidden.status_code == missing.status_code == 404

@@ -22,8 +22,8 @@ LANDINGS = {
     "padal.karangsari": "duty:my_duty",
     "polisi.karangsari": "duty:my_duty",
     "tni.tanjungwangi": "duty:my_duty",
-    "kpu.telukmutiara": "places:my_facilities",
-    "bawaslu.karangsari": "places:my_facilities",
+    "kpu.telukmutiara": "overview:my_facilities",
+    "bawaslu.karangsari": "overview:my_facilities",
     "admin.demo": "admin:index",
 }
 

@@ -39,7 +39,7 @@ def watched_warehouse(world):
 def test_facility_page_with_uptime_renders_for_every_role(client, world, watched_warehouse,
                                                           role):
     client.force_login(world.a.users[role])
-    response = client.get(reverse("places:facility", args=[watched_warehouse.pk]))
+    response = client.get(reverse("overview:facility", args=[watched_warehouse.pk]))
     assert response.status_code in (200, 403, 404)  # never a server error
     if response.status_code == 200 and "Gerbang" in response.content.decode():
         body = response.content.decode()
@@ -50,6 +50,6 @@ def test_facility_page_with_uptime_renders_for_every_role(client, world, watched
 def test_the_owner_and_the_operator_see_the_uptime_strip(client, world, watched_warehouse):
     for role in ("kpu", "operator"):
         client.force_login(world.a.users[role])
-        body = client.get(reverse("places:facility", args=[watched_warehouse.pk])).content
+        body = client.get(reverse("overview:facility", args=[watched_warehouse.pk])).content
         assert b'class="uptime"' in body, role
         assert b"95,8%" in body, role  # 23 of 24 hours up, with a decimal comma

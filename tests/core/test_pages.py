@@ -78,14 +78,14 @@ def _grow(world, count: int) -> None:
                     dedup_key=f"grow:{facility.pk}", title=f"Peringatan {i}")
 
 
-BOUNDED_PAGES = ["live:wall", "duty:coverage", "places:facilities", "places:operations",
-                 "alerts:feed", "places:my_facilities"]
+BOUNDED_PAGES = ["live:wall", "duty:coverage", "overview:facilities", "overview:operations",
+                 "alerts:feed", "overview:my_facilities"]
 
 
 @pytest.mark.parametrize("url_name", BOUNDED_PAGES)
 def test_page_queries_do_not_grow_with_the_data(client, world, django_assert_max_num_queries,
                                                 url_name):
-    viewer = world.a.users["kpu" if url_name == "places:my_facilities" else "commander"]
+    viewer = world.a.users["kpu" if url_name == "overview:my_facilities" else "commander"]
     client.force_login(viewer)
     _grow(world, 2)
     client.get(reverse(url_name))  # warm caches (content types, sessions)
@@ -117,7 +117,7 @@ def test_facility_page_queries_are_bounded(client, world, django_assert_max_num_
 
 def test_the_facility_list_is_paged_and_searched(client, world, django_assert_max_num_queries):
     """A city has hundreds of facilities: a page of them, found by kind and name."""
-    from apps.places.views import FACILITIES_PER_PAGE
+    from apps.overview.views import FACILITIES_PER_PAGE
 
     a = world.a
     for i in range(FACILITIES_PER_PAGE + 5):
@@ -126,7 +126,7 @@ def test_the_facility_list_is_paged_and_searched(client, world, django_assert_ma
                                            owner_agency=a.agencies["kpu"], region=a.d1)
         a.operation.facilities.add(facility)
     client.force_login(a.users["commander"])
-    url = reverse("places:facilities")
+    url = reverse("overview:facilities")
     with django_assert_max_num_queries(12):
         first = client.get(url)
     page = first.context["page"]

@@ -81,12 +81,12 @@ def test_headers_on_every_kind_of_response(client, world, snapshot_camera, setti
     failing = Client(raise_request_exception=False)
     failing.force_login(world.a.users["operator"])
     signed_in = {
-        "page": client.get(reverse("places:facilities")),
+        "page": client.get(reverse("overview:facilities")),
         "JSON": client.get(reverse("alerts:since", args=[0])),
         "snapshot JPEG": client.get(reverse("cameras:snapshot", args=[snapshot_camera.pk])),
-        "404": client.get(reverse("places:facility", args=[999999])),
+        "404": client.get(reverse("overview:facility", args=[999999])),
         "500": failing.get("/gagal/"),
-        "redirect": client.get(reverse("core:home")),
+        "redirect": client.get(reverse("overview:home")),
     }
     image = signed_in.pop("snapshot JPEG")
     assert image["Content-Type"] == "image/jpeg"

@@ -41,7 +41,7 @@ def test_404_lists_nothing(client, world):
     assert_portal_page(client.get("/tidak-ada/"), 404, "Halaman tidak ditemukan",
                        'lang="id"')
     client.force_login(world.a.users["operator"])
-    assert_portal_page(client.get(reverse("places:facility", args=[999999])), 404,
+    assert_portal_page(client.get(reverse("overview:facility", args=[999999])), 404,
                        "Halaman tidak ditemukan", "Ke halaman awal saya")
 
 

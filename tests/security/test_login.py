@@ -194,7 +194,7 @@ def test_the_next_address_cannot_leave_the_site(client, world):
     login(client, "operator_a")
     response = client.post(reverse("accounts:otp_verify") + "?next=https://evil.example/",
                            {"code": code(device)})
-    assert response["Location"] == reverse("core:home")
+    assert response["Location"] == reverse("overview:home")
 
 
 def test_a_code_works_once(client, world):
@@ -257,7 +257,7 @@ def test_every_page_and_the_admin_wait_for_the_second_step(client, world, who):
     user = world.a.users[who]
     authenticator(user)
     client.force_login(user, otp=False)
-    for url in (reverse("core:home"), reverse("alerts:feed"), reverse("places:facilities"),
+    for url in (reverse("overview:home"), reverse("alerts:feed"), reverse("overview:facilities"),
                 reverse("accounts:profile"), reverse("admin:index"),
                 reverse("alerts:since", args=[0])):
         response = client.get(url)
@@ -272,7 +272,7 @@ def test_every_page_and_the_admin_wait_for_the_second_step(client, world, who):
 
 def test_roles_without_the_requirement_need_no_code(client, world):
     client.force_login(world.a.users["field_polri"], otp=False)
-    assert client.get(reverse("places:facilities")).status_code == 200
+    assert client.get(reverse("overview:facilities")).status_code == 200
 
 
 def test_who_needs_the_second_step(world):
@@ -289,7 +289,7 @@ def test_voluntary_enrolment_is_then_required(client, world):
     user = world.a.users["kpu"]
     authenticator(user)
     client.force_login(user, otp=False)
-    assert client.get(reverse("places:my_facilities")).status_code == 302
+    assert client.get(reverse("overview:my_facilities")).status_code == 302
 
 
 def test_is_satisfied_is_what_the_websocket_layer_asks(world):

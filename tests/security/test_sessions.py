@@ -20,7 +20,7 @@ from tests.cast import PASSWORD
 from tests.conftest import Client
 
 START = "2026-11-23 08:00 +0700"
-PAGE = "places:facilities"
+PAGE = "overview:facilities"
 
 
 def _logged_in(user) -> Client:

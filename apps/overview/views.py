@@ -1,10 +1,13 @@
+"""Pages that put several domains together: where a person lands, the facilities (with their
+cameras, alerts, guards on duty, patrol visits and warehouse checks) and the operations."""
+
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from apps.access import policy
@@ -13,6 +16,7 @@ from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraShare
 from apps.cameras.uptime import uptime_by_camera
 from apps.duty.models import Attendance
+from apps.overview.landing import landing_url_for
 from apps.places.models import Facility, Operation
 from apps.records.models import PatrolVisit, WarehouseCheck
 
@@ -22,6 +26,11 @@ _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annot
 
 
 FACILITIES_PER_PAGE = 50
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(landing_url_for(request.user))
 
 
 @login_required
@@ -38,7 +47,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(facilities.order_by("region__path", "name", "pk"),
                      FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "places/facility_list.html",
+        request, "overview/facility_list.html",
         {"facilities": page, "page": page, "kinds": Facility.Kind.choices, "kind": kind,
          "search": search},
     )
@@ -55,7 +64,7 @@ def my_facilities(request: HttpRequest) -> HttpResponse:
         .filter(facility__in=facilities)
         .prefetch_related(Prefetch("shares", queryset=active_shares, to_attr="active_shares"))
     )
-    return render(request, "places/my_facilities.html",
+    return render(request, "overview/my_facilities.html",
                   {"facilities": facilities, "cameras": cameras})
 
 
@@ -86,7 +95,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, WarehouseCheck.objects.filter(facility=facility)
     ).order_by("-checked_at")[:5]
     return render(
-        request, "places/facility_detail.html",
+        request, "overview/facility_detail.html",
         {
             "facility": facility,
             "on_duty": on_duty,
@@ -109,7 +118,7 @@ def operation_list(request: HttpRequest) -> HttpResponse:
             facility_count=Count("facilities", distinct=True)
         ),
     )
-    return render(request, "places/operation_list.html", {"operations": operations})
+    return render(request, "overview/operation_list.html", {"operations": operations})
 
 
 @login_required
@@ -120,6 +129,6 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     facilities = policy.scope(request.user, _FACILITY_LIST.filter(operations=operation))
     history = operation.period_changes.select_related("changed_by")
     return render(
-        request, "places/operation_detail.html",
+        request, "overview/operation_detail.html",
         {"operation": operation, "facilities": facilities, "history": history},
     )
