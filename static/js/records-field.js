@@ -2,7 +2,8 @@
 //
 // - The outbox: a form marked `js-outbox` is not posted directly. The entry (with its photos)
 //   is saved in this phone's IndexedDB with a fresh UUID as its idempotency key and the
-//   phone's clock as device time, then sent when there is a network. The server answers a
+//   phone's clock as device time, then sent when there is a network: visits to the API
+//   (/api/sync/patrol-visits/), incidents and checks as their form. The server answers a
 //   resend of the same key with the record it already has, so nothing is ever duplicated.
 //   Entries are tagged with the person: another person logging in on the phone never sends
 //   them. What is still waiting is listed on the page.
@@ -124,33 +125,103 @@
   }
 
   // --- sending -----------------------------------------------------------------------------
+  // Visits go to the API (their form names it in data-outbox-sync), up to 100 in one
+  // request; a visit with photos goes on its own, as multipart. Incidents and checks are
+  // posted as the forms they are, and their answer read as a browser would: the record's page
+  // after a redirect, or the form again with its errors.
+  const MAX_SYNC = 100;
+  const FINAL = [400, 409, 413, 422];  // refused for good; anything else is tried again later
+
   function csrfToken() {
     const field = document.querySelector("input[name=csrfmiddlewaretoken]");
     return field ? field.value : "";
   }
 
-  function send(entry) {
-    const body = new FormData();
-    entry.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
-    return fetch(entry.url, {
-      method: "POST", body: body, credentials: "same-origin", redirect: "manual",
-      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+  function done(entry, message) {
+    sent.push({ label: entry.label, message: message || text.textSent });
+    sentSinceRefresh = true;
+    return remove(entry.key);
+  }
+
+  function refuse(entry, error) {
+    entry.state = "refused";
+    entry.error = error;
+    return put(entry);
+  }
+
+  function hasFiles(entry) {
+    return entry.fields.some(function (pair) { return pair[1] instanceof Blob; });
+  }
+
+  // Entries queued before visits went to the API carry only their form's address.
+  function syncUrl(entry) {
+    if (entry.sync) return entry.sync;
+    const form = Array.from(document.querySelectorAll("form[data-outbox-sync]")).find(
+      function (f) { return f.action === entry.url; });
+    return form ? form.dataset.outboxSync : "";
+  }
+
+  // The form's fields as the API's visit: numbers as numbers, blank fields not sent.
+  const NUMBERS = ["checkpoint", "patrol", "accuracy_m", "latitude", "longitude"];
+  function visitOf(entry) {
+    const visit = {};
+    entry.fields.forEach(function (pair) {
+      const name = pair[0];
+      const value = pair[1];
+      if (typeof value !== "string" || value === "") return;
+      const number = Number(value);
+      visit[name] = NUMBERS.indexOf(name) !== -1 && isFinite(number) ? number : value;
+    });
+    return visit;
+  }
+
+  // The API's error ({code, detail, errors: {field: [messages]}}) as one line.
+  function errorText(error, status) {
+    const messages = [];
+    Object.keys((error && error.errors) || {}).forEach(function (field) {
+      messages.push.apply(messages, error.errors[field]);
+    });
+    if (messages.length > 1) return messages.join(" ");
+    return (error && error.detail) || messages[0] || String(status);
+  }
+
+  function sendVisits(batch) {
+    const visits = batch.map(visitOf);
+    const headers = { "X-CSRFToken": csrfToken(), "Accept": "application/json" };
+    let body;
+    if (batch.some(hasFiles)) {
+      body = new FormData();
+      body.append("visits", JSON.stringify(visits));
+      batch.forEach(function (entry, index) {
+        entry.fields.forEach(function (pair) {
+          if (pair[1] instanceof Blob) body.append("photos." + index, pair[1], pair[1].name || "photo");
+        });
+      });
+    } else {
+      body = JSON.stringify({ visits: visits });
+      headers["Content-Type"] = "application/json";
+    }
+    return fetch(syncUrl(batch[0]), {
+      method: "POST", body: body, credentials: "same-origin", redirect: "manual", headers: headers,
     }).then(function (response) {
-      // A redirect (to the login page) or a CSRF refusal: the session ended. Keep it.
-      if (response.type === "opaqueredirect" || response.status === 403) {
+      // Not signed in any more, or the CSRF check failed: the session ended. Keep them.
+      if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
         setStatus(text.textLogin);
         return "stop";
       }
       return response.json().catch(function () { return {}; }).then(function (payload) {
-        if (response.ok) {
-          sent.push({ label: entry.label, message: payload.message || text.textSent });
-          sentSinceRefresh = true;
-          return remove(entry.key).then(function () { return "next"; });
+        if (response.ok && Array.isArray(payload.results)) {
+          return Promise.all(payload.results.map(function (result) {
+            const entry = batch[result.index];
+            if (!entry) return null;
+            if (result.result === "rejected") return refuse(entry, errorText(result.error, result.status));
+            return done(entry, result.result === "duplicate" ? text.textDuplicate : text.textSent);
+          })).then(function () { return "next"; });
         }
-        if ([400, 409, 413, 422].indexOf(response.status) !== -1) {
-          entry.state = "refused";
-          entry.error = (payload.errors || []).join(" ") || String(response.status);
-          return put(entry).then(function () { return "next"; });
+        if (FINAL.indexOf(response.status) !== -1) {
+          const error = errorText(payload, response.status);
+          return Promise.all(batch.map(function (entry) { return refuse(entry, error); }))
+            .then(function () { return "next"; });
         }
         setStatus(text.textRetry);
         return "stop";
@@ -159,6 +230,67 @@
       setStatus(text.textOffline);
       return "stop";
     });
+  }
+
+  // The errors a refused form shows (Django's error lists, after their field's label), or a
+  // plain-text answer.
+  function formErrors(response) {
+    return response.text().then(function (body) {
+      if ((response.headers.get("Content-Type") || "").indexOf("text/html") === -1) return body;
+      const page = new DOMParser().parseFromString(body, "text/html");
+      return Array.from(page.querySelectorAll("ul.errorlist"), function (list) {
+        const label = list.previousElementSibling;
+        const prefix = label && label.tagName === "LABEL" ? label.textContent.trim() + ": " : "";
+        return Array.from(list.querySelectorAll("li"), function (li) {
+          return prefix + li.textContent.trim();
+        }).join(" ");
+      }).join(" ");
+    });
+  }
+
+  function sendForm(entry) {
+    const body = new FormData();
+    entry.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    return fetch(entry.url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() },
+    }).then(function (response) {
+      const landed = new URL(response.url, window.location.href).pathname;
+      if (response.status === 403 || (response.redirected && landed === text.loginUrl)) {
+        setStatus(text.textLogin);
+        return "stop";
+      }
+      if (response.ok) return done(entry).then(function () { return "next"; });
+      if (FINAL.indexOf(response.status) !== -1) {
+        return formErrors(response).then(function (error) {
+          return refuse(entry, error || String(response.status));
+        }).then(function () { return "next"; });
+      }
+      setStatus(text.textRetry);
+      return "stop";
+    }, function () {
+      setStatus(text.textOffline);
+      return "stop";
+    });
+  }
+
+  // In queue order: visits without photos together, everything else one by one.
+  function batches(entries) {
+    const out = [];
+    entries.forEach(function (entry) {
+      const last = out[out.length - 1];
+      const together = syncUrl(entry) && !hasFiles(entry);
+      if (together && last && last.together && last.entries.length < MAX_SYNC) {
+        last.entries.push(entry);
+      } else {
+        out.push({ together: together, entries: [entry] });
+      }
+    });
+    return out.map(function (batch) { return batch.entries; });
+  }
+
+  function send(batch) {
+    return syncUrl(batch[0]) ? sendVisits(batch) : sendForm(batch[0]);
   }
 
   function flush() {
@@ -171,8 +303,8 @@
         return;
       }
       let chain = Promise.resolve("next");
-      waiting.forEach(function (entry) {
-        chain = chain.then(function (result) { return result === "stop" ? "stop" : send(entry); });
+      batches(waiting).forEach(function (batch) {
+        chain = chain.then(function (result) { return result === "stop" ? "stop" : send(batch); });
       });
       return chain.then(function (result) {
         if (result !== "stop") setStatus(navigator.onLine ? text.textOnline : text.textOffline);
@@ -229,7 +361,8 @@
       fields.push([name, value]);
     });
     const entry = {
-      key: key, user: USER, url: form.action || window.location.href, label: summary(form, data),
+      key: key, user: USER, url: form.action || window.location.href,
+      sync: form.dataset.outboxSync || "", label: summary(form, data),
       created: new Date().toISOString(), fields: fields, state: "waiting", error: "",
     };
     return put(entry).then(function () {

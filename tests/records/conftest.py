@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,6 +71,23 @@ def jpeg_bytes(size=(64, 48), colour=(200, 30, 30), exif=None) -> bytes:
 
 def upload(data: bytes, name: str = "foto.jpg", content_type="image/jpeg"):
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def sync_visits(client, visits: list[dict], photos: dict[int, list] | None = None):
+    """What the patrol page's offline queue sends (static/js/records-field.js): JSON, or
+    multipart with each visit's photos as `photos.<index>`."""
+    url = reverse("api:sync-visits")
+    if photos is None:
+        return client.post(url, {"visits": visits}, content_type="application/json")
+    return client.post(url, {"visits": json.dumps(visits)} | {
+        f"photos.{index}": files for index, files in photos.items()})
+
+
+def synced(client, entry: dict, photos: list | None = None) -> dict:
+    """One queued visit sent: its result ({"result", "status", "visit", "error"})."""
+    response = sync_visits(client, [entry], None if photos is None else {0: photos})
+    assert response.status_code == 200, response.content
+    return response.json()["results"][0]
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,9 @@
 """The issue's "done when", in a real browser: a field officer opens a checkpoint label's URL
 (what the phone's camera app does with the QR) and types another label's code, goes offline,
-records two visits, comes back online, and exactly two visits appear, once; a resend of the
-same entry changes nothing; a forged QR is refused.
+records two visits, comes back online, and exactly two visits appear, once (sent through
+the API, /api/sync/patrol-visits/); a resend of the same entries changes nothing; a forged QR
+is refused; incidents reported offline are sent as their form, a refused one kept with the
+form's error.
 
 The portal runs as a real process (`manage.py serve`, embedded mode, the demo loaded into a
 temporary SQLite database); the browser is Debian's Chromium driven by Playwright. Every wait
@@ -110,6 +112,12 @@ def _visits(db: Path) -> list[tuple]:
                       "WHERE u.username = ? ORDER BY v.id", (OFFICER,))
 
 
+def _incidents(db: Path) -> list[tuple]:
+    return _query(db, "SELECT i.description FROM records_incident i "
+                      "JOIN accounts_user u ON u.id = i.reporter_id "
+                      "WHERE u.username = ? ORDER BY i.id", (OFFICER,))
+
+
 def _outbox_count(page) -> str:
     return page.locator("[data-outbox-count]").inner_text().strip()
 
@@ -166,11 +174,12 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
                 open.onsuccess = () => {
                     const get = open.result.transaction("outbox").objectStore("outbox").getAll();
                     get.onsuccess = () => resolve(get.result.map((e) => ({
-                        url: e.url, fields: e.fields.filter((f) => typeof f[1] === "string"),
+                        sync: e.sync, fields: e.fields.filter((f) => typeof f[1] === "string"),
                     })));
                 };
             })""")
             assert len(queued) == 2
+            assert {entry["sync"] for entry in queued} == {"/api/sync/patrol-visits/"}
 
             context.set_offline(False)
             expect(page.locator("[data-outbox-count]")).to_have_text("0", timeout=30_000)
@@ -184,20 +193,21 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             assert len({key for key, *_ in visits}) == 2
             assert all(device and received for *_x, device, received in visits)
 
-            # The same entry sent again (a retry after a lost answer): still two visits.
+            # The same entries sent again (a retry after a lost answer), as the queue sends
+            # them: still two visits.
             statuses = page.evaluate("""async (entries) => {
                 const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
-                const out = [];
-                for (const entry of entries) {
-                    const body = new FormData();
-                    entry.fields.forEach(([name, value]) => body.append(name, value));
-                    const response = await fetch(entry.url, {method: "POST", body,
-                        headers: {"X-CSRFToken": token, "Accept": "application/json"}});
-                    out.push([response.status, (await response.json()).duplicate]);
-                }
-                return out;
+                const numbers = ["checkpoint", "patrol", "accuracy_m", "latitude", "longitude"];
+                const visits = entries.map((entry) => Object.fromEntries(entry.fields
+                    .filter(([, value]) => value !== "")
+                    .map(([name, value]) => [name, numbers.includes(name) ? Number(value)
+                                                                          : value])));
+                const response = await fetch(entries[0].sync, {method: "POST",
+                    body: JSON.stringify({visits}), headers: {"X-CSRFToken": token,
+                    "Content-Type": "application/json", "Accept": "application/json"}});
+                return (await response.json()).results.map((r) => [r.status, r.result]);
             }""", queued)
-            assert statuses == [[200, True], [200, True]]
+            assert statuses == [[200, "duplicate"], [200, "duplicate"]]
             assert len(_visits(db)) == before + 2
 
             page.reload()
@@ -214,6 +224,26 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
             expect(refused).to_have_count(1)
             expect(refused).to_contain_text("QR")
             assert len(_visits(db)) == before + 2
+
+            # Incidents are queued the same way and sent as their form: one is recorded once
+            # the network returns; one the form refuses stays, with the form's own error.
+            incidents = len(_incidents(db))
+            page.goto("/insiden/baru/")
+            context.set_offline(True)
+            page.wait_for_function("() => !navigator.onLine")
+            page.select_option("#id_facility", label=OFFICE)
+            page.fill("#id_description", "Spanduk dirusak di depan gerbang")
+            page.click("form.js-outbox button[type=submit]")
+            page.select_option("#id_facility", label=OFFICE)
+            page.click("form.js-outbox button[type=submit]")  # no description: refused
+            expect(page.locator("[data-outbox-count]")).to_have_text("2")
+            context.set_offline(False)
+            expect(page.locator("[data-outbox-count]")).to_have_text("0", timeout=30_000)
+            refused = page.locator("[data-outbox-list] li.outbox-refused", has_text="Kejadian")
+            expect(refused).to_have_count(1)
+            # The form's message for the empty description, not a bare status code.
+            expect(refused).to_contain_text("Keterangan: Bidang ini harus diisi.")
+            assert _incidents(db)[incidents:] == [("Spanduk dirusak di depan gerbang",)]
             assert page.evaluate("window.__csp") == []
             assert errors == []
         finally:

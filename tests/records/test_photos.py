@@ -14,7 +14,7 @@ from apps.core import photos
 from apps.records.models import RecordPhoto
 from apps.records.services.patrols import patrol_visit_record
 from tests.core.photo_samples import REFUSED
-from tests.records.conftest import jpeg_bytes, upload, visit
+from tests.records.conftest import jpeg_bytes, sync_visits, synced, upload, visit
 
 
 @pytest.mark.parametrize(("data", "code"), [(d, c) for _n, d, c in REFUSED],
@@ -22,19 +22,20 @@ from tests.records.conftest import jpeg_bytes, upload, visit
 def test_an_entry_with_an_empty_file_a_bomb_or_a_gif_is_refused(client, world, points, data,
                                                                  code):
     client.force_login(world.a.users["field_polri"])
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "photos": [upload(data, "IMG_0001.JPG")]}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400 and response.json()["code"] == code
+    result = synced(client, {"client_key": str(uuid.uuid4()), "code": points.gate.code,
+                             "situation": "safe"}, [upload(data, "IMG_0001.JPG")])
+    assert result["status"] == 400 and result["error"]["code"] == code
     assert not RecordPhoto.objects.exists()
 
 
 def test_an_oversized_request_is_refused_before_parsing(client, world, settings):
     settings.RECORDS_MAX_REQUEST_BYTES = 1000
     client.force_login(world.a.users["field_polri"])
+    response = sync_visits(client, [{"client_key": str(uuid.uuid4())}],
+                           {0: [upload(b"x" * 5000)]})
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
     response = client.post(reverse("records:visit_submit"),
-                           {"client_key": str(uuid.uuid4()), "photos": upload(b"x" * 5000)},
-                           HTTP_ACCEPT="application/json")
+                           {"client_key": str(uuid.uuid4()), "photos": upload(b"x" * 5000)})
     assert response.status_code == 413
 
 
@@ -67,19 +68,19 @@ def test_photos_over_http_end_to_end(client, world, points):
     client.force_login(world.a.users["field_polri"])
     exif = Image.Exif()
     exif.get_ifd(0x8825)[2] = (7.0, 15.0, 0.0)
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "photos": [upload(jpeg_bytes(exif=exif), "IMG_0001.JPG"),
-                   upload(b"<svg/>", "x.svg", "image/svg+xml")],
-    }, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400  # one bad file refuses the entry: nothing half-saved
+    entry = {"code": points.gate.code, "situation": "safe"}
+    result = synced(client, {**entry, "client_key": str(uuid.uuid4())}, [
+        upload(jpeg_bytes(exif=exif), "IMG_0001.JPG"),
+        upload(b"<svg/>", "x.svg", "image/svg+xml")])
+    assert result["status"] == 400  # one bad file refuses the entry: nothing half-saved
     assert not RecordPhoto.objects.exists()
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "photos": [upload(jpeg_bytes(exif=exif), "IMG_0001.JPG")],
-    }, HTTP_ACCEPT="application/json")
-    assert response.status_code == 201
+    # A batch: each visit gets its own photos, a visit without any gets none.
+    response = sync_visits(client, [{**entry, "client_key": str(uuid.uuid4())},
+                                    {**entry, "client_key": str(uuid.uuid4())}],
+                           {1: [upload(jpeg_bytes(exif=exif), "IMG_0001.JPG")]})
+    assert [r["status"] for r in response.json()["results"]] == [201, 201]
     stored = RecordPhoto.objects.get()
+    assert stored.visit_id == response.json()["results"][1]["visit"]["id"]
     with stored.image.open("rb") as handle:
         assert b"Exif" not in handle.read()
 
@@ -87,12 +88,10 @@ def test_photos_over_http_end_to_end(client, world, points):
 def test_too_many_files_in_one_request_are_refused(client, world, points):
     client.force_login(world.a.users["field_polri"])
     files = [upload(jpeg_bytes(size=(4, 4)), f"{i}.jpg") for i in range(101)]
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "photos": files}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "photos": files[:photos.MAX_PHOTOS + 1]}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400 and response.json()["code"] == "too_many"
+    entry = {"client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe"}
+    assert sync_visits(client, [entry], {0: files}).status_code == 400
+    result = synced(client, entry, files[:photos.MAX_PHOTOS + 1])
+    assert result["status"] == 400 and result["error"]["code"] == "too_many"
+    # Photos named for no visit of the batch.
+    assert sync_visits(client, [entry], {1: files[:1]}).status_code == 400
     assert not RecordPhoto.objects.exists()

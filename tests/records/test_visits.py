@@ -20,7 +20,7 @@ from apps.records.services.patrols import (
     patrol_visit_record,
     visit_amend,
 )
-from tests.records.conftest import visit
+from tests.records.conftest import synced, visit
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
@@ -47,12 +47,14 @@ def test_resending_over_http_answers_with_the_first_record(client, world, points
     client.force_login(officer)
     data = {"client_key": str(uuid.uuid4()), "token": tokens.checkpoint_token(points.gate),
             "situation": "safe", "device_time": timezone.now().isoformat()}
-    url = reverse("records:visit_submit")
-    first = client.post(url, data, HTTP_ACCEPT="application/json")
-    second = client.post(url, data, HTTP_ACCEPT="application/json")
-    assert first.status_code == 201 and second.status_code == 200
-    assert first.json()["id"] == second.json()["id"]
-    assert second.json()["duplicate"] is True
+    first, second = synced(client, data), synced(client, data)
+    assert (first["result"], first["status"]) == ("created", 201)
+    assert (second["result"], second["status"]) == ("duplicate", 200)
+    assert first["visit"]["id"] == second["visit"]["id"]
+    assert PatrolVisit.objects.count() == 1
+    # The form posted without JavaScript finds the same record.
+    response = client.post(reverse("records:visit_submit"), data)
+    assert response.status_code == 302
     assert PatrolVisit.objects.count() == 1
 
 
@@ -63,19 +65,17 @@ def test_someone_elses_key_is_a_conflict_not_a_merge(client, world, points):
         record(world.a.users["padal"], visit(points.gate, client_key=entry.client_key))
     assert error.value.code == "key_conflict"
     client.force_login(world.a.users["padal"])
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(entry.client_key), "code": points.gate.code, "situation": "safe",
-    }, HTTP_ACCEPT="application/json")
-    assert response.status_code == 409
+    result = synced(client, {"client_key": str(entry.client_key), "code": points.gate.code,
+                             "situation": "safe"})
+    assert (result["result"], result["error"]["code"]) == ("rejected", "key_conflict")
 
 
 def test_a_forged_qr_is_refused_over_http_as_final(client, world, points):
     client.force_login(world.a.users["field_polri"])
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "token": "eyJjIjoxLCJ2IjoxfQ:forged",
-        "situation": "safe"}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
-    assert response.json()["code"] == "bad_token"
+    result = synced(client, {"client_key": str(uuid.uuid4()),
+                             "token": "eyJjIjoxLCJ2IjoxfQ:forged", "situation": "safe"})
+    assert (result["result"], result["status"]) == ("rejected", 400)
+    assert result["error"]["code"] == "bad_token"
     assert not PatrolVisit.objects.exists()
 
 
@@ -120,10 +120,13 @@ def test_the_device_time_window(world, points, offset, accepted, delayed):
                                    "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 def test_unreadable_or_naive_device_times_are_refused(client, world, points, value):
     client.force_login(world.a.users["field_polri"])
+    result = synced(client, {"client_key": str(uuid.uuid4()), "code": points.gate.code,
+                             "situation": "safe", "device_time": value})
+    assert (result["result"], result["status"]) == ("rejected", 400)
     response = client.post(reverse("records:visit_submit"), {
         "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "device_time": value}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
+        "device_time": value})
+    assert response.status_code == 302  # back to the page, which says why
     assert not PatrolVisit.objects.exists()
 
 
@@ -225,7 +228,6 @@ def test_any_script_is_kept_and_long_notes_are_refused(client, world, points):
     assert saved.notes == notes
     assert chain_verify().ok
     client.force_login(world.a.users["field_polri"])
-    response = client.post(reverse("records:visit_submit"), {
-        "client_key": str(uuid.uuid4()), "code": points.gate.code, "situation": "safe",
-        "notes": "x" * 10_000}, HTTP_ACCEPT="application/json")
-    assert response.status_code == 400
+    result = synced(client, {"client_key": str(uuid.uuid4()), "code": points.gate.code,
+                             "situation": "safe", "notes": "x" * 10_000})
+    assert (result["result"], result["status"]) == ("rejected", 400)

@@ -150,6 +150,14 @@ class SyncRequestSerializer(Serializer):
     visits = PatrolVisitCreateSerializer(many=True)
 
 
+class SyncUploadSerializer(Serializer):
+    visits = serializers.CharField(help_text="The JSON list of visits, as text.")
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False,
+        help_text="Send each visit's photos as `photos.<index>` (the visit's place in the "
+                  "list), up to four a visit.")
+
+
 class SyncErrorSerializer(Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()

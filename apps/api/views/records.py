@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 import django_filters as filters
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +28,7 @@ from apps.api.pagination import RecordPagination
 from apps.api.serializers import records as s
 from apps.api.views.base import ReadOnlyViewSet
 from apps.api.views.cameras import scoped_pk, validated
+from apps.core.photos import photos_normalise
 from apps.places.models import Facility, Operation
 from apps.records.models import (
     Category,
@@ -149,14 +154,14 @@ class PatrolVisitFilter(filters.FilterSet):
             recorded_by_id=user_id)
 
 
-def visit_record(user, data: dict, key) -> object:
+def visit_record(user, data: dict, key, photos=()) -> object:
     entry = VisitInput(
         client_key=key, token=data["token"], code=data["code"],
         checkpoint_id=data["checkpoint"], patrol_id=data["patrol"],
         device_time=data["device_time"], latitude=data.get("latitude"),
         longitude=data.get("longitude"), accuracy_m=data["accuracy_m"],
         situation=data["situation"], notes=data["notes"])
-    return patrols.patrol_visit_record(user=user, entry=entry)
+    return patrols.patrol_visit_record(user=user, entry=entry, photos=photos)
 
 
 class PatrolVisitViewSet(ReadOnlyViewSet):
@@ -180,27 +185,64 @@ class PatrolVisitViewSet(ReadOnlyViewSet):
         return _saved(s.PatrolVisitSerializer, saved)
 
 
+class TooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = gettext_lazy("Too much data in one entry: send fewer or smaller photos.")
+
+
 class SyncVisitsView(APIView):
     """The offline field page's queue, sent in one request: each visit is recorded on its own
     (one refused visit does not hold back the others) and answered in order with what a
-    single POST /api/patrol-visits/ would have answered."""
+    single POST /api/patrol-visits/ would have answered.
 
-    @extend_schema(request=s.SyncRequestSerializer, responses={200: s.SyncResponseSerializer},
+    JSON (`{"visits": [...]}`), or multipart/form-data when visits carry photos: the field
+    `visits` holds the same JSON list as text and `photos.<index>` the photos of the visit at
+    that index (JPEG, PNG or WebP; they are re-encoded without metadata)."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(request={"application/json": s.SyncRequestSerializer,
+                            "multipart/form-data": s.SyncUploadSerializer},
+                   responses={200: s.SyncResponseSerializer},
                    operation_id="sync_patrol_visits", tags=["sync"])
     def post(self, request):
-        visits = request.data.get("visits") if isinstance(request.data, dict) else None
-        unknown = set(request.data) - {"visits"} if isinstance(request.data, dict) else set()
-        if not isinstance(visits, list) or unknown:
-            raise serializers.ValidationError(
-                {"visits": [_("Send {\"visits\": [...]}, nothing else.")]}, code="invalid")
+        # Refused before the body is read: an upload never fills the disk to be refused.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > settings.RECORDS_MAX_REQUEST_BYTES:
+            raise TooLarge()
+        visits, photos = self._read(request)
         if not 1 <= len(visits) <= MAX_SYNC_VISITS:
             raise serializers.ValidationError(
                 {"visits": [_("Send 1 to %(max)d visits at a time.") % {
                     "max": MAX_SYNC_VISITS}]}, code="invalid")
-        return Response({"results": [self._one(request, index, item)
-                                     for index, item in enumerate(visits)]})
+        if any(not name.startswith("photos.") or name.removeprefix("photos.") not in {
+                str(i) for i in range(len(visits))} for name in photos):
+            raise serializers.ValidationError(
+                {"photos": [_("Name each photo field photos.<index of its visit>.")]},
+                code="invalid")
+        return Response({"results": [
+            self._one(request, index, item, photos.getlist(f"photos.{index}"))
+            for index, item in enumerate(visits)]})
 
-    def _one(self, request, index: int, item) -> dict:
+    @staticmethod
+    def _read(request) -> tuple[list, object]:
+        """The visits (from the JSON body, or the multipart field `visits`) and the files."""
+        data = request.data
+        if request.content_type.startswith("multipart/"):
+            try:  # DRF lists the files among the fields too
+                data = {**{k: data.get(k) for k in data if k not in request.FILES},
+                        "visits": json.loads(data.get("visits") or "null")}
+            except ValueError:
+                data = None
+        visits = data.get("visits") if isinstance(data, dict) else None
+        unknown = set(data) - {"visits"} if isinstance(data, dict) else set()
+        if not isinstance(visits, list) or unknown:
+            raise serializers.ValidationError(
+                {"visits": [_("Send {\"visits\": [...]}, nothing else.")]}, code="invalid")
+        return visits, request.FILES
+
+    def _one(self, request, index: int, item, uploads: list) -> dict:
         result = {"index": index, "client_key": _raw_key(item), "result": "rejected",
                   "visit": None, "error": None}
         try:
@@ -212,7 +254,8 @@ class SyncVisitsView(APIView):
                     {"client_key": [_("Each queued visit needs its client_key.")]},
                     code="required")
             result["client_key"] = str(data["client_key"])
-            saved = visit_record(request.user, data, data["client_key"])
+            saved = visit_record(request.user, data, data["client_key"],
+                                 photos_normalise(uploads))
         except serializers.ValidationError as error:
             return self._refused(result, 400, error)
         except DjangoValidationError as error:

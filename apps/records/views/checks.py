@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,8 +22,6 @@ from apps.records.views.common import (
     body_limited,
     error_list,
     form_errors,
-    refused,
-    wants_json,
 )
 
 
@@ -56,18 +54,12 @@ def check_create(request: HttpRequest, pk: int) -> HttpResponse:
             saved = services.warehouse_check_record(user=request.user, facility=facility,
                                                     entry=form.entry(), photos=photos)
         except (ValidationError, PermissionDenied) as error:
-            if wants_json(request):
-                return refused(request, error)
             if not form.errors:
                 form.add_error(None, error_list(error))
         else:
             check = saved.record
-            message = _("Check recorded. Now each pillar signs it with their own login.")
-            if wants_json(request):
-                return JsonResponse({"ok": True, "id": check.pk, "duplicate": not saved.created,
-                                     "message": message},
-                                    status=201 if saved.created else 200)
-            messages.success(request, message)
+            messages.success(request, _(
+                "Check recorded. Now each pillar signs it with their own login."))
             return redirect(check)
     return render(request, "records/check_form.html", {"facility": facility, "form": form},
                   status=400 if form.is_bound else 200)

@@ -1,4 +1,6 @@
-"""Helpers of the record views: answers for the offline queue (JSON) and for plain forms."""
+"""Helpers of the record views: their forms' errors and answers. (The offline queue of the
+patrol page sends visits through the API, apps.api; incidents and checks are posted as the
+forms they are.)"""
 
 from __future__ import annotations
 
@@ -8,34 +10,14 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """The field pages' queue asks for JSON; a plain form post (no JavaScript) does not."""
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def error_list(error: ValidationError | PermissionDenied) -> list[str]:
     if isinstance(error, ValidationError):
         return [str(m) for m in error.messages]
     return [str(error) or _("Not allowed.")]
-
-
-def error_code(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, PermissionDenied):
-        return "forbidden"
-    codes = [getattr(e, "code", None) for e in getattr(error, "error_list", [error])]
-    return next((c for c in codes if c), "invalid")
-
-
-def refused(request: HttpRequest, error: ValidationError | PermissionDenied) -> JsonResponse:
-    """A refused entry: the queue keeps it, marked refused, with the reason. A refusal is
-    final (400/409), unlike a lost connection or an expired session (retried later)."""
-    code = error_code(error)
-    status = 409 if code == "key_conflict" else 400
-    return JsonResponse({"ok": False, "code": code, "errors": error_list(error)}, status=status)
 
 
 def form_errors(form) -> list[str]:
@@ -78,9 +60,6 @@ def body_limited(view: Callable) -> Callable:
             length = 0
         if length > settings.RECORDS_MAX_REQUEST_BYTES:
             message = _("Too much data in one entry: send fewer or smaller photos.")
-            if wants_json(request):
-                return JsonResponse({"ok": False, "code": "too_large", "errors": [message]},
-                                    status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return view(request, *args, **kwargs)
 

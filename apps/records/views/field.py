@@ -32,8 +32,6 @@ from apps.records.views.common import (
     error_list,
     flash_errors,
     form_errors,
-    refused,
-    wants_json,
 )
 
 
@@ -111,8 +109,9 @@ def _scanned_checkpoint_id(user, token: str) -> int | None:
 @require_POST
 @body_limited
 def visit_submit(request: HttpRequest) -> HttpResponse:
-    """Record a visit. The offline queue posts here with its own key and device time and
-    asks for JSON; a resend of the same key answers 200 with the record made the first time."""
+    """Record a visit from the form posted without JavaScript (the page's offline queue sends
+    through the API instead: /api/sync/patrol-visits/). A resend of the same key finds the
+    record made the first time."""
     form = VisitForm(request.POST)
     try:
         if not form.is_valid():
@@ -121,18 +120,12 @@ def visit_submit(request: HttpRequest) -> HttpResponse:
         saved = services.patrol_visit_record(user=request.user, entry=form.entry(),
                                              photos=photos)
     except (ValidationError, PermissionDenied) as error:
-        if wants_json(request):
-            return refused(request, error)
         flash_errors(request, error_list(error))
         return redirect("records:my_patrol")
     visit = saved.record
     place = f"{visit.checkpoint.name} · {visit.checkpoint.facility.name}"
     message = (_("Visit recorded: %(place)s.") if saved.created
                else _("Already recorded: %(place)s.")) % {"place": place}
-    if wants_json(request):
-        return JsonResponse({"ok": True, "id": visit.pk, "duplicate": not saved.created,
-                             "delayed": visit.delayed, "message": message},
-                            status=201 if saved.created else 200)
     messages.success(request, message)
     return redirect("records:my_patrol")
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,8 +38,6 @@ from apps.records.views.common import (
     error_list,
     flash_errors,
     form_errors,
-    refused,
-    wants_json,
 )
 from apps.streams import frames
 
@@ -78,19 +76,12 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                 user=request.user, facility=form.cleaned_data["facility"], entry=form.entry(),
                 photos=photos)
         except (ValidationError, PermissionDenied) as error:
-            if wants_json(request):
-                return refused(request, error)
             if not form.errors:
                 form.add_error(None, error_list(error))
         else:
-            incident = saved.record
-            message = _("Incident reported. The command center has been alerted.")
-            if wants_json(request):
-                return JsonResponse({"ok": True, "id": incident.pk,
-                                     "duplicate": not saved.created, "message": message},
-                                    status=201 if saved.created else 200)
-            messages.success(request, message)
-            return redirect(incident)
+            messages.success(request, _("Incident reported. The command center has been "
+                                        "alerted."))
+            return redirect(saved.record)
     return render(request, "records/incident_form.html", {"form": form},
                   status=400 if form.is_bound else 200)
 
