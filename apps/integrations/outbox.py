@@ -69,7 +69,7 @@ def head() -> int:
 def kick_after_commit(*, endpoint_id: int | None = None) -> None:
     """Start the deliverers (or one endpoint's) once the current transaction commits: queued
     from the committing process itself, and only for endpoints with work, so an alert change
-    where no webhook is configured costs one query. Robust: a kick that cannot be queued
+    where no webhook is configured costs one small query. Robust: a kick that cannot be queued
     never fails the change; the beat starts the deliverers anyway."""
     if endpoint_id is None:
         transaction.on_commit(dispatch, robust=True)
@@ -87,9 +87,12 @@ def _on_alert_event(sender, instance: AlertEvent, created: bool, **kwargs) -> No
 def dispatch() -> int:
     """Start a deliverer for every endpoint with something to do: the active ones, and
     disabled ones with unfinished deliveries (which then fail as "endpoint disabled")."""
-    endpoint_ids = list(
-        WebhookEndpoint.objects.filter(Q(active=True) | Q(deliveries__state__in=UNFINISHED))
-        .values_list("pk", flat=True).distinct())
+    configured = dict(WebhookEndpoint.objects.values_list("pk", "active"))
+    endpoint_ids = [pk for pk, active in configured.items() if active]
+    if len(endpoint_ids) < len(configured):
+        endpoint_ids += (WebhookDelivery.objects
+                         .filter(state__in=UNFINISHED, endpoint__active=False)
+                         .values_list("endpoint_id", flat=True).distinct())
     for endpoint_id in endpoint_ids:
         enqueue("integrations.deliver_endpoint", endpoint_id)
     return len(endpoint_ids)

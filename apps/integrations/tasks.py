@@ -2,8 +2,8 @@
 
 `integrations.deliver_webhooks` runs on the beat in both modes (the embedded scheduler and
 Celery beat) and starts one `deliver_endpoint` per endpoint with work, as every alert
-change's commit does too (outbox.kick_after_commit). Retries need no broker-held delayed task: a retrying delivery records
-when it is due, and the next run after that attempts it."""
+change's commit does too (outbox.kick_after_commit). Retries need no broker-held delayed
+task: a retrying delivery records when it is due, and the next run after that attempts it."""
 
 from __future__ import annotations
 
