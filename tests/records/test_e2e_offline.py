@@ -67,7 +67,9 @@ def portal(tmp_path_factory):
            "MEDIA_ROOT": str(root / "media"), "DEBUG": "true", "DEMO_MODE": "true",
            "ANCHOR_WITNESS_DIR": str(root / "witness"),
            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "SITE_ORIGINS": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+           "SITE_ORIGINS": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING",
+           # The portal signs labels with the tests' key, so the test can print one.
+           "SECRET_KEY": settings.SECRET_KEY}
     env.pop("REDIS_URL", None)
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     manage = [sys.executable, "manage.py"]
@@ -128,7 +130,7 @@ def test_offline_visits_arrive_exactly_once_and_a_forged_qr_is_refused(portal):
     base, db = portal["base"], portal["db"]
     gate_id, _gate_code, gate_version = _checkpoint(db, "Gerbang utama KPU")
     _fence_id, fence_code, _v = _checkpoint(db, "Pojok pagar belakang KPU")
-    # The label's QR holds this URL (the server signs it with the same key: var/secret_key).
+    # The label's QR holds this URL (signed with the key the portal was given: SECRET_KEY).
     token = signing.Signer(salt=TOKEN_SALT).sign_object({"c": gate_id, "v": gate_version})
     before = len(_visits(db))
 
