@@ -197,22 +197,29 @@ class AnomalyLine:
 
 @dataclass
 class ComplianceView:
-    """Every facility row and exception is computed (the summary counts them all); a page of
-    each table is shown: the facilities (FACILITIES_PER_PAGE), the teams (TEAMS_PER_PAGE,
-    the only patrols whose visits are counted) and the exceptions (ANOMALIES_PER_PAGE)."""
+    """A page of each table, and only that page computed: the facilities of the facility
+    page (FACILITIES_PER_PAGE) with their figures, gaps and nights; the patrols of the team
+    page (TEAMS_PER_PAGE) with their visits; the exceptions of those patrols and of visits
+    made outside a patrol (ANOMALIES_PER_PAGE a page). So a city's page costs what one page
+    of it costs, whatever the number of facilities and patrols."""
 
     zone: ZoneInfo
     first_night: date
     nights: list[date]
     start: datetime
     end: datetime
-    facilities: list[FacilityCompliance]
+    facility_count: int
     anomalies: list[rules.Anomaly]
     operation: Operation | None
     operations: list[Operation]
     facility_page: Page
     team_page: Page
     anomaly_page: Page
+
+    @property
+    def facilities(self) -> list[FacilityCompliance]:
+        """The rows of the facility page."""
+        return list(self.facility_page.object_list)
 
     @property
     def facilities_with_gaps(self) -> int:
@@ -222,6 +229,7 @@ class ComplianceView:
 FACILITIES_PER_PAGE = 25
 TEAMS_PER_PAGE = 25
 ANOMALIES_PER_PAGE = 50
+PATROL_LOOKBACK = timedelta(days=1)
 
 
 def team_lines(patrols, visited: dict[int, Counter[int]],
@@ -241,12 +249,12 @@ def team_lines(patrols, visited: dict[int, Counter[int]],
     return teams
 
 
-def _facility_rows(facilities: dict[int, Facility], intervals, visits, *, start: datetime,
+def _facility_rows(facilities: list[Facility], intervals, visits, *, start: datetime,
                    end: datetime, night_days: list[date], zone: ZoneInfo,
                    now: datetime) -> list[FacilityCompliance]:
-    shown = [f for f in facilities if f in intervals]
-    if not shown:
+    if not facilities:
         return []
+    shown = [f.pk for f in facilities]
     grace = timedelta(minutes=settings.RECORDS_PATROL_GRACE_MINUTES)
     longest = max(intervals[f][0] for f in shown)
     nights = [(datetime.combine(day, NIGHT_START, tzinfo=zone),
@@ -258,15 +266,15 @@ def _facility_rows(facilities: dict[int, Facility], intervals, visits, *, start:
     gaps = queries.long_gaps(visits, start=start, end=end,
                              allowed={f: intervals[f][0] + grace for f in shown})
     rows = []
-    for facility_id in shown:
-        interval, started = intervals[facility_id]
-        seen = figures.get(facility_id, queries.FacilityFigures(nights=(0,) * len(nights)))
+    for facility in facilities:
+        interval, started = intervals[facility.pk]
+        seen = figures.get(facility.pk, queries.FacilityFigures(nights=(0,) * len(nights)))
         lo = max(start, started)
         rows.append(FacilityCompliance(
-            facility=facilities[facility_id], interval=interval, visits=seen.in_period,
+            facility=facility, interval=interval, visits=seen.in_period,
             required=rules.required_visits(start=lo, end=end, interval=interval),
             gaps=rules.gaps_between(first=seen.first, last=seen.last_in_period,
-                                    long_pairs=gaps.get(facility_id, []), start=lo, end=end,
+                                    long_pairs=gaps.get(facility.pk, []), start=lo, end=end,
                                     allowed=interval + grace, last_before=seen.last_before),
             last_visit_at=seen.last,
             nights=[(count, rules.required_visits(start=max(n_lo, started), end=n_hi,
@@ -282,8 +290,7 @@ def compliance_view(*, user: User, operation_id: int | None = None,
                     ) -> ComplianceView:
     """Patrol compliance per facility, per team and per night (18:00–06:00 local), with the
     exceptions; `pages` chooses the page of each table ("facilities", "teams",
-    "anomalies"). A bounded number of queries, whatever the number of facilities, visits
-    or patrols."""
+    "anomalies"). A bounded number of queries, each over one page's facilities or patrols."""
     pages = pages or {}
     now = now or timezone.now()
     zone = user_zone(user)
@@ -299,19 +306,29 @@ def compliance_view(*, user: User, operation_id: int | None = None,
     facilities = policy.scope(user, Facility.objects.select_related("region"))
     if operation is not None:
         facilities = facilities.filter(operations=operation)
-    facilities = {f.pk: f for f in facilities.order_by("region__path", "name")}
-    intervals = patrol_intervals(facilities=list(facilities), now=now)
+    facilities = list(facilities.order_by("region__path", "name"))
+    intervals = patrol_intervals(facilities=[f.pk for f in facilities], now=now)
+    guarded = [f for f in facilities if f.pk in intervals]
+    facility_page = Paginator(guarded, FACILITIES_PER_PAGE).get_page(pages.get("facilities"))
     visits = policy.scope(user, PatrolVisit.objects.all())
-    rows = _facility_rows(facilities, intervals, visits, start=start, end=end,
-                          night_days=night_days, zone=zone, now=now)
-    in_window = visits.filter(facility_id__in=list(intervals))
-    anomalies = queries.exceptions(in_window, start=start, end=end)
+    facility_page.object_list = _facility_rows(
+        list(facility_page.object_list), intervals, visits, start=start, end=end,
+        night_days=night_days, zone=zone, now=now)
+
+    # The patrols out in the period: started in it, or up to a day before and not ended
+    # before it (a night patrol across the first midnight).
     patrols = (policy.scope(user, Patrol.objects.select_related("leader", "agency__region",
                                                                 "ending"))
-               .filter(started_at__gte=start, started_at__lt=end).order_by("-started_at", "pk"))
+               .filter(started_at__gte=start - PATROL_LOOKBACK, started_at__lt=end)
+               .exclude(ending__ended_at__lt=start).order_by("-started_at", "pk"))
     team_page = Paginator(patrols, TEAMS_PER_PAGE).get_page(pages.get("teams"))
-    visited = queries.patrol_checkpoints(
-        in_window.filter(patrol_id__in=[p.pk for p in team_page]), start=start, end=end)
+    team_ids = [p.pk for p in team_page]
+    # The page's patrols and the visits outside any patrol (a person is then the team),
+    # through the (patrol, time) index: not the whole city's week of visits.
+    teams_visits = visits.filter(Q(patrol_id__in=team_ids) | Q(patrol__isnull=True))
+    anomalies = queries.exceptions(teams_visits, start=start, end=end)
+    visited = queries.patrol_checkpoints(visits.filter(patrol_id__in=team_ids),
+                                         start=start, end=end)
     team_page.object_list = team_lines(team_page, visited, anomalies)
     anomaly_page = Paginator(anomalies, ANOMALIES_PER_PAGE).get_page(pages.get("anomalies"))
     ids = {i for a in anomaly_page for i in (a.visit_id, a.previous_id)}
@@ -319,10 +336,8 @@ def compliance_view(*, user: User, operation_id: int | None = None,
         "checkpoint", "recorded_by")).in_bulk(ids)
     anomaly_page.object_list = [AnomalyLine(a, by_id[a.visit_id], by_id[a.previous_id])
                                 for a in anomaly_page]
-    return ComplianceView(zone, first_night, night_days, start, end, rows, anomalies,
-                          operation, operations,
-                          Paginator(rows, FACILITIES_PER_PAGE).get_page(pages.get("facilities")),
-                          team_page, anomaly_page)
+    return ComplianceView(zone, first_night, night_days, start, end, len(guarded), anomalies,
+                          operation, operations, facility_page, team_page, anomaly_page)
 
 
 # --- warehouse checks ------------------------------------------------------------------------

@@ -23,15 +23,16 @@ T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 def _generated_visits(world, points, rng: random.Random, now: datetime) -> None:
-    """Three patrols (by foot, motorcycle, car) and visits outside a patrol over two days:
-    scans seconds apart, hops across the city, hours without a visit."""
+    """Three patrols (by foot, motorcycle, car) started two days ago, and visits outside a
+    patrol over those two days: scans seconds apart, hops across the city, hours without a
+    visit."""
     officer = world.a.users["padal"]
     checkpoints = [points.gate, points.fence, points.warehouse_door]
+    moment = now - timedelta(hours=47)
     patrols = [patrol_start(user=officer, client_key=uuid.uuid4(), team_name=f"Tim {mode}",
-                            mode=mode, member_names=[], pillars=[],
+                            mode=mode, member_names=[], pillars=[], now=moment,
                             planned=rng.sample(checkpoints, 2)).record.pk
                for mode in ("foot", "motorcycle", "car")]
-    moment = now - timedelta(hours=47)
     while moment < now:
         patrol_visit_record(user=officer, now=moment, entry=visit(
             rng.choice(checkpoints), patrol_id=rng.choice([None, *patrols])))
