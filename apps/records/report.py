@@ -82,7 +82,8 @@ class IncidentLine:
 
 
 # Facilities per page of the report's page (not the CSV or PDF, which list them all), each
-# with its cameras: a city's 300 facilities and 1,000 cameras made most of its rendering.
+# with its cameras: only the page's facilities get their guard coverage and camera uptime
+# computed, the costly part of a city's report.
 PAGE_FACILITIES = 50
 
 
@@ -106,13 +107,14 @@ class DailyReport:
     head: ChainHead
     anchor: ChainAnchor | None
     duty_available: bool
+    facility_page: Page
     generated_at: datetime = field(default_factory=timezone.now)
 
-    def facility_page(self, number: int | str | None) -> tuple[Page, list[CameraLine]]:
-        """One page of the facility lines, and the cameras of those facilities."""
-        page = Paginator(self.facilities, PAGE_FACILITIES).get_page(number)
-        shown = {line.facility.pk for line in page}
-        return page, [c for c in self.cameras if c.camera.facility_id in shown]
+    @property
+    def page_cameras(self) -> list[CameraLine]:
+        """The cameras of the facilities on the facility page (all of them for an export)."""
+        shown = {line.facility.pk for line in self.facility_page}
+        return [c for c in self.cameras if c.camera.facility_id in shown]
 
     @property
     def zoneinfo(self) -> ZoneInfo:  # for the `in_zone` template filter
@@ -140,7 +142,11 @@ def _percent(parts: list[Segment] | None) -> float | None:
 
 
 def daily_report(*, user: User, operation: Operation, day: date, region: Region | None = None,
-                 now: datetime | None = None) -> DailyReport:
+                 now: datetime | None = None, page: int | str | None = None,
+                 everything: bool = False) -> DailyReport:
+    """The report; with `everything` (the CSV and the PDF) every facility's coverage and
+    every camera's uptime, else those of the facility page `page`. The totals (visits,
+    missed windows, alerts) are the whole report's either way."""
     now = now or timezone.now()
     zone = region.zoneinfo if region else operation.responsible_agency.region.zoneinfo
     start = datetime.combine(day, time(0), tzinfo=zone)
@@ -210,7 +216,10 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
         .values_list("kind").annotate(n=Count("id")).order_by()
     ))
-    coverage = _duty_coverage(facilities, start, end, now)
+    per_page = (len(facilities) or 1) if everything else PAGE_FACILITIES
+    facility_page = Paginator(facilities, per_page).get_page(1 if everything else page)
+    detailed = list(facility_page.object_list)
+    coverage = _duty_coverage(detailed, start, end, now)
 
     interval = timedelta(hours=operation.patrol_interval_hours)
     per_facility: dict[int, list[datetime]] = {}
@@ -236,8 +245,10 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             incidents=incident_count[facility.pk],
         ))
     # The facility page's own reckoning: a tampered or disabled camera is not up.
-    uptime = uptime_by_camera([c.pk for c in cameras], start, observed_until) \
-        if observed_until > start else {}
+    page_ids = {f.pk for f in detailed}
+    facility_page.object_list = [line for line in lines if line.facility.pk in page_ids]
+    uptime = uptime_by_camera([c.pk for c in cameras if c.facility_id in page_ids], start,
+                              observed_until) if observed_until > start else {}
     kinds = dict(Alert.Kind.choices)
     return DailyReport(
         operation=operation, region=region, day=day, zone=zone, start=start, end=end,
@@ -252,4 +263,5 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         head=chain_head(at=observed_until),
         anchor=ChainAnchor.objects.filter(day=day).first(),
         duty_available=coverage is not None,
+        facility_page=facility_page,
     )

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -81,7 +82,7 @@ def _opening_choice(operations) -> QueryDict:
     return QueryDict()
 
 
-def _report(request: HttpRequest, *, opening: bool = False
+def _report(request: HttpRequest, *, opening: bool = False, everything: bool = True
             ) -> tuple[DailyReportForm, DailyReport | None]:
     form = _report_form(request, opening=opening)
     if not form.is_bound or not form.is_valid():
@@ -89,22 +90,29 @@ def _report(request: HttpRequest, *, opening: bool = False
     operation, region = form.cleaned_data["operation"], form.cleaned_data["region"]
     zone = region.zoneinfo if region else operation.responsible_agency.region.zoneinfo
     day = form.cleaned_data["day"] or timezone.localtime(timezone.now(), zone).date()
-    return form, daily_report(user=request.user, operation=operation, day=day, region=region)
+    return form, daily_report(user=request.user, operation=operation, day=day, region=region,
+                              page=request.GET.get("page"), everything=everything)
 
 
 @login_required
 @require_GET
 def daily(request: HttpRequest) -> HttpResponse:
-    form, report = _report(request, opening=True)
+    form, report = _report(request, opening=True, everything=False)
     context = {"form": form, "report": report,
                "query": form.data.urlencode() if form.is_bound else ""}
     if report is not None:
-        context["page"], context["page_cameras"] = report.facility_page(request.GET.get("page"))
+        context["page"], context["page_cameras"] = report.facility_page, report.page_cameras
+        context["patrol_page"] = Paginator(report.patrols, PAGE_PATROLS).get_page(
+            request.GET.get("ppage"))
         others = form.data.copy()
         others.pop("page", None)
+        others.pop("ppage", None)
         context["page_query"] = f"{others.urlencode()}&" if others else ""
     return render(request, "records/daily.html", context,
                   status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+PAGE_PATROLS = 25  # the day's patrols on the page (a city has ~300 a day; the exports list all)
 
 
 def _filename(report: DailyReport, ext: str) -> str:
