@@ -98,6 +98,7 @@ class PatrolViewSet(ReadOnlyViewSet):
     filterset_class = PatrolFilter
     ordering_fields = ["id", "started_at"]
     ordering = ["-started_at", "-id"]
+    pagination_class = RecordPagination  # a year of patrols: walked by cursor, no count
     idempotent_writes = True
 
     @extend_schema(request=s.PatrolStartSerializer,
