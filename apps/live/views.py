@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +15,10 @@ from apps.live.models import WallLayout
 SIZES = (1, 4, 9, 16)
 
 
+# Cameras offered in the chooser at a time: a city has a thousand; a search finds the rest.
+CHOICES_SHOWN = 60
+
+
 def _visible_cameras(user):
     return policy.scope(
         user, Camera.objects.filter(enabled=True).select_related("facility", "health")
@@ -22,8 +27,9 @@ def _visible_cameras(user):
 
 @login_required
 def wall(request: HttpRequest) -> HttpResponse:
-    """The operator's camera wall: 1/4/9/16 tiles fed by the live websocket."""
-    cameras = list(_visible_cameras(request.user))
+    """The operator's camera wall: 1/4/9/16 tiles fed by the live websocket, and a chooser
+    that lists the chosen cameras and a search's first matches (not a city's thousand)."""
+    cameras = _visible_cameras(request.user)
     layouts = policy.scope(request.user, WallLayout.objects.all())
     layout = None
     if request.GET.get("layout", "").isdigit():
@@ -31,11 +37,18 @@ def wall(request: HttpRequest) -> HttpResponse:
     layout = layout or layouts.filter(is_default=True).first()
     size = int(request.GET.get("size") or (layout.size if layout else 4))
     size = size if size in SIZES else 4
-    chosen_ids = [int(i) for i in request.GET.getlist("camera") if i.isdigit()] or (
-        layout.camera_ids if layout else [c.pk for c in cameras]
-    )
-    by_id = {c.pk: c for c in cameras}
-    tiles = [by_id[i] for i in chosen_ids if i in by_id][:size]
+    chosen_ids = [int(i) for i in request.GET.getlist("camera") if i.isdigit()][:max(SIZES)] \
+        or (layout.camera_ids[:max(SIZES)] if layout else [])
+    if chosen_ids:
+        by_id = cameras.filter(pk__in=chosen_ids).in_bulk()
+        chosen = [by_id[i] for i in chosen_ids if i in by_id]
+    else:
+        chosen = list(cameras[:size])
+    search = request.GET.get("q", "").strip()[:80]
+    found = cameras.exclude(pk__in=[c.pk for c in chosen])
+    if search:
+        found = found.filter(Q(name__icontains=search) | Q(facility__name__icontains=search))
+    found = list(found[:CHOICES_SHOWN + 1])
     open_alerts = redaction.for_viewer(
         policy.scope(request.user, Alert.objects.select_related("facility__region"))
         .exclude(state=Alert.State.RESOLVED)
@@ -43,9 +56,9 @@ def wall(request: HttpRequest) -> HttpResponse:
         request.user,
     )
     return render(request, "live/wall.html", {
-        "cameras": cameras, "tiles": tiles, "size": size, "sizes": SIZES,
-        "chosen": set(chosen_ids), "layouts": layouts, "layout": layout,
-        "open_alerts": open_alerts,
+        "tiles": chosen[:size], "size": size, "sizes": SIZES, "chosen": chosen,
+        "found": found[:CHOICES_SHOWN], "more_found": len(found) > CHOICES_SHOWN,
+        "search": search, "layouts": layouts, "layout": layout, "open_alerts": open_alerts,
     })
 
 
