@@ -213,7 +213,8 @@ def test_a_city_daily_report_page_shows_its_facilities_a_page_at_a_time(client, 
     rest = [line.facility.name for line in second.context["page"]]
     assert sorted(shown + rest) == sorted(line.facility.name for line in report.facilities)
     assert rest[-1] in second.content.decode() and rest[-1] not in first.content.decode()
-    assert 'page=2"' in first.content.decode() and "&amp;page=2" in first.content.decode()
+    html = first.content.decode()
+    assert 'page=2&amp;ppage=1"' in html and "&amp;page=2" in html
     csv_text = client.get(reverse("records:daily_csv") + f"?operation={world.a.operation.pk}"
                           ).content.decode()
     assert all(name in csv_text for name in shown + rest)  # the CSV lists every facility

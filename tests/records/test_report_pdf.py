@@ -6,6 +6,8 @@ import zlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.paginator import Paginator
+
 from apps.accounts.models import User
 from apps.cameras.models import Camera
 from apps.places.models import Facility, Operation
@@ -40,7 +42,7 @@ def _report(facilities: int, cameras: int) -> DailyReport:
         observed_until=start + timedelta(days=1), facilities=lines, patrols=[], visits=0,
         missed_windows=0, checks=[], incidents=[], cameras=cams, alerts_by_kind=[],
         head=ChainHead(seq=7, entry_hash="ab" * 32, at=start), anchor=None,
-        duty_available=True,
+        duty_available=True, facility_page=Paginator(lines, len(lines)).get_page(1),
     )
 
 
