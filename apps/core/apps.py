@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from apps.core import text
+        from apps.core import collector, text
 
         text.connect()  # names stored in NFC, without control characters
+        collector.pace_for_requests()
