@@ -163,6 +163,9 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         occurred_at__lt=start)).order_by("-occurred_at").values("occurred_at")[:1]
     facilities = list(facilities_qs.annotate(last_visit_before=Subquery(previous))
                       .order_by("region__path", "name"))
+    per_page = (len(facilities) or 1) if everything else PAGE_FACILITIES
+    facility_page = Paginator(facilities, per_page).get_page(1 if everything else page)
+    detailed = list(facility_page.object_list)
     # The report's facilities as a subquery, not a list of ids: the policy's own facility
     # filter comes on top, and PostgreSQL turned the two into one index descent per id of
     # the list for every facility (300 × 300 at city scale).
@@ -203,9 +206,11 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         .annotate(visit_count=Coalesce(Subquery(visit_count), 0))
         .order_by("started_at")
     )
-    # A thousand cameras at city scale: their names only, each given its facility loaded above.
+    # The cameras of the detailed facilities (a city's thousand for an export): their names
+    # only, each given its facility loaded above.
     cameras = list(
-        policy.scope(user, Camera.objects.filter(facility_id__in=ids))
+        policy.scope(user, Camera.objects.filter(
+            facility_id__in=ids if everything else [f.pk for f in detailed]))
         .only("id", "name", "facility_id").order_by("facility__name", "name")
     )
     by_pk = {f.pk: f for f in facilities}
@@ -216,9 +221,6 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
         .values_list("kind").annotate(n=Count("id")).order_by()
     ))
-    per_page = (len(facilities) or 1) if everything else PAGE_FACILITIES
-    facility_page = Paginator(facilities, per_page).get_page(1 if everything else page)
-    detailed = list(facility_page.object_list)
     coverage = _duty_coverage(detailed, start, end, now)
 
     interval = timedelta(hours=operation.patrol_interval_hours)
@@ -247,8 +249,8 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     # The facility page's own reckoning: a tampered or disabled camera is not up.
     page_ids = {f.pk for f in detailed}
     facility_page.object_list = [line for line in lines if line.facility.pk in page_ids]
-    uptime = uptime_by_camera([c.pk for c in cameras if c.facility_id in page_ids], start,
-                              observed_until) if observed_until > start else {}
+    uptime = uptime_by_camera([c.pk for c in cameras], start, observed_until) \
+        if observed_until > start else {}
     kinds = dict(Alert.Kind.choices)
     return DailyReport(
         operation=operation, region=region, day=day, zone=zone, start=start, end=end,
