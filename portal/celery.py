@@ -25,9 +25,10 @@ def _collect_beat_schedule(sender: Celery, **kwargs) -> None:
 @worker_ready.connect
 def _start_heartbeat(sender, **kwargs) -> None:
     from apps.core import heartbeat
+    from apps.streams.watcher import watching
 
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()]
-    heartbeat.start(sender.hostname, queues)
+    heartbeat.start(sender.hostname, queues, cameras=lambda: list(watching))
 
 
 @worker_shutting_down.connect

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
@@ -22,13 +23,12 @@ INTERVAL = 5.0
 _stop = threading.Event()
 
 
-def _beat(name: str, queues: list[str]) -> None:
+def _beat(name: str, queues: list[str], cameras: Callable[[], Iterable[int]]) -> None:
     from apps.core.keyvalue import redis_client
-    from apps.streams.watcher import watching
 
     client = redis_client()
     while not _stop.is_set():
-        report = {"pid": os.getpid(), "queues": queues, "cameras": sorted(watching),
+        report = {"pid": os.getpid(), "queues": queues, "cameras": sorted(cameras()),
                   "at": time.time()}
         try:
             client.set(WORKER_KEY_PREFIX + name, json.dumps(report),
@@ -38,8 +38,10 @@ def _beat(name: str, queues: list[str]) -> None:
         _stop.wait(INTERVAL)
 
 
-def start(name: str, queues: list[str]) -> None:
-    threading.Thread(target=_beat, args=(name, queues), name="posko-heartbeat",
+def start(name: str, queues: list[str], cameras: Callable[[], Iterable[int]]) -> None:
+    """Beat for worker `name` consuming `queues`; `cameras` says which cameras it watches
+    (given by the caller: the kernel knows no stream runtime)."""
+    threading.Thread(target=_beat, args=(name, queues, cameras), name="posko-heartbeat",
                      daemon=True).start()
 
 
