@@ -50,9 +50,10 @@ def thousands(value) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def page_url(context, param: str, number: int) -> str:
+def page_url(context, param: str, number: int, base=None) -> str:
     """This page's address with `param` set to `number`, every other choice kept (a page
-    with several paged tables keeps the others' pages)."""
-    query = context["request"].GET.copy()
+    with several paged tables keeps the others' pages). `base`: the choices to keep when
+    they are not the request's own (a page opened on a default choice)."""
+    query = (base or context["request"].GET).copy()
     query[param] = number
     return "?" + query.urlencode()

@@ -104,10 +104,7 @@ def daily(request: HttpRequest) -> HttpResponse:
         context["page"], context["page_cameras"] = report.facility_page, report.page_cameras
         context["patrol_page"] = Paginator(report.patrols, PAGE_PATROLS).get_page(
             request.GET.get("ppage"))
-        others = form.data.copy()
-        others.pop("page", None)
-        others.pop("ppage", None)
-        context["page_query"] = f"{others.urlencode()}&" if others else ""
+        context["page_base"] = form.data  # the opening choice too, when the query has none
     return render(request, "records/daily.html", context,
                   status=400 if form.is_bound and not form.is_valid() else 200)
 
