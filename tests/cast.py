@@ -15,6 +15,7 @@ from functools import cache
 from django.contrib.auth.hashers import make_password
 
 from apps.accounts.models import Role, User
+from apps.cameras.models import Camera, Orientation
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation
 
@@ -112,3 +113,18 @@ def build_city(key: str, tz: str) -> City:
         c.users[name] = person(f"{name}_{key}".lower(), c.agencies[agency_key], roles,
                                is_staff=name == "admin")
     return c
+
+
+INWARD_NAME = "Ruang server rahasia"
+
+
+def gate_and_inside_cameras(city: City) -> tuple[Camera, Camera]:
+    """The city's outward camera at the warehouse gate and inward camera at the KPU office
+    (unshared: sharing is each test's own business)."""
+    outward = Camera.objects.create(
+        facility=city.facilities["warehouse"], name="Gerbang gudang", source_kind="mjpeg",
+        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
+    inward = Camera.objects.create(
+        facility=city.facilities["kpu_office"], name=INWARD_NAME, source_kind="mjpeg",
+        url="http://127.0.0.1:8554/mjpeg/inside", orientation=Orientation.INWARD)
+    return outward, inward

@@ -15,12 +15,11 @@ from apps.accounts import mfa
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.api import tokens
-from apps.cameras.models import Camera, Orientation
+from apps.cameras.models import Camera
 from apps.cameras.services import share_grant
 from apps.records import tokens as labels
 from apps.records.models import Checkpoint
-
-INWARD_NAME = "Ruang server rahasia"
+from tests.cast import INWARD_NAME, gate_and_inside_cameras
 
 
 @dataclass
@@ -40,12 +39,7 @@ class ApiWorld:
 @pytest.fixture
 def api_world(world) -> ApiWorld:
     a = world.a
-    outward = Camera.objects.create(
-        facility=a.facilities["warehouse"], name="Gerbang gudang", source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
-    inward = Camera.objects.create(
-        facility=a.facilities["kpu_office"], name=INWARD_NAME, source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/inside", orientation=Orientation.INWARD)
+    outward, inward = gate_and_inside_cameras(a)
     share_grant(camera=outward, grantee=a.agencies["polres"], basis="MoU KPU–Polri",
                 by=a.users["kpu"])
     outward_alert, _ = alert_raise(

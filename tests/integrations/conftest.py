@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from apps.cameras.models import Camera, Orientation
-
-INWARD_NAME = "Ruang server rahasia"
+from apps.cameras.models import Camera
+from tests.cast import gate_and_inside_cameras
 
 
 @dataclass
@@ -25,10 +24,5 @@ class HookWorld:
 @pytest.fixture
 def hooks(world) -> HookWorld:
     a = world.a
-    outward = Camera.objects.create(
-        facility=a.facilities["warehouse"], name="Gerbang gudang", source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/gate", orientation=Orientation.OUTWARD)
-    inward = Camera.objects.create(
-        facility=a.facilities["kpu_office"], name=INWARD_NAME, source_kind="mjpeg",
-        url="http://127.0.0.1:8554/mjpeg/inside", orientation=Orientation.INWARD)
+    outward, inward = gate_and_inside_cameras(a)
     return HookWorld(world, outward, inward)
