@@ -10,8 +10,8 @@ superseded within a second).
 
 Changes recorded in a transaction are told after it commits (`*_on_commit`): a rolled-back
 change is never announced, and a socket that re-checks on the message sees the committed
-state. Frames and live status come from the watchers, outside any transaction, and go at
-once."""
+state. Frames, and the status the watchers read from the stream, go at once: nothing is
+recorded with them."""
 
 from __future__ import annotations
 
@@ -98,17 +98,15 @@ Message = (CameraFrame | CameraStatus | CameraAccessChanged | UserAccessChanged
 _QUIET = frozenset({"camera.frame", "camera.status"})
 
 
-def _send(group: str, message: Message) -> bool:
+def _send(group: str, message: Message) -> None:
     layer = get_channel_layer()
     if layer is None:
-        return False
+        return
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # best-effort by design: see the module's docstring
         level = logging.DEBUG if message["type"] in _QUIET else logging.WARNING
         logger.log(level, "%s to %s not delivered", message["type"], group, exc_info=True)
-        return False
-    return True
 
 
 def _send_on_commit(group: str, message: Message) -> None:
@@ -125,6 +123,12 @@ def camera_frame(camera_id: int, jpeg: bytes, taken_at: float) -> None:
 
 def camera_status(camera_id: int, state: str, tamper: str, label: str) -> None:
     _send(camera_group(camera_id), CameraStatus(
+        type="camera.status", camera=int(camera_id), state=state, tamper=tamper, label=label))
+
+
+def camera_status_on_commit(camera_id: int, state: str, tamper: str, label: str) -> None:
+    """A health state the watcher records (online, offline...), told once it is stored."""
+    _send_on_commit(camera_group(camera_id), CameraStatus(
         type="camera.status", camera=int(camera_id), state=state, tamper=tamper, label=label))
 
 
@@ -145,7 +149,7 @@ def session_revoked_on_commit(user_id: int) -> None:
     _send_on_commit(user_group(user_id), SessionRevoked(type="session.revoked"))
 
 
-def alert_changed(user_id: int, event: AlertMessage) -> bool:
+def alert_changed(user_id: int, event: AlertMessage) -> None:
     """One person's view of an alert. Called after the alert's change committed (the
     recipients and texts are read then): sent at once."""
-    return _send(user_group(user_id), event)
+    _send(user_group(user_id), event)

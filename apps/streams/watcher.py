@@ -380,8 +380,7 @@ class _HealthTracker:
                 CameraStateChange.objects.create(camera=self.camera, state=state, at=now)
                 self.state = state
                 label = str(CameraHealth.State(state).label)
-                transaction.on_commit(
-                    lambda: push.camera_status(self.camera.pk, state, "", label))
+                push.camera_status_on_commit(self.camera.pk, state, "", label)
         if state == CameraHealth.State.OFFLINE:
             if self.offline_since is None:
                 self.offline_since = time.monotonic()
