@@ -6,6 +6,7 @@ app_name = "alerts"
 
 urlpatterns = [
     path("", views.feed, name="feed"),
+    path("akui/", views.acknowledge_many, name="acknowledge_many"),
     path("sejak/<int:seq>/", views.events_since, name="since"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/tindak/", views.act, name="act"),

@@ -2,13 +2,15 @@ import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.alerts import redaction, services
+from apps.alerts import redaction, review, services
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
 from apps.alerts.models import Alert, AlertEvent, AlertEvidence
@@ -19,34 +21,51 @@ from apps.places.models import Facility
 from apps.streams import frames
 
 _ALERTS = Alert.objects.select_related("facility__region", "assigned_to")
-FEED_LIMIT = 200
+PER_PAGE = 50
 
 
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
-    alerts = policy.scope(request.user, _ALERTS)
-    state = request.GET.get("state", "unresolved")
-    if state == "unresolved":
-        alerts = alerts.exclude(state=Alert.State.RESOLVED)
-    elif state in Alert.State.values:
-        alerts = alerts.filter(state=state)
-    kind = request.GET.get("kind", "")
-    if kind in Alert.Kind.values:
-        alerts = alerts.filter(kind=kind)
-    facility_id = request.GET.get("facility", "")
-    if facility_id.isdigit():
-        alerts = alerts.filter(facility_id=int(facility_id))
+    """The review list: filtered, per-day counts of the filtered range, a page at a time,
+    and several open alerts acknowledged at once (see apps.alerts.review)."""
+    filters = review.read_filters(request.user, request.GET)
+    alerts = review.filtered(request.user, filters)
+    page = Paginator(alerts.select_related("facility__region", "assigned_to")
+                     .order_by("-first_raised_at", "-pk"), PER_PAGE).get_page(
+                         request.GET.get("page"))
+    page.object_list = redaction.for_viewer(page.object_list, request.user)
+    base = QueryDict(mutable=True)
+    base.update(filters.as_query())
     return render(
         request, "alerts/feed.html",
         {
-            "alerts": redaction.for_viewer(
-                alerts.order_by("-severity", "-last_raised_at")[:FEED_LIMIT], request.user),
-            "facilities": policy.scope(request.user, Facility.objects.only("id", "name")),
-            "kinds": Alert.Kind.choices,
-            "states": Alert.State.choices,
-            "filters": {"state": state, "kind": kind, "facility": facility_id},
+            "alerts": page.object_list, "page": page, "base": base,
+            "day_counts": review.day_counts(request.user, alerts, filters),
+            "facilities": policy.scope(request.user, Facility.objects.only("id", "name"))
+            .order_by("name"),
+            "cameras": review.camera_choices(request.user, filters),
+            "kinds": Alert.Kind.choices, "states": Alert.State.choices,
+            "severities": Alert.Severity.choices,
+            "filters": filters.as_query(), "may_acknowledge": any(
+                a.state == Alert.State.OPEN for a in page.object_list),
         },
     )
+
+
+@login_required
+@require_POST
+def acknowledge_many(request: HttpRequest) -> HttpResponse:
+    """Acknowledge the checked alerts; those the person may not act on are skipped."""
+    done, skipped = review.acknowledge_many(
+        request.user, request.POST.getlist("alert"), request.POST.get("comment", "")[:2000])
+    if done:
+        messages.success(request, _("Alerts acknowledged: %(n)d.") % {"n": done})
+    if skipped:
+        messages.warning(request, _(
+            "Not acknowledged (already answered or not yours to act on): %(n)d.") % {"n": skipped})
+    # Back to the same filters: only the query string is kept, the path is ours.
+    query = QueryDict(request.POST.get("query", "")).urlencode()
+    return redirect(reverse("alerts:feed") + (f"?{query}" if query else ""))
 
 
 @login_required
@@ -68,11 +87,15 @@ def _assignees(alert: Alert):
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = policy.get_or_404(request.user, _ALERTS, pk=pk)
     may_operate = policy.can(request.user, policy.Action.OPERATE, alert)
+    frames = list(policy.scope(request.user, alert.frames.all()).order_by("taken_at"))
+    # The page opens on the event itself: the first frame from the event on (else the last
+    # one before it, when the frames after were not kept).
+    moment = next((f for f in frames if f.offset_seconds >= 0), frames[-1] if frames else None)
     return render(
         request, "alerts/detail.html",
         {
             "alert": redaction.for_viewer([alert], request.user)[0],
-            "frames": policy.scope(request.user, alert.frames.all()).order_by("taken_at"),
+            "frames": frames, "moment": moment,
             "events": AlertEvent.objects.filter(alert=alert).select_related("actor", "alert"),
             "form": AlertActionForm(assignees=_assignees(alert)) if may_operate else None,
         },

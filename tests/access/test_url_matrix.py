@@ -101,6 +101,8 @@ TABLE: dict[str, Row] = {
     "alerts:since": Row(lambda w: [0], "get", None, _all(200)),
     "alerts:detail": Row(ALERT, "get", None, _obj(ALERT_VIEWERS)),
     "alerts:act": Row(ALERT, "post", {"action": "acknowledge"}, _obj({"operator"}, ok=302)),
+    # Alerts one may not act on are skipped: everyone is sent back to the list.
+    "alerts:acknowledge_many": Row(None, "post", {"comment": ""}, _all(302)),
     "alerts:evidence": Row(ALERT, "get", None, _obj(ALERT_VIEWERS)),
     # Evidence from an outward camera shared with Polres A: the Polsek officer sees the alert
     # but not the camera's frames.
