@@ -26,12 +26,13 @@ from apps.accounts.models import User
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera
 from apps.cameras.uptime import Segment, uptime_by_camera, uptime_fraction
-from apps.core.db import InList, timestamp_reader
+from apps.core.db import InList
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.org.models import Region
 from apps.places.models import Facility, Operation
 from apps.records import compliance as rules
+from apps.records import compliance_queries as queries
 from apps.records.chain import ChainHead, chain_head
 from apps.records.models import (
     ChainAnchor,
@@ -156,13 +157,7 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     facilities_qs = policy.scope(user, operation.facilities.select_related("region"))
     if region is not None:
         facilities_qs = facilities_qs.filter(region__path__startswith=region.path)
-    # Per facility, the last visit of the 24 hours before the day: it still covers the start
-    # of the day. The latest through the (facility, time) index, not a day of rows to scan.
-    previous = policy.scope(user, PatrolVisit.objects.filter(
-        facility_id=OuterRef("pk"), occurred_at__gte=start - timedelta(hours=24),
-        occurred_at__lt=start)).order_by("-occurred_at").values("occurred_at")[:1]
-    facilities = list(facilities_qs.annotate(last_visit_before=Subquery(previous))
-                      .order_by("region__path", "name"))
+    facilities = list(facilities_qs.order_by("region__path", "name"))
     per_page = (len(facilities) or 1) if everything else PAGE_FACILITIES
     facility_page = Paginator(facilities, per_page).get_page(1 if everything else page)
     detailed = list(facility_page.object_list)
@@ -171,11 +166,16 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     # the list for every facility (300 × 300 at city scale).
     ids = facilities_qs.order_by().values("pk")
 
-    # The day's visits, their times read as integers (thousands of timestamps).
-    column, instant = timestamp_reader()
-    visits = policy.scope(user, PatrolVisit.objects.filter(
-        facility_id__in=ids, occurred_at__gte=start, occurred_at__lt=observed_until)
-    ).values_list("facility_id", column("occurred_at")).order_by()
+    # Per facility the day's visits counted, its first and last, the last of the 24 hours
+    # before (it still covers the start of the day) and its consecutive visits farther apart
+    # than the interval: from the database, not a city's day of visits read into Python.
+    interval = timedelta(hours=operation.patrol_interval_hours)
+    active = operation.is_active_on(day)
+    visits = policy.scope(user, PatrolVisit.objects.filter(facility_id__in=ids))
+    figures = queries.facility_figures(visits, since=start - timedelta(hours=24), start=start,
+                                       end=observed_until, nights=[])
+    long_pairs = queries.long_gaps(visits, start=start, end=observed_until,
+                                   allowed={f.pk: interval for f in facilities}) if active else {}
     checks = list(
         policy.scope(user, WarehouseCheck.objects.filter(
             facility_id__in=ids, checked_at__gte=start, checked_at__lt=end))
@@ -223,24 +223,21 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     ))
     coverage = _duty_coverage(detailed, start, end, now)
 
-    interval = timedelta(hours=operation.patrol_interval_hours)
-    per_facility: dict[int, list[datetime]] = {}
-    for facility_id, at in visits:
-        per_facility.setdefault(facility_id, []).append(instant(at))
     check_count = Counter(c.facility_id for c in checks)
     incident_count = Counter(i.facility_id for i in incidents)
     lines, missed_total, visit_total = [], 0, 0
-    active = operation.is_active_on(day)
     for facility in facilities:
-        in_day = sorted(per_facility.get(facility.pk, []))
-        gaps = rules.missed_windows(in_day, start=start, end=observed_until, interval=interval,
-                                    last_before=facility.last_visit_before) if active else []
-        visit_total += len(in_day)
+        seen = figures.get(facility.pk, queries.FacilityFigures())
+        gaps = rules.gaps_between(
+            first=seen.first, last=seen.last_in_period,
+            long_pairs=long_pairs.get(facility.pk, []), start=start, end=observed_until,
+            allowed=interval, last_before=seen.last_before) if active else []
+        visit_total += seen.in_period
         missed_total += len(gaps)
         lines.append(FacilityLine(
             facility=facility,
             coverage_pct=coverage.get(facility.pk) if coverage is not None else None,
-            visits=len(in_day),
+            visits=seen.in_period,
             required=rules.required_visits(start=start, end=observed_until, interval=interval)
             if active else 0,
             missed=len(gaps), checks=check_count[facility.pk],
