@@ -127,6 +127,14 @@
     }
     const severity = ["", "low", "medium", "high", "critical"][alert.severity] || "low";
     item.className = "alert-item sev-" + severity + (isNew ? " is-new" : "");
+    // On the review list an open alert can be checked for acknowledging with others.
+    let checkbox = item.querySelector('input[name="alert"]');
+    if (!checkbox && alertList.closest("[data-bulk]")) {
+      checkbox = document.createElement("input");
+      checkbox.type = "checkbox";
+      checkbox.name = "alert";
+      checkbox.value = String(alert.id);
+    }
     item.replaceChildren();
     const badge = document.createElement("span");
     badge.className = "sev-badge";
@@ -141,27 +149,109 @@
     state.className = "state state-" + alert.state;
     state.textContent = alert.state_label || alert.state;
     item.append(badge, link, facts, state);
+    if (checkbox && alert.state === "open") item.prepend(checkbox);
+    if (alert.camera_id) item.dataset.alertCamera = String(alert.camera_id);
+    item.dataset.state = alert.state;
     if (alert.state === "resolved") item.classList.add("is-resolved");
     if (isNew && !quiet && alert.severity >= 3 && alert.state === "open") {
       item.dataset.sounded = "true";
-      beep();
       notify(alert);
     }
+    alarm(alert, item);
   }
 
+  // --- alarms: what arrives open stays in front and sounds until someone acknowledges it ---
+  // An alert that arrives (or changes) while open brings its camera's tile forward, or marks
+  // it in the list when its camera is not on the wall; a high one sounds every few seconds,
+  // an escalated one with its own pattern. Acknowledged or resolved, by anyone: it stops.
+  const alarms = new Map(); // alert id -> {tile, item, loud, escalated}
+  const soundControl = root.querySelector("[data-sound-control]");
+  const PATTERNS = { // [frequency Hz, start s, length s]
+    alarm: { wave: "sine", notes: [[880, 0, 0.2], [880, 0.35, 0.2]] },
+    escalated: { wave: "square", notes: [[660, 0, 0.15], [990, 0.18, 0.15], [1320, 0.36, 0.3],
+      [660, 0.8, 0.15], [990, 0.98, 0.15], [1320, 1.16, 0.3]] },
+  };
   let audio = null;
-  function beep() {
+  let soundTimer = null;
+
+  function alarm(alert, item) {
+    const before = alarms.get(alert.id);
+    if (before) {
+      if (before.tile) before.tile.el.classList.remove("is-alarm", "is-escalated");
+      before.item.classList.remove("is-alarm", "is-escalated");
+      alarms.delete(alert.id);
+    }
+    if (alert.state === "open") {
+      const tile = alert.camera_id ? tiles.get(alert.camera_id) : null;
+      const entry = { tile: tile, item: item, loud: alert.severity >= 3,
+        escalated: Boolean(alert.escalated) };
+      const classes = entry.escalated ? ["is-alarm", "is-escalated"] : ["is-alarm"];
+      if (tile) tile.el.classList.add(...classes);
+      item.classList.add(...classes);
+      alarms.set(alert.id, entry);
+    }
+    updateSound();
+  }
+
+  function updateSound() {
+    const loud = Array.from(alarms.values()).filter((entry) => entry.loud);
+    const pattern = !loud.length ? "" : loud.some((e) => e.escalated) ? "escalated" : "alarm";
+    if (root.dataset.alarm === pattern) return;
+    root.dataset.alarm = pattern;
+    clearInterval(soundTimer);
+    soundTimer = null;
+    if (!pattern) { if (soundControl) soundControl.hidden = true; return; }
+    sound();
+    soundTimer = setInterval(sound, pattern === "escalated" ? 3000 : 5000);
+  }
+
+  function sound() {
+    const pattern = PATTERNS[root.dataset.alarm];
+    if (!pattern) return;
     try {
       audio = audio || new AudioContext();
+    } catch (error) { return; } /* sound is a courtesy; the list and the tiles are the record */
+    // Browsers keep sound off until the person has interacted with the page: say so.
+    if (audio.state !== "running") {
+      audio.resume().catch(() => {});
+      if (soundControl) soundControl.hidden = false;
+      return;
+    }
+    if (soundControl) soundControl.hidden = true;
+    root.dataset.sounds = String(Number(root.dataset.sounds || 0) + 1);
+    const start = audio.currentTime;
+    pattern.notes.forEach(([frequency, at, length]) => {
       const tone = audio.createOscillator();
       const gain = audio.createGain();
-      tone.frequency.value = 880;
+      tone.type = pattern.wave;
+      tone.frequency.value = frequency;
       gain.gain.value = 0.15;
       tone.connect(gain).connect(audio.destination);
-      tone.start();
-      tone.stop(audio.currentTime + 0.35);
-    } catch (error) { /* sound is a courtesy; the list is the record */ }
+      tone.start(start + at);
+      tone.stop(start + at + length);
+    });
   }
+
+  function unlockSound() {
+    try {
+      audio = audio || new AudioContext();
+      audio.resume().then(() => {
+        if (soundControl) soundControl.hidden = true;
+        if (root.dataset.alarm) sound();
+      }).catch(() => {});
+    } catch (error) { /* no WebAudio: nothing to unlock */ }
+  }
+  ["pointerdown", "keydown"].forEach((name) =>
+    document.addEventListener(name, unlockSound, { once: true, capture: true }));
+  if (soundControl) soundControl.addEventListener("click", unlockSound);
+
+  root.querySelectorAll("[data-check-all]").forEach((all) => {
+    all.addEventListener("change", () => {
+      all.form.querySelectorAll('input[name="alert"]').forEach((box) => {
+        box.checked = all.checked;
+      });
+    });
+  });
 
   function notify(alert) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
