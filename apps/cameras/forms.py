@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.access import policy
 from apps.cameras import services
 from apps.cameras.models import Camera
+from apps.cameras.services import RECORDING_FIELDS
 from apps.core import widgets
 from apps.places.models import Facility
 
@@ -33,8 +34,8 @@ class CameraForm(forms.ModelForm):
         fields = [
             "facility", "name", "source_kind", "url", "substream_url", "orientation", "enabled",
             "analysis_fps", "snapshot_interval", "idle_snapshot_interval", "timeline_interval",
-            "timeline_retention_days", "armed_from", "armed_until", "motion_zones",
-            "privacy_masks",
+            "timeline_retention_days", "armed_from", "armed_until", "recording_mode",
+            "recording_days", "recording_alert_days", "motion_zones", "privacy_masks",
         ]
         widgets = {
             "motion_zones": forms.HiddenInput(),
@@ -49,6 +50,11 @@ class CameraForm(forms.ModelForm):
         # Where the camera may be: facilities this person configures (the service asks again).
         self.fields["facility"].queryset = policy.scope(
             user, Facility.objects.all(), policy.Action.MANAGE)
+        # The recording settings keep their stored values when a post leaves them out (a
+        # form posted by a script written before they existed, or a disabled field).
+        for name in RECORDING_FIELDS:
+            if name in self.fields:  # the admin leaves out what it shows read-only
+                self.fields[name].required = False
         if not may_classify(user, self.instance):
             for name in OWNERS_FIELDS:
                 if name in self.fields:
@@ -56,6 +62,13 @@ class CameraForm(forms.ModelForm):
             if "orientation" in self.fields:
                 self.fields["orientation"].help_text = _(
                     "Only the owner agency may change a camera's orientation.")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in RECORDING_FIELDS:
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
 
     def clean_analysis_fps(self) -> float:
         value = self.cleaned_data["analysis_fps"]
@@ -81,8 +94,9 @@ class CameraForm(forms.ModelForm):
             )
 
 
-# What the camera may show: the owner agency's to set (apps.cameras.services.camera_save).
-OWNERS_FIELDS = ("orientation", "privacy_masks")
+# What the camera may show and what of it is kept: the owner agency's to set
+# (apps.cameras.services.camera_save).
+OWNERS_FIELDS = ("orientation", "privacy_masks", *RECORDING_FIELDS)
 
 
 def may_classify(user, camera: Camera) -> bool:

@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -16,6 +17,15 @@ from apps.core import credentials
 class Orientation(models.TextChoices):
     OUTWARD = "outward", _("Outward (front, yard, street)")
     INWARD = "inward", _("Inward (inside the building)")
+
+
+class RecordingMode(models.TextChoices):
+    """What the camera's watcher records (apps.recordings). Events keep at least
+    apps.recordings.EVENT_BEFORE seconds before and EVENT_AFTER after each event."""
+
+    CONTINUOUS = "continuous", _("Continuous")
+    EVENTS = "events", _("Events only (10 s before to 20 s after)")
+    OFF = "off", _("Off")
 
 
 class SourceKind(models.TextChoices):
@@ -81,6 +91,20 @@ class Camera(models.Model):
     )
     armed_from = models.TimeField(_("armed from (local time)"), null=True, blank=True)
     armed_until = models.TimeField(_("armed until (local time)"), null=True, blank=True)
+    # Off by default: a camera records only once its owner agency decides it should.
+    recording_mode = models.CharField(
+        _("recording"), max_length=12, choices=RecordingMode.choices, default=RecordingMode.OFF,
+    )
+    recording_days = models.PositiveSmallIntegerField(
+        _("recordings kept (days)"), default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+    )
+    recording_alert_days = models.PositiveSmallIntegerField(
+        _("recordings around an alert kept (days)"), default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(3660)],
+        help_text=_("Footage overlapping an alert is kept this long; footage attached to an "
+                    "incident or an export until a commander releases it."),
+    )
     motion_zones = models.JSONField(
         _("motion zones"), default=list, blank=True, validators=[_validate_polygons]
     )

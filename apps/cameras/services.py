@@ -15,6 +15,9 @@ from apps.cameras.models import Camera, CameraShare, Orientation
 from apps.org.models import Agency
 from apps.places.models import Operation
 
+# What a camera records and how long it is kept: the owner agency's call, like what it shows.
+RECORDING_FIELDS = ("recording_mode", "recording_days", "recording_alert_days")
+
 
 @transaction.atomic
 def camera_save(*, camera: Camera, by: User) -> Camera:
@@ -34,6 +37,12 @@ def camera_save(*, camera: Camera, by: User) -> Camera:
     if (camera.privacy_masks or []) != (stored["privacy_masks"] or []) and (
             not policy.is_camera_owner(by, camera)):
         raise PermissionDenied(_("Only the owner agency may change a camera's privacy masks."))
+    if not policy.is_camera_owner(by, camera):
+        kept = (Camera.objects.filter(pk=camera.pk).values(*RECORDING_FIELDS).first()
+                if camera.pk else None) or {name: getattr(Camera(), name)
+                                            for name in RECORDING_FIELDS}
+        if any(getattr(camera, name) != kept[name] for name in RECORDING_FIELDS):
+            raise PermissionDenied(_("Only the owner agency may change what a camera records."))
     camera.save(changed_by=by)
     return camera
 

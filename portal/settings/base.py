@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.alerts",
     "apps.cameras",
     "apps.streams",
+    "apps.recordings",
     "apps.live",
     "apps.duty",
     "apps.records",
@@ -232,6 +233,22 @@ STORAGES = {
 }
 # Evidence and photos are served only through authorising views, never from MEDIA_URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+# Recorded video (apps.recordings): segment files through the "recordings" storage alias,
+# never served from a URL of their own. Embedded mode keeps them under var/; in cluster mode
+# the web processes must read what any worker wrote, so RECORDINGS_ROOT is a shared
+# filesystem (NFS, CephFS) mounted at the same path on every machine. (An S3-compatible
+# store would be RECORDINGS_STORAGE_BACKEND=storages.backends.s3.S3Storage with
+# django-storages installed; it is not among the requirements today.)
+RECORDINGS_ROOT = env.path("RECORDINGS_ROOT", default=str(VAR_DIR / "recordings"))
+STORAGES["recordings"] = {
+    "BACKEND": env("RECORDINGS_STORAGE_BACKEND",
+                   default="django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": {"location": str(RECORDINGS_ROOT)},
+}
+# Bytes of recordings kept at most (0: no quota, only each camera's days). At 90 % of it the
+# storage alert is raised; above it the oldest footage that is not held is pruned.
+RECORDINGS_QUOTA_BYTES = env.int("RECORDINGS_QUOTA_BYTES", default=0)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 3600  # One shift; the idle timeout is enforced separately.

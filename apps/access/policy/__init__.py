@@ -9,7 +9,7 @@ agency or region sees nothing.
 Jurisdiction: a person's agency region and the regions below it, plus regions granted to the
 agency by a valid RegionGrant. Nobody sees across regions otherwise.
 
-The rules live by domain (jurisdiction, cameras, duty, records, accounts) and register
+The rules live by domain (jurisdiction, cameras, recordings, duty, records, accounts) and register
 themselves with the registry in base; audiences answers who is told. Callers import this
 package and ask it: `policy.scope(user, queryset)`, `policy.can(...)`, and the named questions
 below.
@@ -58,6 +58,7 @@ from apps.access.policy.duty import (
     rosterable_people,
 )
 from apps.access.policy.jurisdiction import owned_facilities
+from apps.access.policy.recordings import recording_segment_rule
 from apps.access.policy.records import (
     checkpoint_facilities,
     incident_report_facilities,
@@ -96,6 +97,7 @@ __all__ = [
     "may_share_camera",
     "owned_facilities",
     "patrol_operations",
+    "recording_segment_rule",
     "roster_facilities",
     "rosterable_people",
     "rule",
