@@ -5,7 +5,7 @@ last week by default, at most a year) on the `(facility, first_raised_at)` index
 rows come a page at a time. Every choice offered and every filter accepted comes from the
 access policy: a camera filter names only a camera the person may view (filtering alerts by
 an inward camera's id would tell security staff which of their redacted alerts it raised),
-and the text search reads an alert's title only where the person may see it."""
+and the text search reads an alert's title only where the person is told its camera."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.access import policy
+from apps.access.policy.cameras import alerts_with_camera_shown
 from apps.alerts import services
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera
@@ -111,16 +112,16 @@ def filtered(user, f: Filters) -> QuerySet[Alert]:
         alerts = alerts.filter(severity=f.severity)
     if f.facility:
         alerts = alerts.filter(facility=f.facility)
+    if f.camera or f.text:
+        camera_shown = alerts_with_camera_shown(user)
     if f.camera:
-        alerts = alerts.filter(camera=f.camera)
+        alerts = alerts.filter(Q(camera=f.camera) & camera_shown)
     if f.text:
-        # The title may name the camera: it is searched only where the camera is the
-        # person's to see (or there is none); the facility's name is theirs anyway.
-        viewable = policy.scope(user, Camera.objects.all()).values("pk")
+        # The title may name the camera: it is searched only where the person is told the
+        # camera (or there is none); the facility's name is theirs anyway.
         alerts = alerts.filter(
             Q(facility__name__icontains=f.text)
-            | (Q(title__icontains=f.text)
-               & (Q(camera__isnull=True) | Q(camera__in=viewable))))
+            | (Q(title__icontains=f.text) & (Q(camera__isnull=True) | camera_shown)))
     return alerts
 
 

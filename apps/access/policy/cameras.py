@@ -179,6 +179,19 @@ def alerts_raised_while_inward(alerts) -> set[int]:
                                     pk__in=ids).values_list("pk", flat=True))
 
 
+def alerts_with_camera_shown(user) -> Q:
+    """The query form of the rule above, for filtering and searching alerts by their camera
+    (the review list): an alert keeps its camera to itself when the camera is not the
+    person's to view, or when it was raised while the camera was inward and the person is not
+    of the owner agency. Matching such an alert by its camera would name the camera."""
+    viewable = scope(user, Camera.objects.all()).values("pk")
+    shown = Q(camera__in=viewable)
+    if not (is_active(user) and user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id):
+        return shown & ~_taken_while_inward("camera_id", "first_raised_at")
+    owned = Q(camera__facility__owner_agency__path__startswith=user.agency.path)
+    return shown & (owned | ~_taken_while_inward("camera_id", "first_raised_at"))
+
+
 @rule(TimelineFrame)
 def timeline_frame_rule(user: User, action: Action) -> Q:
     if action != Action.VIEW:
