@@ -144,8 +144,10 @@ class SegmentWriter:
         self._keyframe_interval = 0
         self.dropped = 0  # packets not written: before the first keyframe, after an error
 
-    def write(self, packet: av.Packet) -> Segment | None:
-        """Add one packet of the template's stream; the segment it finished, if any."""
+    def write(self, packet: av.Packet, received: datetime | None = None) -> Segment | None:
+        """Add one packet of the template's stream; the segment it finished, if any.
+        `received` is when the packet arrived (default: now); a packet held back before an
+        event (apps.vision.recordgate) gives its own, so the segment starts when it did."""
         dts = packet.dts if packet.dts is not None else packet.pts
         if dts is None or packet.size == 0:
             self.dropped += 1
@@ -164,7 +166,7 @@ class SegmentWriter:
             if not packet.is_keyframe:
                 self.dropped += 1
                 return finished
-            now = self._clock()
+            now = received or self._clock()
             current = self._open = _OpenSegment(
                 self._template, segment_path(self._directory, now), now, dts)
         if packet.is_keyframe:
