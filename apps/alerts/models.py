@@ -97,7 +97,10 @@ class Alert(models.Model):
         ]
         indexes = [models.Index(fields=["facility", "state"]),
                    # The alerts of a day or a week at the facilities in scope.
-                   models.Index(fields=["facility", "first_raised_at"])]
+                   models.Index(fields=["facility", "first_raised_at"]),
+                   # The review list: a week of a whole city's alerts, newest first, a page
+                   # at a time (apps.alerts.review).
+                   models.Index(fields=["first_raised_at", "id"], name="alert_raised_idx")]
 
     def __str__(self) -> str:
         # Used wherever no viewer is known (choice labels, admin headings, logs): it names no
