@@ -34,6 +34,12 @@ def feed(request: HttpRequest) -> HttpResponse:
                      .order_by("-first_raised_at", "-pk"), PER_PAGE).get_page(
                          request.GET.get("page"))
     page.object_list = redaction.for_viewer(page.object_list, request.user)
+    # A checkbox only on the open alerts this person may act on (one query for the page).
+    operable = set(policy.scope(request.user, Alert.objects.filter(
+        pk__in=[a.pk for a in page.object_list if a.state == Alert.State.OPEN]),
+        policy.Action.OPERATE).values_list("pk", flat=True))
+    for alert in page.object_list:
+        alert.selectable = alert.pk in operable
     base = QueryDict(mutable=True)
     base.update(filters.as_query())
     return render(
@@ -46,8 +52,7 @@ def feed(request: HttpRequest) -> HttpResponse:
             "cameras": review.camera_choices(request.user, filters),
             "kinds": Alert.Kind.choices, "states": Alert.State.choices,
             "severities": Alert.Severity.choices,
-            "filters": filters.as_query(), "may_acknowledge": any(
-                a.state == Alert.State.OPEN for a in page.object_list),
+            "filters": filters.as_query(), "may_acknowledge": bool(operable),
         },
     )
 

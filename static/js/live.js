@@ -129,7 +129,8 @@
     item.className = "alert-item sev-" + severity + (isNew ? " is-new" : "");
     // On the review list an open alert can be checked for acknowledging with others.
     let checkbox = item.querySelector('input[name="alert"]');
-    if (!checkbox && alertList.closest("[data-bulk]")) {
+    const bulk = alertList.closest("[data-bulk]");
+    if (!checkbox && bulk && bulk.querySelector("[data-check-all]")) {
       checkbox = document.createElement("input");
       checkbox.type = "checkbox";
       checkbox.name = "alert";

@@ -112,6 +112,8 @@ def test_acknowledge_several_at_once(operator_client, world):
     warehouse = world.a.facilities["warehouse"]
     mine = [_alert(warehouse, f"a{i}") for i in range(3)]
     foreign = _alert(world.b.facilities["warehouse"], "b", title="Rahasia kota B")
+    page = operator_client.get(reverse("alerts:feed")).content.decode()
+    assert f'name="alert" value="{mine[0].pk}"' in page
     response = operator_client.post(reverse("alerts:acknowledge_many"), {
         "alert": [mine[0].pk, mine[1].pk, foreign.pk, "x"], "comment": "Dicek bersama",
         "query": "state=all&kind=other",
@@ -132,8 +134,13 @@ def test_acknowledge_several_at_once(operator_client, world):
 
 
 def test_acknowledging_needs_the_right_to_act(client, world):
-    """A field officer sees the alert but may not act on it: nothing changes."""
+    """The KPU official sees the alert but may not act on it: no checkbox, and a posted id
+    changes nothing."""
     alert = _alert(world.a.facilities["warehouse"], "x")
+    client.force_login(world.a.users["kpu"])
+    page = client.get(reverse("alerts:feed"))
+    assert _ids(page) == {alert.pk}
+    assert 'name="alert"' not in page.content.decode()
     done, skipped = review.acknowledge_many(world.a.users["kpu"], [alert.pk])
     assert (done, skipped) == (0, 1)
     alert.refresh_from_db()
