@@ -149,7 +149,14 @@
     const state = document.createElement("span");
     state.className = "state state-" + alert.state;
     state.textContent = alert.state_label || alert.state;
-    item.append(badge, link, facts, state);
+    item.append(badge, link, facts);
+    if (alert.escalated) {
+      const escalated = document.createElement("span");
+      escalated.className = "badge";
+      escalated.textContent = text("Escalated");
+      item.append(escalated);
+    }
+    item.append(state);
     if (checkbox && alert.state === "open") item.prepend(checkbox);
     if (alert.camera_id) item.dataset.alertCamera = String(alert.camera_id);
     item.dataset.state = alert.state;

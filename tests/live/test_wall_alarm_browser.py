@@ -108,6 +108,7 @@ def test_an_alarm_comes_forward_and_sounds_until_acknowledged(page, live_world):
     wait_until(lambda: root.get_attribute("data-alarm") == "escalated", 5,
                what="the escalated pattern")
     assert "is-escalated" in tile.get_attribute("class")
+    assert page.locator(f'.alert-item[data-alert-id="{gate_alert.pk}"] .badge').is_visible()
 
     # Acknowledged by someone else: the tile goes back; the other alert still sounds.
     alert_acknowledge(alert=gate_alert, user=commander)
