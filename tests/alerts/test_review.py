@@ -68,6 +68,10 @@ def test_filters_by_each_choice(operator_client, world, cameras):
     since = (timezone.localdate() - timedelta(days=30)).isoformat()
     assert _ids(operator_client.get(feed, {"since": since})) == {tamper.pk, low.pk, acked.pk,
                                                                  old.pk}
+    # Another city's facility is not a choice: dropped, as if not given.
+    foreign = world.b.facilities["warehouse"].pk
+    assert _ids(operator_client.get(feed, {"facility": foreign})) == {tamper.pk, low.pk,
+                                                                     acked.pk}
     # The camera choices are the chosen facility's cameras the person may view.
     page = operator_client.get(feed, {"facility": warehouse.pk})
     assert list(page.context["cameras"]) == [gate]
