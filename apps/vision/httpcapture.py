@@ -9,6 +9,8 @@ import socket
 import ssl
 import threading
 import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +20,9 @@ from apps.vision.frames import BgrPixels, Pixels
 from apps.vision.httpauth import AuthError, Authorizer, pick_challenge
 from apps.vision.source import Grab, SourceConfig, StreamError
 
+if TYPE_CHECKING:
+    from apps.vision.recorder import RecordingTap
+
 MAX_JPEG_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 4096 * 4096
 
@@ -25,14 +30,22 @@ MAX_PIXELS = 4096 * 4096
 class HttpCapture:
     """Common part of the HTTP sources: connecting to the checked address, authentication."""
 
-    def __init__(self, checked: CheckedUrl, source: SourceConfig) -> None:
+    def __init__(self, checked: CheckedUrl, source: SourceConfig, *,
+                 tap: RecordingTap | None = None) -> None:
         self._checked = checked
         self._source = source
+        self._tap = tap
         self._conn: http.client.HTTPConnection | None = None
         self._sock: socket.socket | None = None
         self._response: http.client.HTTPResponse | None = None
         self._authorizer: Authorizer | None = None
         self.expected_fps: float | None = None
+
+    def _recorded(self, data: bytes, plausible: bool) -> bool:
+        """Hand a received JPEG to the recording, as received (it encodes them itself)."""
+        if self._tap is not None and plausible:
+            self._tap.jpeg(data, datetime.now(UTC))
+        return plausible
 
     def interrupt(self) -> None:
         sock = self._sock
@@ -116,8 +129,9 @@ class HttpCapture:
 
 
 class MjpegCapture(HttpCapture):
-    def __init__(self, checked: CheckedUrl, source: SourceConfig) -> None:
-        super().__init__(checked, source)
+    def __init__(self, checked: CheckedUrl, source: SourceConfig, *,
+                 tap: RecordingTap | None = None) -> None:
+        super().__init__(checked, source, tap=tap)
         self._stream = self._get()
         boundary = _boundary(self._stream.getheader("Content-Type", ""))
         if boundary is None:
@@ -132,7 +146,8 @@ class MjpegCapture(HttpCapture):
             size, self._jpeg = self._read_part()
         except (OSError, http.client.HTTPException) as exc:
             raise StreamError(f"stream read failed: {_describe(exc)}") from None
-        return Grab(time.monotonic(), size, _jpeg_plausible(self._jpeg))
+        return Grab(time.monotonic(), size,
+                    self._recorded(self._jpeg, _jpeg_plausible(self._jpeg)))
 
     def retrieve(self) -> Pixels | None:
         return _decode_jpeg(self._jpeg)
@@ -196,8 +211,9 @@ class MjpegCapture(HttpCapture):
 
 
 class JpegPollCapture(HttpCapture):
-    def __init__(self, checked: CheckedUrl, source: SourceConfig, stop: threading.Event) -> None:
-        super().__init__(checked, source)
+    def __init__(self, checked: CheckedUrl, source: SourceConfig, stop: threading.Event, *,
+                 tap: RecordingTap | None = None) -> None:
+        super().__init__(checked, source, tap=tap)
         self._stop = stop
         self._next = time.monotonic()
         self._jpeg = b""
@@ -213,7 +229,8 @@ class JpegPollCapture(HttpCapture):
             if self._stop.is_set():
                 raise StreamError("stopped")
             self._fetch()
-        return Grab(time.monotonic(), len(self._jpeg), _jpeg_plausible(self._jpeg))
+        return Grab(time.monotonic(), len(self._jpeg),
+                    self._recorded(self._jpeg, _jpeg_plausible(self._jpeg)))
 
     def retrieve(self) -> Pixels | None:
         return _decode_jpeg(self._jpeg)

@@ -13,6 +13,7 @@ This is the one place recording decodes and encodes; video cameras are never re-
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from fractions import Fraction
@@ -58,17 +59,29 @@ class _Encoder:
         self.stream = stream
         self.packets = 0
 
-    def encode(self, frame: av.VideoFrame, at_ms: int) -> None:
+    def encode(self, frame: av.VideoFrame, at_ms: int, duration_ms: int) -> None:
         frame = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
         frame.pts = at_ms
         frame.time_base = MILLISECOND
-        self._mux(self.stream.encode(frame))
+        packets = self.stream.encode(frame)
+        # The frame lasts until the next one, unknown yet: the last interval is the best
+        # guess, and the one a fragment's last sample keeps (the muxer's own is 0.2 s).
+        for packet in packets:
+            packet.duration = duration_ms
+        self._mux(packets)
         self.frames += 1
         self.last_ms = at_ms
 
     def _mux(self, packets: list[av.Packet]) -> None:
         self.container.mux(packets)
         self.packets += len(packets)
+
+    def abandon(self) -> None:
+        """Close and remove a file nothing could be written to."""
+        with contextlib.suppress(av.error.FFmpegError, OSError):
+            self.container.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
     def close(self, end_ms: int) -> Segment:
         try:
@@ -96,6 +109,7 @@ class JpegSegmentWriter:
         self._open: _Encoder | None = None
         self._interval_ms = 0
         self.dropped = 0
+        self.errors = 0  # frames the encoder or the file failed to take
 
     def write(self, jpeg: bytes, received: datetime | None = None) -> Segment | None:
         received = received or self._clock()
@@ -124,9 +138,17 @@ class JpegSegmentWriter:
             current = self._open = _Encoder(segment_path(self._directory, received), received,
                                             width, height, self._fps_hint)
         try:
-            current.encode(frame, round((received - current.start).total_seconds() * 1000))
+            current.encode(frame, round((received - current.start).total_seconds() * 1000),
+                           max(self._interval_ms, 1))
         except (av.error.FFmpegError, OSError, ValueError):
+            # A file that cannot be written (a full disk): what was written is reported, and
+            # the next frame starts a new segment.
             self.dropped += 1
+            self.errors += 1
+            if current.frames:
+                return self._close(current.last_ms + max(self._interval_ms, 1))
+            self._open = None
+            current.abandon()
         return finished
 
     def _decode(self, jpeg: bytes) -> av.VideoFrame | None:

@@ -111,9 +111,11 @@ class _OpenSegment:
                            self.packets)
 
     def abandon(self) -> None:
-        """Close after a muxing error; the file keeps what was written up to then."""
+        """Close and remove a file nothing could be written to."""
         with contextlib.suppress(av.error.FFmpegError, OSError):
             self.container.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
 
 class SegmentWriter:
@@ -143,6 +145,7 @@ class SegmentWriter:
         self._last_keyframe: int | None = None
         self._keyframe_interval = 0
         self.dropped = 0  # packets not written: before the first keyframe, after an error
+        self.errors = 0  # packets or files the muxer failed to write
 
     def write(self, packet: av.Packet, received: datetime | None = None) -> Segment | None:
         """Add one packet of the template's stream; the segment it finished, if any.
@@ -176,11 +179,15 @@ class SegmentWriter:
         try:
             current.mux(packet, dts, pts)
         except (av.error.FFmpegError, OSError, ValueError):
-            # A packet the muxer refuses ends the segment (what was written stays playable);
-            # the next keyframe starts a new one. Recording never stops the watcher.
+            # A packet the muxer refuses, or a file that cannot be written (a full disk),
+            # ends the segment; the next keyframe starts a new one. What was written stays
+            # playable and is reported; `errors` tells the caller something went wrong.
             self.dropped += 1
-            current.abandon()
+            self.errors += 1
+            if current.packets:
+                return self._close()
             self._open = None
+            current.abandon()
         return finished
 
     def _should_cut(self, current: _OpenSegment, dts: int) -> bool:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
 from apps.vision.frames import Frame
 from apps.vision.httpcapture import HttpCapture, JpegPollCapture, MjpegCapture
+from apps.vision.recorder import RecordingTap
 from apps.vision.rtsprelay import RelayFailed, RtspRelay
 from apps.vision.source import (
     Backoff,
@@ -60,7 +61,9 @@ class StreamReader:
 
     `on_frame` runs in the reader's thread for each frame due for analysis; it should return
     quickly (it delays the next read). An exception from it ends run() and propagates.
-    `on_health` is called whenever the state changes.
+    `on_health` is called whenever the state changes. A `recorder` gets every video packet
+    before it is decoded, or every JPEG as received, from this same connection
+    (apps.vision.recorder).
     """
 
     def __init__(
@@ -72,8 +75,10 @@ class StreamReader:
         policy: UrlPolicy,
         on_health: HealthCallback | None = None,
         backoff: Backoff | None = None,
+        recorder: RecordingTap | None = None,
     ) -> None:
         self.source = source
+        self._recorder = recorder
         self.policy = policy
         self._on_frame = on_frame
         self._on_health = on_health
@@ -148,6 +153,8 @@ class StreamReader:
         finally:
             self._set_connected(None)
             capture.close()
+            if self._recorder is not None:
+                self._recorder.closed()  # a reconnect starts a new segment
         return delivered
 
     def _open(self, checked: CheckedUrl) -> Capture:
@@ -156,15 +163,16 @@ class StreamReader:
             if (kind == SourceKind.FILE) != (checked.scheme == "file"):
                 raise StreamError("URL scheme does not match the source kind")
             if kind == SourceKind.FILE:
-                return VideoCapture(checked.path, self.source, self._stop)
+                return VideoCapture(checked.path, self.source, self._stop,
+                                    tap=self._recorder)
             if checked.scheme not in ("rtsp", "rtsps"):
                 raise StreamError("URL scheme does not match the source kind")
             return self._through_relay(checked)
         if checked.scheme not in ("http", "https"):
             raise StreamError("URL scheme does not match the source kind")
         if kind == SourceKind.MJPEG:
-            return MjpegCapture(checked, self.source)
-        return JpegPollCapture(checked, self.source, self._stop)
+            return MjpegCapture(checked, self.source, tap=self._recorder)
+        return JpegPollCapture(checked, self.source, self._stop, tap=self._recorder)
 
     def _through_relay(self, checked: CheckedUrl) -> VideoCapture:
         """FFmpeg opens the camera through a relay that checks every redirect against the
@@ -176,7 +184,7 @@ class StreamReader:
         except RelayFailed as exc:
             raise StreamError(str(exc)) from None
         try:
-            return VideoCapture(relay.url, source, self._stop, relay=relay)
+            return VideoCapture(relay.url, source, self._stop, relay=relay, tap=self._recorder)
         except StreamError as exc:
             relay.close()
             raise StreamError(relay.failure or str(exc)) from None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import av
 import av.error
@@ -15,6 +17,9 @@ import numpy as np
 from apps.vision.frames import ANALYSIS_WIDTH, Pixels, luma_to_grey
 from apps.vision.rtsprelay import RtspRelay
 from apps.vision.source import EndOfStream, Grab, SourceConfig, SourceKind, StreamError
+
+if TYPE_CHECKING:
+    from apps.vision.recorder import RecordingTap
 
 # Only the protocols a camera needs may be opened, so a playlist or redirect cannot make
 # FFmpeg read local files or other schemes. (PyAV keeps FFmpeg's own log, which can quote
@@ -56,10 +61,11 @@ class VideoCapture:
     spread over threads); PyAV releases the GIL while decoding."""
 
     def __init__(self, target: str, source: SourceConfig, stop: threading.Event, *,
-                 relay: RtspRelay | None = None) -> None:
+                 relay: RtspRelay | None = None, tap: RecordingTap | None = None) -> None:
         self._source = source
         self._stop = stop
         self._relay = relay
+        self._tap = tap
         self._is_file = source.kind == SourceKind.FILE
         options = ffmpeg_options(source.kind)
         try:
@@ -81,6 +87,8 @@ class VideoCapture:
         fps = float(rate) if rate else 0.0
         self.expected_fps: float | None = fps if 1.0 <= fps <= 120.0 else None
         self._packets = self._container.demux(self._video)
+        if tap is not None:
+            tap.video_opened(self._video)
         self._decoded: deque[av.VideoFrame] = deque()
         self._frame: av.VideoFrame | None = None
         self._offset = 0.0
@@ -122,6 +130,9 @@ class VideoCapture:
                 raise StreamError(_STALLED)
             # An empty packet at the end of the input drains the frames the decoder holds.
             nbytes += packet.size
+            if self._tap is not None and packet.size:
+                # Recorded as received, before decoding (the writer copies, never decodes).
+                self._tap.video_packet(packet, datetime.now(UTC))
             try:
                 self._decoded.extend(packet.decode())
             except _FFMPEG_FAILURES:

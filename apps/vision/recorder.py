@@ -1,0 +1,197 @@
+"""One camera's recording, fed from the connection its reader already has (never a second
+session to the camera): the reader hands over each video packet before decoding it, or each
+JPEG as received (apps.vision.stream.StreamReader's `recorder`); the recording mode's gate
+(apps.vision.recordgate) picks what is kept; the writers make the segment files; each
+finished segment goes to `on_segment` with what happened in it. No Django: the stream
+runtime's callback stores and indexes the file (apps.recordings.services.segment_recorded).
+
+Recording never stops the reader: a writer that fails (a full disk, a packet the muxer
+refuses) drops what it cannot write and starts again at the next keyframe, so recording
+resumes by itself when space returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import av.error
+
+from apps.vision.jpegrecording import JpegSegmentWriter
+from apps.vision.recordgate import EVENT_AFTER, EVENT_BEFORE, RecordingGate, RecordMode
+from apps.vision.recording import DEFAULT_MAX_SECONDS, Segment, SegmentWriter
+
+logger = logging.getLogger(__name__)
+
+
+class RecordingTap(Protocol):
+    """What a reader tells a recorder (apps.vision.stream)."""
+
+    def video_opened(self, stream: av.video.stream.VideoStream) -> None: ...
+
+    def video_packet(self, packet: av.Packet, received: datetime) -> None: ...
+
+    def jpeg(self, data: bytes, received: datetime) -> None: ...
+
+    def closed(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SegmentFlags:
+    """What happened while a segment was written (for the index and the timeline)."""
+
+    motion: bool = False
+    tamper: bool = False
+
+
+SegmentCallback = Callable[[Segment, SegmentFlags], object]
+_WRITE_FAILURES = (OSError, av.error.FFmpegError, ValueError)
+
+
+class Recorder:
+    """Implements RecordingTap for one camera. `event` (from the analysis: motion, tamper)
+    marks the open segment and, in events mode, starts or extends the recording."""
+
+    def __init__(self, directory: Path, mode: RecordMode, on_segment: SegmentCallback, *,
+                 max_seconds: float = DEFAULT_MAX_SECONDS, before: float = EVENT_BEFORE,
+                 after: float = EVENT_AFTER, label: str = "camera") -> None:
+        self._directory = directory
+        self._mode = mode
+        self._on_segment = on_segment
+        self._max_seconds = max_seconds
+        self._before, self._after = before, after
+        self._label = label
+        # The reader thread feeds packets; events may come from the analysis thread.
+        self._lock = threading.Lock()
+        self._video: SegmentWriter | None = None
+        self._time_base = Fraction(0)
+        self._jpegs: JpegSegmentWriter | None = None
+        self._gate: RecordingGate | None = None
+        self._flags = SegmentFlags()
+        self._failures = 0  # of finished connections' writers and of handing items over
+        self._logged = 0
+
+    @property
+    def mode(self) -> RecordMode:
+        return self._mode
+
+    @property
+    def failures(self) -> int:
+        """Packets, frames or files that could not be written so far."""
+        writer = self._video or self._jpegs
+        return self._failures + (writer.errors if writer is not None else 0)
+
+    def set_mode(self, mode: RecordMode) -> None:
+        """A new mode from the next item on; what was being written is finished."""
+        with self._lock:
+            if mode == self._mode:
+                return
+            self._mode = mode
+            if self._gate is not None:
+                self._gate.close()
+                self._gate = self._new_gate()
+
+    def event(self, *, motion: bool = False, tamper: bool = False) -> None:
+        with self._lock:
+            self._flags = SegmentFlags(self._flags.motion or motion,
+                                       self._flags.tamper or tamper)
+            if self._gate is not None:
+                self._gate.event()
+
+    # --- the reader's side (RecordingTap) ---------------------------------------------------
+
+    def video_opened(self, stream: av.video.stream.VideoStream) -> None:
+        with self._lock:
+            self._end_session()
+            if stream.time_base is None:
+                return  # nothing to time segments by: this connection is not recorded
+            self._make_directory()
+            self._time_base = Fraction(stream.time_base)
+            self._video = SegmentWriter(stream, self._directory,
+                                        max_seconds=self._max_seconds)
+            self._gate = self._new_gate()
+
+    def video_packet(self, packet: av.Packet, received: datetime) -> None:
+        dts = packet.dts if packet.dts is not None else packet.pts
+        with self._lock:
+            if self._gate is None or dts is None:
+                return
+            self._gate.offer(packet, float(dts * self._time_base), packet.is_keyframe,
+                             received)
+
+    def jpeg(self, data: bytes, received: datetime) -> None:
+        with self._lock:
+            if self._gate is None:
+                self._make_directory()
+                self._jpegs = JpegSegmentWriter(self._directory,
+                                                max_seconds=self._max_seconds)
+                self._gate = self._new_gate()
+            # Every JPEG stands alone: each one may start a segment.
+            self._gate.offer(data, time.monotonic(), True, received)
+
+    def closed(self) -> None:
+        """The connection ended: finish the open segment (a reconnect starts a new one)."""
+        with self._lock:
+            self._end_session()
+
+    # --- inside ------------------------------------------------------------------------------
+
+    def _make_directory(self) -> None:
+        # Failing here is a failing recording, never a failing reader: writing retries.
+        with contextlib.suppress(OSError):
+            self._directory.mkdir(parents=True, exist_ok=True)
+
+    def _new_gate(self) -> RecordingGate:
+        return RecordingGate(self._mode, self._write, self._finish, before=self._before,
+                             after=self._after)
+
+    def _write(self, item: av.Packet | bytes, received: datetime) -> None:
+        try:
+            if isinstance(item, bytes):
+                finished = self._jpegs.write(item, received) if self._jpegs else None
+            else:
+                finished = self._video.write(item, received) if self._video else None
+        except _WRITE_FAILURES:
+            self._failures += 1
+            finished = None
+        if self.failures > self._logged:
+            # Typically a full disk: the next keyframe (or JPEG) tries again.
+            self._make_directory()
+            if self._logged == 0 or self.failures // 1000 > self._logged // 1000:
+                logger.warning("%s: recording failed (%d so far)", self._label, self.failures)
+            self._logged = self.failures
+        if finished is not None:
+            self._report(finished)
+
+    def _finish(self) -> None:
+        writer = self._video or self._jpegs
+        if writer is not None:
+            finished = writer.close()
+            if finished is not None:
+                self._report(finished)
+
+    def _report(self, segment: Segment) -> None:
+        flags, self._flags = self._flags, SegmentFlags()
+        try:
+            self._on_segment(segment, flags)
+        except Exception:  # the index failing must not stop the reader
+            logger.exception("%s: a finished segment could not be handed over", self._label)
+
+    def _end_session(self) -> None:
+        if self._gate is not None:
+            self._gate.close()
+        writer = self._video or self._jpegs
+        if writer is not None:
+            self._failures += writer.errors
+        self._gate = None
+        self._video = None
+        self._jpegs = None
