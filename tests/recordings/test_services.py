@@ -128,3 +128,14 @@ def test_only_the_owner_agency_sees_recordings_until_shares_grant_them(tmp_path,
     for user in (world.a.users["admin"], world.a.users["operator"], world.b.users["kpu"]):
         assert policy.scope(user, segments).count() == 0
         assert not policy.scope(user, segments, policy.Action.MANAGE).exists()
+
+
+def test_the_retention_task_is_scheduled_and_applies_retention(tmp_path, camera) -> None:
+    from apps.core.periodic import beat_schedule
+    from apps.recordings import tasks
+
+    assert tasks.retention.name in {entry["task"] for entry in beat_schedule().values()}
+    services.segment_recorded(camera.pk, finished(tmp_path, NOW - timedelta(days=30)))
+    services.segment_recorded(camera.pk, finished(tmp_path, datetime.now(UTC)))
+    assert tasks.retention() == 1
+    assert RecordingSegment.objects.count() == 1

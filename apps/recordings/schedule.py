@@ -1,0 +1,6 @@
+"""Recordings' periodic task (apps.core.periodic collects it for Celery beat and the
+in-process scheduler)."""
+
+BEAT_SCHEDULE = {
+    "recordings-retention": {"task": "recordings.retention", "schedule": 600.0},
+}
