@@ -33,10 +33,12 @@ from apps.core.crypto import CredentialError
 from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
 from apps.streams.livestate import is_live
+from apps.streams.recording import camera_recorder
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
+from apps.vision.recorder import Recorder
 from apps.vision.ringbuffer import Clip
 from apps.vision.source import SourceConfig, SourceKind, StreamHealth
 from apps.vision.stream import StreamReader
@@ -68,7 +70,8 @@ def _fingerprint(camera: Camera) -> tuple:
     return (camera.url, camera.substream_url, camera.source_kind, camera.username_token,
             camera.password_token, camera.analysis_fps, camera.snapshot_interval,
             camera.idle_snapshot_interval, camera.timeline_interval,
-            str(camera.motion_zones), str(camera.privacy_masks), camera.enabled)
+            str(camera.motion_zones), str(camera.privacy_masks), camera.enabled,
+            camera.recording_mode)
 
 
 def _survives_outages(method):
@@ -91,8 +94,9 @@ def _survives_outages(method):
 class DjangoSink:
     """Receives the pipeline's output (in the reader thread) and stores it."""
 
-    def __init__(self, camera: Camera) -> None:
+    def __init__(self, camera: Camera, recorder: Recorder | None = None) -> None:
         self.camera = camera
+        self.recorder = recorder  # told of events: they mark (and in events mode start) it
         self.storage_ok = True
         # Clips being collected, by clip key: the alert they belong to and the wall time of
         # the event (stream time is the pipeline's clock, wall time the records').
@@ -124,6 +128,8 @@ class DjangoSink:
 
     @_survives_outages
     def motion(self, result: MotionResult, frame: Frame, clip_key: str | None) -> None:
+        if self.recorder is not None:
+            self.recorder.event(motion=True)
         zones = [z.name for z in result.zones if z.moving]
         self._remember_clip(clip_key, self._raise(
             Alert.Kind.MOTION, Alert.Severity.HIGH, "motion",
@@ -133,6 +139,8 @@ class DjangoSink:
     @_survives_outages
     def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None:
         tamper = str(event.kind) if event.active else ""
+        if self.recorder is not None and event.active:
+            self.recorder.event(tamper=True)
         CameraHealth.objects.filter(camera=self.camera).update(tamper=tamper)
         push.camera_status(self.camera.pk, "online", tamper,
                            tamper_label(tamper) if tamper else str(_("Online")))
@@ -276,7 +284,9 @@ class Watcher:
             logger.error("camera %s cannot be watched: %s", camera.pk, error)
             self.stop_event.wait(30)
             return
-        sink = DjangoSink(camera)
+        recording = camera_recorder(camera)  # None when the camera records nothing
+        recorder = recording[0] if recording else None
+        sink = DjangoSink(camera, recorder)
         live = _Throttled(lambda: is_live(camera.pk))
         pipeline = CameraPipeline(
             config, sink, is_live=live,
@@ -286,7 +296,8 @@ class Watcher:
         health = _HealthTracker(camera)
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
-        reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind))
+        reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
+                              recorder=recorder)
         thread = threading.Thread(target=_closing_connections(reader.run),
                                   name=f"reader-{camera.pk}", daemon=True)
         thread.start()
@@ -308,6 +319,8 @@ class Watcher:
         finally:
             reader.stop()
             thread.join(timeout=10)
+            if recording is not None:
+                recording[1].close()  # store the last segments
 
 
 def _closing_connections(work):

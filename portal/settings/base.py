@@ -246,6 +246,10 @@ STORAGES["recordings"] = {
                    default="django.core.files.storage.FileSystemStorage"),
     "OPTIONS": {"location": str(RECORDINGS_ROOT)},
 }
+# Where a worker writes segments before storing them: local disk, ideally the same
+# filesystem as RECORDINGS_ROOT (a segment is then moved into place, not copied).
+RECORDINGS_SPOOL = env.path("RECORDINGS_SPOOL", default=str(VAR_DIR / "recordings-spool"))
+RECORDINGS_SEGMENT_SECONDS = 60.0
 # Bytes of recordings kept at most (0: no quota, only each camera's days). At 90 % of it the
 # storage alert is raised; above it the oldest footage that is not held is pruned.
 RECORDINGS_QUOTA_BYTES = env.int("RECORDINGS_QUOTA_BYTES", default=0)

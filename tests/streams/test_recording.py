@@ -1,0 +1,105 @@
+"""A watcher records its camera by its recording mode, from its own connection, into the
+recordings storage and index (apps.streams.recording)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import av
+import pytest
+
+from apps.cameras.models import Camera, CameraHealth, Orientation, RecordingMode
+from apps.camsim import CameraSpec, Simulator
+from apps.camsim.scene import SceneState
+from apps.recordings.models import RecordingSegment
+from apps.streams.leases import DatabaseLeases
+from apps.streams.watcher import Watcher
+from tests.waiting import wait_until
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with Simulator([CameraSpec("gate", 320, 180, 10.0, 400_000, SceneState(), seed=1)]) as sim:
+        yield sim
+
+
+@pytest.fixture(autouse=True)
+def recordings(settings, tmp_path) -> Path:
+    root = tmp_path / "recordings"
+    settings.STORAGES = {**settings.STORAGES, "recordings": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(root)}}}
+    settings.RECORDINGS_SPOOL = str(tmp_path / "spool")
+    settings.RECORDINGS_SEGMENT_SECONDS = 2.0
+    settings.CAMERA_EVIDENCE_BEFORE = 3.0
+    settings.CAMERA_EVIDENCE_AFTER = 3.0
+    return root
+
+
+@pytest.fixture
+def watch():
+    running = []
+
+    def start(camera: Camera) -> None:
+        watcher = Watcher(camera.pk, store=DatabaseLeases(), holder="test")
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        running.append((watcher, thread))
+
+    yield start
+    for watcher, thread in running:
+        watcher.stop_event.set()
+        thread.join(timeout=40)
+
+
+def _camera(world, url: str, kind: str, mode: str) -> Camera:
+    return Camera.objects.create(
+        facility=world.a.facilities["warehouse"], name=f"Gudang {kind}", source_kind=kind,
+        url=url, orientation=Orientation.OUTWARD, recording_mode=mode)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_continuous_camera_is_recorded_by_stream_copy_into_storage(
+        world, simulator, watch, recordings) -> None:
+    camera = _camera(world, simulator.urls("gate")["rtsp"], "rtsp", RecordingMode.CONTINUOUS)
+    watch(camera)
+    wait_until(lambda: RecordingSegment.objects.filter(camera=camera).count() >= 2, timeout=30,
+               what="two stored segments")
+    for row in RecordingSegment.objects.filter(camera=camera)[:2]:
+        path = recordings / row.storage_name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == row.sha256
+        assert row.bytes == path.stat().st_size
+        assert (row.end - row.start).total_seconds() <= 2.05
+        with av.open(str(path)) as container:
+            first = next(p for p in container.demux(video=0) if p.size)
+            assert first.is_keyframe and container.streams.video[0].codec_context.name == "h264"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_camera_that_records_nothing_writes_nothing(world, simulator, watch,
+                                                      tmp_path) -> None:
+    camera = _camera(world, simulator.urls("gate")["rtsp"], "rtsp", RecordingMode.OFF)
+    watch(camera)
+    wait_until(lambda: CameraHealth.objects.filter(camera=camera, state="online").exists(),
+               timeout=20, what="online")
+    wait_until(lambda: CameraHealth.objects.get(camera=camera).fps, timeout=10, what="fps")
+    assert not (tmp_path / "spool").exists()
+    assert not RecordingSegment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_only_records_around_a_tamper_alert(world, simulator, watch) -> None:
+    camera = _camera(world, simulator.urls("gate")["mjpeg"], "mjpeg", RecordingMode.EVENTS)
+    watch(camera)
+    wait_until(lambda: CameraHealth.objects.filter(camera=camera, state="online").exists(),
+               timeout=20, what="online")
+    assert not RecordingSegment.objects.exists()
+    simulator.control("gate", "cover")
+    try:
+        row = wait_until(lambda: RecordingSegment.objects.filter(camera=camera).first(),
+                         timeout=40, what="the event's segment")
+    finally:
+        simulator.control("gate", "uncover")
+    assert row.has_tamper
