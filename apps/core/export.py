@@ -22,7 +22,7 @@ from django.http import HttpResponse
 from django.utils import formats, numberformat, timezone
 from django.utils.translation import gettext
 
-from apps.org.models import ZONE_ABBREVIATIONS
+from apps.core.zones import zone_label
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _BOM = "\ufeff"
@@ -59,7 +59,7 @@ def local_time(moment: datetime | None, zone_owner: ZoneInfo | object) -> str:
         return ""
     zone = _zone_of(zone_owner)
     local = timezone.localtime(moment, zone)
-    return f"{local:%Y-%m-%d %H:%M} {ZONE_ABBREVIATIONS.get(zone.key, zone.key)}"
+    return f"{local:%Y-%m-%d %H:%M} {zone_label(zone)}"
 
 
 def choice_label(choices, value: str) -> str:

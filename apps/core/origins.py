@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -117,3 +118,22 @@ def check() -> tuple[bool, dict]:
         "allowed": settings.SITE_ORIGINS,
         "refused": [{"origin": r.origin, "count": r.count, "last": r.last} for r in refused],
     }
+
+
+def _normalise(origin: str) -> str | None:
+    try:
+        parts = urlsplit(origin.strip().lower())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+        return None
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+def origin_allowed(origin: str | None) -> bool:
+    if not origin or origin == "null":
+        return False
+    allowed = {_normalise(o) for o in settings.SITE_ORIGINS}
+    normalised = _normalise(origin)
+    return normalised is not None and normalised in allowed

@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from apps.access import policy
 from apps.accounts.models import User
 from apps.core.templatetags.posko import in_zone
+from apps.core.zones import zone_label
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.duty.models import Attendance, Shift
-from apps.org.models import ZONE_ABBREVIATIONS, Region
+from apps.org.models import Region
 from apps.places.models import Facility, Operation
 
 HOURLY_UP_TO = timedelta(days=2)  # longer periods are shown per day
@@ -145,7 +146,7 @@ class CoverageView:
 
     @property
     def zone_label(self) -> str:
-        return ZONE_ABBREVIATIONS.get(self.zone.key, self.zone.key)
+        return zone_label(self.zone)
 
     @property
     def local_start(self) -> datetime:

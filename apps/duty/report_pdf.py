@@ -27,8 +27,9 @@ from reportlab.platypus import (
 
 from apps.accounts.models import User
 from apps.core.export import choice_label, number
+from apps.core.zones import zone_label
 from apps.duty.coverage_page import CoverageView
-from apps.org.models import ZONE_ABBREVIATIONS, Agency
+from apps.org.models import Agency
 
 STATUS_COLOURS = {
     "ok": colors.HexColor("#cfe8d6"),
@@ -45,7 +46,7 @@ COLUMNS_PER_TABLE = 31
 
 def _local(moment, zone) -> str:
     local = timezone.localtime(moment, zone)
-    label = ZONE_ABBREVIATIONS.get(zone.key, zone.key)
+    label = zone_label(zone)
     return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {label}"
 
 

@@ -5,31 +5,9 @@ over plain http of the same host would pass. This compares scheme, host and port
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from channels.security.websocket import WebsocketDenier
-from django.conf import settings
 
-from apps.core.origins import record_refused
-
-
-def _normalise(origin: str) -> str | None:
-    try:
-        parts = urlsplit(origin.strip().lower())
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
-        return None
-    return f"{parts.scheme}://{parts.hostname}:{port}"
-
-
-def origin_allowed(origin: str | None) -> bool:
-    if not origin or origin == "null":
-        return False
-    allowed = {_normalise(o) for o in settings.SITE_ORIGINS}
-    normalised = _normalise(origin)
-    return normalised is not None and normalised in allowed
+from apps.core.origins import origin_allowed, record_refused
 
 
 class ExactOriginValidator:

@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.zones import zone_label
 from apps.org.tree import TreeNode
 
+
 # Indonesia's three zones. Stored as IANA names; shown with their Indonesian abbreviation.
-ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-
 class Region(TreeNode):
     """Province → city/regency → district (kecamatan)."""
 
@@ -60,7 +59,7 @@ class Region(TreeNode):
 
     @property
     def zone_abbreviation(self) -> str:
-        return ZONE_ABBREVIATIONS.get(self.timezone, self.timezone)
+        return zone_label(self.timezone)
 
 
 class Agency(TreeNode):

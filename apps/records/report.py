@@ -27,6 +27,7 @@ from apps.alerts.models import Alert
 from apps.cameras.models import Camera
 from apps.cameras.uptime import Segment, uptime_by_camera, uptime_fraction
 from apps.core.db import InList
+from apps.core.zones import zone_label
 from apps.duty import coverage as cov
 from apps.duty.loading import coverage_inputs
 from apps.org.models import Region
@@ -123,9 +124,7 @@ class DailyReport:
 
     @property
     def zone_label(self) -> str:
-        from apps.org.models import ZONE_ABBREVIATIONS
-
-        return ZONE_ABBREVIATIONS.get(self.zone.key, self.zone.key)
+        return zone_label(self.zone)
 
 
 def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,

@@ -2,7 +2,8 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 
-from apps.org.models import ZONE_ABBREVIATIONS
+from apps.core.origins import origin_allowed
+from apps.core.zones import zone_label
 
 register = template.Library()
 
@@ -14,7 +15,7 @@ def in_zone(moment, zone_owner) -> str:
         return "—"
     zone = zone_owner.zoneinfo
     local = timezone.localtime(moment, zone)
-    label = ZONE_ABBREVIATIONS.get(zone.key, zone.key)
+    label = zone_label(zone)
     return f"{date_format(local, 'DATETIME_FORMAT')} {label}"
 
 
@@ -34,8 +35,6 @@ def page_origin(context) -> str:
 @register.filter
 def is_site_origin(origin: str) -> bool:
     """Whether websockets from `origin` are accepted (SITE_ORIGINS, exactly)."""
-    from apps.live.origin import origin_allowed
-
     return origin_allowed(origin)
 
 

@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from apps.org.models import ZONE_ABBREVIATIONS
+from apps.core import zones
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def local_day(moment, zone_owner) -> str:
 @register.filter
 def zone_label(zone_owner) -> str:
     zone = _zone(zone_owner)
-    return ZONE_ABBREVIATIONS.get(zone.key, zone.key)
+    return zones.zone_label(zone)
 
 
 @register.filter
