@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +18,6 @@ from apps.cameras.models import Camera
 from apps.recordings.models import RecordingSegment
 from apps.recordings.retention import CameraPolicy, RetentionPlan, SegmentInfo, plan_retention
 from apps.vision.recording import Segment
-
-log = logging.getLogger(__name__)
 
 STORAGE = "recordings"
 # Retention reads the index in chunks of this many rows (millions of segments at scale).
@@ -48,7 +46,8 @@ def segment_recorded(camera_id: int, segment: Segment, *, has_motion: bool = Fal
                      has_tamper: bool = False, alert_ids: Sequence[int] = ()) -> RecordingSegment:
     """Store a finished segment and index it. The file is saved first and the row second:
     a crash between them leaves a file without a row, which the orphan sweep removes
-    (`sweep_orphans`), never a row without its file. The writer's local file is gone after."""
+    (`sweep_orphans`), never a row without its file. The writer's local file is gone after,
+    unless the row could not be written (it is put back, for another attempt)."""
     store = storage()
     with segment.path.open("rb") as handle:
         name = store.save(storage_name(camera_id, segment.start),
@@ -64,6 +63,11 @@ def segment_recorded(camera_id: int, segment: Segment, *, has_motion: bool = Fal
             if alert_ids:
                 row.alerts.set(alert_ids)
     except Exception:
+        # No row: the file goes back to the writer's folder (it was moved or copied from
+        # there), so a later attempt can store it again, and leaves the storage.
+        if not segment.path.exists():
+            with store.open(name, "rb") as stored, segment.path.open("wb") as local:
+                shutil.copyfileobj(stored, local)
         store.delete(name)
         raise
     return row

@@ -18,7 +18,7 @@ from apps.cameras.models import Camera, RecordingMode
 from apps.recordings.services import segment_recorded
 from apps.vision.recorder import Recorder, SegmentFlags
 from apps.vision.recordgate import RecordMode
-from apps.vision.recording import Segment
+from apps.vision.recording import Segment, probe_segment
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,35 @@ def spool_folder(camera_id: int) -> Path:
     return Path(settings.RECORDINGS_SPOOL) / str(camera_id)
 
 
+def leftovers(camera_id: int) -> list[Segment]:
+    """Segment files of earlier sessions still in the spool: a worker killed while writing
+    (its file plays up to the last complete fragment) or a segment not stored then. Only the
+    lease holder writes a camera's spool folder, so none of them is being written now; a
+    file with nothing playable in it is removed."""
+    found = []
+    for path in sorted(spool_folder(camera_id).glob("*.mp4")):
+        segment = probe_segment(path)
+        if segment is None:
+            path.unlink(missing_ok=True)
+        else:
+            found.append(segment)
+    return found
+
+
 def camera_recorder(camera: Camera) -> tuple[Recorder, SegmentStore] | None:
-    """The recorder for a watcher session of `camera`, or None when it records nothing."""
+    """The recorder for a watcher session of `camera`, or None when it records nothing.
+    What earlier sessions left in the spool is stored first (also once the mode is off)."""
+    left = leftovers(camera.pk)
     if camera.recording_mode == RecordingMode.OFF:
+        if left:
+            store = SegmentStore(camera.pk)
+            for segment in left:
+                store(segment, SegmentFlags())
+            store.close()
         return None
     store = SegmentStore(camera.pk)
+    for segment in left:
+        store(segment, SegmentFlags())
     recorder = Recorder(spool_folder(camera.pk), RecordMode(camera.recording_mode), store,
                         max_seconds=settings.RECORDINGS_SEGMENT_SECONDS,
                         label=f"camera {camera.pk}")

@@ -62,6 +62,28 @@ def finish_file(path: Path, start: datetime, seconds: float, packets: int) -> Se
                    packets)
 
 
+def probe_segment(path: Path) -> Segment | None:
+    """The `Segment` of a file left behind by a writer that was killed (or whose segment
+    was never stored): the start from its name, the span from the fragments that were
+    complete. None for a file with no playable packet or a name this module did not give."""
+    try:
+        start = datetime.strptime(path.stem.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(
+            tzinfo=UTC)
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            time_base = stream.time_base
+            # A packet cut short by the kill is flagged corrupt: it is not playable.
+            packets = [p for p in container.demux(stream)
+                       if p.size and p.pts is not None and not p.is_corrupt]
+    except (ValueError, IndexError, av.error.FFmpegError, OSError):
+        return None
+    if not packets or time_base is None:
+        return None
+    first = min(p.pts for p in packets)
+    end = max(p.pts + (p.duration or 0) for p in packets)
+    return finish_file(path, start, float((end - first) * time_base), len(packets))
+
+
 def segment_path(directory: Path, start: datetime) -> Path:
     """A file name from the start time (UTC, microseconds); a second file for the same
     instant (a clock set back) gets a counter rather than overwriting the first."""

@@ -58,6 +58,7 @@ def test_a_row_that_cannot_be_written_leaves_no_file(tmp_path, camera, recording
     with pytest.raises(IntegrityError):  # the end before the start
         services.segment_recorded(camera.pk, backwards)
     assert not any(path.is_file() for path in recordings_root.rglob("*"))
+    assert segment.path.read_bytes() == b"\0\0\0\x18ftypiso6"  # back, for another try
 
 
 def test_retention_deletes_rows_and_files_but_keeps_held_and_alert_footage(

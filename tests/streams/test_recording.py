@@ -103,3 +103,32 @@ def test_events_only_records_around_a_tamper_alert(world, simulator, watch) -> N
     finally:
         simulator.control("gate", "uncover")
     assert row.has_tamper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_killed_worker_left_in_the_spool_is_stored_at_the_next_start(
+        world, simulator, tmp_path, recordings) -> None:
+    from apps.camsim.clip import write_clip
+    from apps.streams.recording import camera_recorder, spool_folder
+    from tests.vision.helpers import scene_frames
+
+    camera = _camera(world, simulator.urls("gate")["rtsp"], "rtsp", RecordingMode.OFF)
+    folder = spool_folder(camera.pk)
+    folder.mkdir(parents=True)
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, (frame for _, frame in scene_frames(2.0, 10.0)), 10.0)
+    with av.open(str(clip)) as source:
+        from apps.vision.recording import SegmentWriter
+
+        writer = SegmentWriter(source.streams.video[0], folder)
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                writer.write(packet)
+        left = writer.close()
+    assert left is not None
+    (folder / "20261207T000000000000Z.mp4").write_bytes(b"killed before its first fragment")
+    assert camera_recorder(camera) is None  # off: nothing records, but the leftovers go in
+    row = RecordingSegment.objects.get(camera=camera)
+    assert (row.sha256, row.packets) == (left.sha256, 20)
+    assert (recordings / row.storage_name).exists()
+    assert not any(folder.iterdir())

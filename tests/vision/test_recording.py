@@ -19,7 +19,7 @@ import pytest
 from apps.camsim import Simulator
 from apps.camsim.clip import write_clip
 from apps.vision.jpegrecording import JpegSegmentWriter
-from apps.vision.recording import Segment, SegmentWriter
+from apps.vision.recording import Segment, SegmentWriter, probe_segment
 from apps.vision.source import SourceKind
 from apps.vision.videocapture import ffmpeg_options
 from tests.vision.helpers import scene_frames
@@ -245,3 +245,34 @@ def test_a_timestamp_jump_ends_the_segment(tmp_path: Path, loopback_policy: obje
     done = [s for s in finished if s] + [last]
     assert [s.packets for s in done if s] == [20, 15]  # the rest of the group is dropped
     assert writer.dropped == 10
+
+
+def test_a_file_left_behind_is_probed_up_to_its_last_complete_fragment(
+        tmp_path: Path, loopback_policy: object) -> None:
+    out = tmp_path / "segments"
+    out.mkdir()
+    with av.open(str(clip(tmp_path, 4.0)), options=ffmpeg_options(SourceKind.FILE)) as source:
+        video = source.streams.video[0]
+        writer = SegmentWriter(video, out, max_seconds=60.0, clock=FakeClock())
+        for packet in source.demux(video):
+            if packet.dts is not None:
+                writer.write(packet)
+        whole = writer.close()
+    assert whole is not None
+    data = whole.path.read_bytes()
+    # Cut inside the third fragment, as a killed writer would leave it.
+    cut = data.index(b"moof", data.index(b"moof", data.index(b"moof") + 4) + 4) + 4
+    left = out / whole.path.name
+    left.write_bytes(data[:cut + (len(data) - cut) // 3])
+    probed = probe_segment(left)
+    assert probed is not None
+    assert probed.start == T0
+    # The two complete one-second fragments; the third's first packet was cut short.
+    assert probed.packets == 30
+    assert round(probed.seconds, 3) == 2.0
+    with av.open(str(left)) as container:
+        whole_packets = [p for p in container.demux(video=0) if p.size and not p.is_corrupt]
+        assert sum(len(p.decode()) for p in whole_packets) == 30
+    assert probed.sha256 == hashlib.sha256(left.read_bytes()).hexdigest()
+    (out / "notes.mp4").write_bytes(b"not ours")
+    assert probe_segment(out / "notes.mp4") is None
