@@ -21,7 +21,7 @@ class Orientation(models.TextChoices):
 
 class RecordingMode(models.TextChoices):
     """What the camera's watcher records (apps.recordings). Events keep at least
-    apps.recordings.EVENT_BEFORE seconds before and EVENT_AFTER after each event."""
+    apps.vision.recordgate.EVENT_BEFORE seconds before and EVENT_AFTER after each event."""
 
     CONTINUOUS = "continuous", _("Continuous")
     EVENTS = "events", _("Events only (10 s before to 20 s after)")
