@@ -1,6 +1,7 @@
 """Embedded mode's keys, kept under var/ so sessions, camera credentials and the records
-chain's signatures survive restarts: the secret key, the camera keys (AES-256-GCM) and the
-anchor signing key (Ed25519), each in its own file readable by its owner only.
+chain's signatures survive restarts: the secret key, the camera keys (AES-256-GCM), the
+anchor signing key (Ed25519) and the Web Push (VAPID) key, each in its own file readable by
+its owner only.
 
 `manage.py init_keys`, the first step of `make run`, writes the missing ones; the settings
 only read them (portal.settings.embedded) and refuse to start without them. Cluster mode takes
@@ -34,21 +35,31 @@ def _new_anchor_signing_key() -> str:
     return new_signing_key()
 
 
+def _new_vapid_key() -> str:
+    from apps.notifications.webpush import new_private_key
+
+    return new_private_key()
+
+
 # The file under var/ that holds each setting's keys (several: one a line), and how a new key
 # is made.
 KEY_FILES: dict[str, tuple[str, Callable[[], str]]] = {
     "SECRET_KEY": ("secret_key", _new_secret_key),
     "CAMERA_KEYS": ("camera_keys", _new_camera_key),
     "ANCHOR_SIGNING_KEY": ("anchor_signing_key", _new_anchor_signing_key),
+    "VAPID_PRIVATE_KEY": ("vapid_private_key", _new_vapid_key),
 }
 
 
-def read_key_file(name: str) -> str:
-    """What the file of setting `name` holds; a clear refusal when it was never written."""
+def read_key_file(name: str, *, required: bool = True) -> str:
+    """What the file of setting `name` holds; a clear refusal when it was never written
+    (an empty string instead when not `required`)."""
     path = VAR_DIR / KEY_FILES[name][0]
     try:
         return path.read_text().strip()
     except FileNotFoundError:
+        if not required:
+            return ""
         raise ImproperlyConfigured(
             f"{path} is missing: run `make run`, or `python manage.py init_keys` first. "
             f"Embedded mode keeps its keys under var/; cluster mode (REDIS_URL set) takes "

@@ -12,6 +12,7 @@ urlpatterns = [
     path("akun/", include("apps.accounts.urls")),
     path("", include("apps.overview.urls")),
     path("peringatan/", include("apps.alerts.urls")),
+    path("notifikasi/", include("apps.notifications.urls")),
     path("", include("apps.cameras.urls")),
     path("pantauan/", include("apps.live.urls")),
     path("", include("apps.duty.urls")),

@@ -70,6 +70,8 @@ class UrlPolicy:
     # even inside an allowed network.
     denied_ports: frozenset[int] = frozenset()
     resolve_hostnames: bool = True
+    # Web Push endpoints carry long opaque tokens in their path (apps.notifications).
+    max_path_length: int = MAX_PATH_LENGTH
 
     @classmethod
     def from_strings(cls, networks: Sequence[str], **kwargs: object) -> UrlPolicy:
@@ -142,7 +144,7 @@ def check_url(url: str, policy: UrlPolicy, *, resolver: Resolver = default_resol
         raise UrlRejected("fragments are not allowed")
     if "@" in authority:
         raise UrlRejected("credentials in the URL are not allowed")
-    if len(path) > MAX_PATH_LENGTH:
+    if len(path) > policy.max_path_length:
         raise UrlRejected("path too long")
     host, port = _split_authority(authority, DEFAULT_PORTS[scheme])
     if port in policy.denied_ports:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.places",
     "apps.access",
     "apps.alerts",
+    "apps.notifications",
     "apps.cameras",
     "apps.streams",
     "apps.recordings",
@@ -440,3 +441,15 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # after a higher id was read is still delivered.
 WEBHOOK_OUTBOX_LAG = env.int("WEBHOOK_OUTBOX_LAG", default=120)
 # --- end of API and integrations -------------------------------------------------------------
+# Web Push (apps.notifications): on when a VAPID private key is set (each mode sets
+# VAPID_PRIVATE_KEY; it never reaches a browser nor a log). VAPID_SUBJECT is how a push
+# service reaches the operator of the portal (mailto: or https:). Endpoints pass the webhooks'
+# network-address guard: https, public addresses only (loopback and plain http in tests only).
+VAPID_PRIVATE_KEY = ""
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=5.0)  # seconds per request to a push service
+PUSH_WORKERS = env.int("PUSH_WORKERS", default=16)  # requests in flight per alert change
+PUSH_TTL = env.int("PUSH_TTL", default=3600)  # seconds a push service keeps an undelivered one
+PUSH_ACK_MAX_AGE = env.int("PUSH_ACK_MAX_AGE", default=3600)  # the "Acknowledge" button's life
+PUSH_ALLOW_HTTP = False
+PUSH_ALLOW_LOOPBACK = False

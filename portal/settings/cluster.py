@@ -21,6 +21,11 @@ ANCHOR_SIGNING_KEYS = secret_keys("ANCHOR_SIGNING_KEY")
 if not ANCHOR_SIGNING_KEYS:
     raise ImproperlyConfigured(
         "ANCHOR_SIGNING_KEY is required in cluster mode (REDIS_URL is set).")
+# Web Push is on when its key is given; then the push services need to know who sends.
+VAPID_PRIVATE_KEY = secret_setting("VAPID_PRIVATE_KEY")
+if VAPID_PRIVATE_KEY and not env.str("VAPID_SUBJECT", default=""):
+    raise ImproperlyConfigured(
+        "VAPID_SUBJECT (mailto: or https:) is required with VAPID_PRIVATE_KEY.")
 
 HTTPS = env.bool("HTTPS", default=True)
 if HTTPS:

@@ -24,6 +24,10 @@ SECRET_KEY = secret_setting("SECRET_KEY") or read_key_file("SECRET_KEY")
 CAMERA_KEYS = secret_keys("CAMERA_KEYS") or read_key_file("CAMERA_KEYS").split()
 ANCHOR_SIGNING_KEYS = (secret_keys("ANCHOR_SIGNING_KEY")
                        or read_key_file("ANCHOR_SIGNING_KEY").split())
+# Push is optional: a var/ written before push existed has no VAPID key until `init_keys`.
+VAPID_PRIVATE_KEY = (secret_setting("VAPID_PRIVATE_KEY")
+                     or read_key_file("VAPID_PRIVATE_KEY", required=False))
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:posko@localhost")
 
 HTTPS = env.bool("HTTPS", default=False)
 if HTTPS:

@@ -23,6 +23,8 @@ HTTPS = False
 SECRET_KEY = "tests-only-" + "x" * 50
 CAMERA_KEYS = ["QOjKmwAcubhUO_KMh2IwjZNDRDk_5d_t76k9KG29OPk="]
 ANCHOR_SIGNING_KEYS = ["nk9nutvswTK-_vzoXsV0Ie7JXh8Hfj_y8nA_-HOs4PM="]
+VAPID_PRIVATE_KEY = "vOeyaMRP2Cmxe8lZ3ecaPVJ00zJ2Z-tj_vWU47nR0ec"
+VAPID_SUBJECT = "mailto:tests@posko.invalid"
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STORAGES = {**STORAGES, "staticfiles": STATIC_FROM_FOLDERS}
@@ -37,6 +39,8 @@ CAMERA_NETWORKS = PRIVATE_NETWORKS + LOOPBACK_NETWORKS
 CAMERA_ALLOW_FILE_SOURCES = True
 WEBHOOK_ALLOW_HTTP = True
 WEBHOOK_ALLOW_LOOPBACK = True
+PUSH_ALLOW_HTTP = True
+PUSH_ALLOW_LOOPBACK = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on a file, as the portal runs: Django's default in-memory test database shares

@@ -72,3 +72,42 @@ self.addEventListener("fetch", function (event) {
     }));
   }
 });
+
+// --- notifications (apps.notifications) ------------------------------------------------------
+// The payload is made by the portal in the recipient's language and holds only what they may
+// see: title, body, tag (one notification per alert), the alert's URL, and for those who may
+// act on it an "Acknowledge" action with a one-use token (the worker has no CSRF token).
+
+self.addEventListener("push", function (event) {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (error) { data = {}; }
+  const options = {
+    body: data.body || "", tag: data.tag || "posko", renotify: true, requireInteraction: true,
+    data: { url: data.url || "/", ack: data.ack || null },
+  };
+  if (data.ack) options.actions = [{ action: "ack", title: data.ack.label }];
+  event.waitUntil(self.registration.showNotification(data.title || "Posko", options));
+});
+
+function openUrl(url) {
+  const target = new URL(url, self.location.origin).href;
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    for (const client of windows) {
+      if (client.url === target && "focus" in client) return client.focus();
+    }
+    return self.clients.openWindow(target);
+  });
+}
+
+self.addEventListener("notificationclick", function (event) {
+  const data = event.notification.data || {};
+  event.notification.close();
+  if (event.action === "ack" && data.ack) {
+    const body = new URLSearchParams({ token: data.ack.token });
+    event.waitUntil(fetch(data.ack.url, { method: "POST", body: body, credentials: "omit" })
+      .then(function (response) { if (!response.ok) return openUrl(data.url); })
+      .catch(function () { return openUrl(data.url); }));
+    return;
+  }
+  event.waitUntil(openUrl(data.url || "/"));
+});

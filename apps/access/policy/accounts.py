@@ -16,6 +16,7 @@ from apps.accounts.models import User, UserSession
 from apps.api.models import ApiToken, IdempotentRequest
 from apps.audit.models import AuditEntry
 from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+from apps.notifications.models import PushAttempt, PushSubscription
 from apps.records.models import (
     ChainVerification,
 )
@@ -50,6 +51,21 @@ def _administrators_only(user: User, action: Action) -> Q:
 
 rule(WebhookEndpoint)(_administrators_only)
 rule(WebhookDelivery)(_administrators_only)
+
+
+@rule(PushSubscription)
+def push_subscription_rule(user: User, action: Action) -> Q:
+    """A person's devices are theirs to list and remove; administrators see them all."""
+    own = Q(user_id=user.pk) if action in (Action.VIEW, Action.MANAGE) else NOTHING
+    return EVERYTHING if user.is_administrator and action == Action.VIEW else own
+
+
+@rule(PushAttempt)
+def push_attempt_rule(user: User, action: Action) -> Q:
+    """The delivery record is read by administrators; nobody edits it."""
+    return EVERYTHING if action == Action.VIEW and user.is_administrator else NOTHING
+
+
 # Walks of the hash chain: the integrity page reads them, and asks for one (MANAGE).
 rule(ChainVerification)(_administrators_only)
 

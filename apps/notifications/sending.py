@@ -1,0 +1,210 @@
+"""Alert notifications to people's devices (Web Push), sent after the alert change commits.
+
+Each raise, re-raise and escalation of an alert queues one background task
+(`notifications.send_alert`, apps.core.background) once its transaction commits, so neither
+the live wall nor any other delivery waits for a push service. The task asks the access
+policy who may see the alert, builds each person's notification from the alert as that person
+may see it (apps.alerts.redaction: an inward camera's alert reaches security staff with its
+kind only), in the default language, encrypts it for each of their devices and sends all of
+them at once (PUSH_WORKERS requests in flight, PUSH_TIMEOUT seconds each), so a push service
+that hangs holds only its own requests. Every attempt is recorded as it ends; a subscription
+the push service says is gone (404, 410) is removed.
+
+A notification offers "Acknowledge" to whoever may act on the alert: its token, signed and
+short-lived (PUSH_ACK_MAX_AGE), names the person, the alert and the attempt, and is accepted
+once (apps.notifications.views.acknowledge)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import secrets
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from apps.access import policy
+from apps.alerts import redaction
+from apps.alerts.models import Alert, AlertEvent
+from apps.core.background import enqueue
+from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
+from apps.notifications import webpush
+from apps.notifications.models import PushAttempt, PushSubscription
+
+logger = logging.getLogger(__name__)
+
+NOTIFIED = frozenset({AlertEvent.Action.RAISED, AlertEvent.Action.REOPENED,
+                      AlertEvent.Action.ESCALATED})
+ACK_SALT = "notifications.acknowledge"
+MAX_ENDPOINT_PATH = 1024  # push services put long opaque tokens in the path
+BODY_LIMIT = 300  # characters of detail: a notification is a pointer, the page has the rest
+
+
+def enabled() -> bool:
+    return bool(settings.VAPID_PRIVATE_KEY)
+
+
+# --- where a push may go ---------------------------------------------------------------------
+
+
+def check_endpoint(url: str) -> CheckedUrl:
+    """The push endpoint taken apart and resolved, or UrlRejected: the webhooks' guard
+    (apps.core.netguard) with public addresses only; https, except in the tests, which may
+    use plain http on loopback (PUSH_ALLOW_HTTP, PUSH_ALLOW_LOOPBACK)."""
+    schemes = frozenset({"https", "http"} if settings.PUSH_ALLOW_HTTP else {"https"})
+    checked = check_url(url, UrlPolicy.from_strings(
+        ["0.0.0.0/0", "::/0"], schemes=schemes, max_path_length=MAX_ENDPOINT_PATH))
+    for address in checked.addresses:
+        if address.is_loopback and settings.PUSH_ALLOW_LOOPBACK:
+            continue
+        if (address.is_private or address.is_loopback or address.is_reserved
+                or address.is_unspecified
+                or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)):
+            raise UrlRejected("address not allowed")
+    return checked
+
+
+# --- when it runs ----------------------------------------------------------------------------
+
+
+@receiver(post_save, sender=AlertEvent)
+def _on_alert_event(sender, instance: AlertEvent, created: bool, **kwargs) -> None:
+    if created and instance.action in NOTIFIED and enabled():
+        event_id = instance.pk
+        # Robust: a push that cannot be queued never fails the alert change.
+        transaction.on_commit(lambda: enqueue("notifications.send_alert", event_id),
+                              robust=True)
+
+
+# --- one alert change's notifications --------------------------------------------------------
+
+
+@dataclass
+class _Message:
+    subscription: PushSubscription
+    body: bytes
+    headers: dict[str, str]
+    nonce: str
+
+
+def _notification(alert: Alert, shown: Alert, *, escalated: bool) -> dict:
+    title = shown.shown_title
+    if escalated:
+        title = _("Escalated: %(title)s") % {"title": title}
+    lines = [f"{alert.facility.name} · {alert.get_severity_display()}"]
+    if shown.shown_detail:
+        lines.append(shown.shown_detail[:BODY_LIMIT])
+    return {"title": title, "body": "\n".join(lines), "tag": f"alert-{alert.pk}",
+            "url": alert.get_absolute_url()}
+
+
+def _ack_token(alert: Alert, user_id: int, nonce: str) -> str:
+    return signing.dumps({"a": alert.pk, "u": user_id, "n": nonce}, salt=ACK_SALT)
+
+
+def read_ack_token(token: str) -> dict:
+    """The token's alert, person and nonce; signing.BadSignature when forged or too old."""
+    return signing.loads(token, salt=ACK_SALT, max_age=settings.PUSH_ACK_MAX_AGE)
+
+
+def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated: bool
+              ) -> list[_Message]:
+    by_user: dict[int, list[PushSubscription]] = {}
+    for subscription in subscriptions:
+        by_user.setdefault(subscription.user_id, []).append(subscription)
+    messages = []
+    ack_url = reverse("notifications:acknowledge")
+    for own in by_user.values():
+        user = own[0].user
+        [shown] = redaction.for_viewer([alert], user)
+        notification = _notification(alert, shown, escalated=escalated)
+        may_act = policy.can(user, policy.Action.OPERATE, alert)
+        for subscription in own:
+            nonce = secrets.token_hex(16) if may_act else ""
+            data = dict(notification)
+            if nonce:
+                data["ack"] = {"url": ack_url, "token": _ack_token(alert, user.pk, nonce),
+                               "label": _("Acknowledge")}
+            try:
+                body = webpush.encrypt(subscription.endpoint, subscription.p256dh,
+                                       subscription.auth, json.dumps(data).encode())
+            except ValueError as exc:  # a malformed stored key: that device only
+                logger.warning("push subscription %s: cannot encrypt (%s)", subscription.pk,
+                               type(exc).__name__)
+                continue
+            headers = {"Content-Encoding": "aes128gcm", "Content-Type":
+                       "application/octet-stream", "TTL": str(settings.PUSH_TTL),
+                       "Urgency": "high" if alert.severity >= Alert.Severity.HIGH else "normal",
+                       **webpush.vapid_headers(settings.VAPID_PRIVATE_KEY,
+                                               settings.VAPID_SUBJECT, subscription.endpoint)}
+            messages.append(_Message(subscription, body, headers, nonce))
+    return messages
+
+
+def _post(message: _Message) -> webpush.Outcome:
+    """In a worker thread: check the endpoint (DNS included) and post."""
+    try:
+        checked = check_endpoint(message.subscription.endpoint)
+    except UrlRejected as rejected:
+        return webpush.Outcome(None, f"refused: {rejected.reason}"[:100], 0.0)
+    return webpush.post(checked, message.body, message.headers, timeout=settings.PUSH_TIMEOUT)
+
+
+def send_alert(event_id: int) -> int:
+    """Notify the devices of everyone who may see the alert of event `event_id`; returns the
+    number of requests the push services accepted."""
+    if not enabled():
+        return 0
+    event = AlertEvent.objects.select_related(
+        "alert__facility", "alert__camera").filter(pk=event_id).first()
+    if event is None or event.alert.state != Alert.State.OPEN:
+        return 0  # acknowledged or resolved before its notification went
+    alert = event.alert
+    audience = policy.users_who_may_view_alert(alert).filter(is_active=True)
+    subscriptions = list(PushSubscription.objects.filter(user__in=audience)
+                         .select_related("user"))
+    if not subscriptions:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        messages = _messages(alert, subscriptions,
+                             escalated=event.action == AlertEvent.Action.ESCALATED)
+    return _send(alert, messages)
+
+
+def _send(alert: Alert, messages: list[_Message]) -> int:
+    accepted = 0
+    workers = max(1, min(settings.PUSH_WORKERS, len(messages)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="posko-push") as pool:
+        futures = {pool.submit(_post, message): message for message in messages}
+        # Recorded here, in the task's thread, as each ends: the threads never touch the
+        # database, and a fast device's attempt is on record while a slow one still waits.
+        for future in as_completed(futures):
+            message = futures[future]
+            outcome = future.result()
+            accepted += outcome.accepted
+            _record(alert, message, outcome)
+    return accepted
+
+
+def _record(alert: Alert, message: _Message, outcome: webpush.Outcome) -> None:
+    subscription = message.subscription
+    gone = outcome.gone
+    PushAttempt.objects.create(
+        subscription=None if gone else subscription, user_id=subscription.user_id,
+        alert=alert, service=subscription.service[:255], status=outcome.status,
+        error=outcome.error[:100], duration_ms=round(outcome.seconds * 1000),
+        ack_nonce=message.nonce if outcome.accepted else "")
+    if gone:
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
+    if not outcome.accepted:
+        logger.info("push to %s for alert %s: %s", subscription.service, alert.pk,
+                    outcome.status or outcome.error)
