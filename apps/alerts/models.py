@@ -25,6 +25,8 @@ class Alert(models.Model):
         LOGISTICS_DISCREPANCY = "logistics_discrepancy", _("Logistics discrepancy")
         INCIDENT = "incident", _("Incident")
         STORAGE = "storage", _("Storage problem")
+        PANIC = "panic", _("Panic button")
+        LONE_WORKER_OVERDUE = "lone_overdue", _("Lone guard not confirmed")
         OTHER = "other", _("Other")
 
     class Severity(models.IntegerChoices):

@@ -111,6 +111,22 @@ def _check(p: dict) -> tuple[str, str | None]:
     return template % {"place": p["place"]}, None
 
 
+def _panic(p: dict) -> tuple[str, str | None]:
+    where = (_("Location: %(lat)s, %(lon)s (± %(accuracy)s m)") % {
+        "lat": p["lat"], "lon": p["lon"], "accuracy": p.get("accuracy") or "?"}
+        if p.get("lat") is not None else _("Location unknown: the phone sent none."))
+    place = f"{p['post']} · {p['place']}" if p.get("post") else p["place"]
+    return (_("Panic button: %(person)s at %(place)s") % {"person": p["person"], "place": place},
+            _("Pressed at %(time)s.") % {"time": p["time"]} + " " + where)
+
+
+def _lone_overdue(p: dict) -> tuple[str, str | None]:
+    return (_("Lone guard not confirmed: %(person)s at %(post)s") % {
+        "person": p["person"], "post": p["post"]},
+        _("No “I am safe” since %(since)s (every %(minutes)d minutes).") % {
+            "since": p["since"], "minutes": p["minutes"]})
+
+
 MESSAGES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
     "camera.motion": _camera_motion,
     "camera.tamper": _camera_tamper,
@@ -123,6 +139,8 @@ MESSAGES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
     "records.incident": _incident,
     "records.visit_issue": _visit_issue,
     "records.check": _check,
+    "duty.panic": _panic,
+    "duty.lone_overdue": _lone_overdue,
 }
 
 
@@ -148,6 +166,7 @@ _CLEARED = {
     "missed_check_in": gettext_lazy("The guard checked in."),
     "unassigned_shift": gettext_lazy("Someone was assigned to the shift."),
     "patrol_overdue": gettext_lazy("A patrol visit was recorded."),
+    "lone_overdue": gettext_lazy("The guard confirmed they are safe, or the shift ended."),
 }
 
 

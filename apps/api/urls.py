@@ -28,5 +28,6 @@ urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs/", docs.docs, name="docs"),
     path("sync/patrol-visits/", records.SyncVisitsView.as_view(), name="sync-visits"),
+    path("panic/", duty.PanicView.as_view(), name="panic"),
     path("", include(router.urls)),
 ]

@@ -10,7 +10,10 @@ standard, the guard checked in, someone was assigned):
 - a missed check-in, DUTY_MISSED_CHECK_IN_MINUTES after a published shift started: key
   ``duty:missed:shift:<id>``, recorded once on the shift;
 - an open slot (a shift with nobody assigned) starting within
-  DUTY_UNASSIGNED_LOOKAHEAD_HOURS: key ``duty:unassigned:shift:<id>``, raised once.
+  DUTY_UNASSIGNED_LOOKAHEAD_HOURS: key ``duty:unassigned:shift:<id>``, raised once;
+- a guard checked in at a post with a lone-post check whose last "I am safe" (or check-in)
+  is older than the post's interval: key ``duty:lone:shift:<id>``, cleared when the guard
+  confirms (apps.duty.safety), checks out, or the shift ends.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import override
@@ -39,6 +43,10 @@ MISSED_LOOKBACK = timedelta(hours=12)
 UNDERSTAFFED = "duty:understaffed:post:"
 MISSED = "duty:missed:shift:"
 UNASSIGNED = "duty:unassigned:shift:"
+LONE = "duty:lone:shift:"
+# A person who resolves a lone-post alert while the guard still has not confirmed is not
+# asked again every minute: the repeat counts on it for this long.
+LONE_COOLDOWN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,10 @@ class CheckResult:
     missed: int
     unassigned: int
     cleared: int = 0
+    lone_overdue: int = 0
 
 
-def _local(moment: datetime, facility: Facility) -> str:
+def local_label(moment: datetime, facility: Facility) -> str:
     return date_format(timezone.localtime(moment, facility.zoneinfo), "H:i") + " " + (
         facility.region.zone_abbreviation
     )
@@ -62,17 +71,24 @@ def duty_checks_run(*, now: datetime | None = None) -> CheckResult:
         understaffed, understaffed_keys = _understaffed_posts(now)
         missed = _missed_check_ins(now)
         unassigned = _unassigned_slots(now)
+        lone_keys = _lone_guards_overdue(now)
     cleared = (alert_clear(dedup_keys=unresolved_keys(UNDERSTAFFED) - understaffed_keys)
                + alert_clear(dedup_keys=_ended_shift_keys(MISSED, attendance__isnull=False))
-               + alert_clear(dedup_keys=_ended_shift_keys(UNASSIGNED, person__isnull=False)))
+               + alert_clear(dedup_keys=_ended_shift_keys(UNASSIGNED, person__isnull=False))
+               + alert_clear(dedup_keys=unresolved_keys(LONE) - lone_keys))
     return CheckResult(understaffed=understaffed, missed=missed, unassigned=unassigned,
-                       cleared=len(cleared))
+                       cleared=len(cleared), lone_overdue=len(lone_keys))
 
 
 def check_in_recorded(shift: Shift) -> None:
     """The guard checked in: the shift's missed check-in alert resolves now, not at the next
     run (which finds the post's staffing from this check-in on)."""
     alert_clear(dedup_keys=[f"{MISSED}{shift.pk}"])
+
+
+def lone_guard_confirmed(shift: Shift) -> None:
+    """The guard said "I am safe": the shift's lone-post alert resolves now."""
+    alert_clear(dedup_keys=[f"{LONE}{shift.pk}"])
 
 
 def _ended_shift_keys(prefix: str, **ended) -> set[str]:
@@ -143,7 +159,7 @@ def _missed_check_ins(now: datetime) -> int:
             facility=facility,
             dedup_key=f"{MISSED}{shift.pk}",
             params={"msg": "duty.missed", "person": str(shift.person), "post": shift.post.name,
-                    "start": _local(shift.start, facility),
+                    "start": local_label(shift.start, facility),
                     "minutes": settings.DUTY_MISSED_CHECK_IN_MINUTES},
         )
         raised += 1
@@ -172,8 +188,41 @@ def _unassigned_slots(now: datetime) -> int:
             facility=facility,
             dedup_key=keys[shift.pk],
             params={"msg": "duty.unassigned", "post": shift.post.name,
-                    "start": _local(shift.start, facility)},
+                    "start": local_label(shift.start, facility)},
         )
         raised += 1
     return raised
 
+
+
+def _lone_guards_overdue(now: datetime) -> set[str]:
+    """Guards checked in at a lone-check post whose last sign of life (the check-in, or the
+    latest "I am safe") is older than the post's interval: raised, and their keys."""
+    on_post = (
+        Shift.objects.filter(post__lone_check_minutes__isnull=False, person__isnull=False,
+                             attendance__isnull=False, attendance__checked_out_at__isnull=True,
+                             end__gt=now)
+        .select_related("post__facility__region", "person", "attendance")
+        .annotate(last_safe=Max("safety_confirmations__at"))
+    )
+    keys = set()
+    for shift in on_post:
+        checked_in = shift.attendance.checked_in_at
+        last = max(checked_in, shift.last_safe or checked_in)
+        minutes = shift.post.lone_check_minutes
+        if now < last + timedelta(minutes=minutes):
+            continue
+        facility = shift.post.facility
+        key = f"{LONE}{shift.pk}"
+        alert_raise(
+            kind=Alert.Kind.LONE_WORKER_OVERDUE,
+            severity=Alert.Severity.HIGH,
+            facility=facility,
+            dedup_key=key,
+            params={"msg": "duty.lone_overdue", "person": str(shift.person),
+                    "post": shift.post.name, "since": local_label(last, facility),
+                    "minutes": minutes},
+            cooldown=LONE_COOLDOWN,
+        )
+        keys.add(key)
+    return keys

@@ -64,7 +64,20 @@ class LocalDateTimeField(forms.DateTimeField):
 class PostForm(forms.ModelForm):
     class Meta:
         model = GuardPost
-        fields = ["name", "description", "is_main"]
+        fields = ["name", "description", "is_main", "lone_check_minutes"]
+
+
+class LoneCheckForm(forms.ModelForm):
+    class Meta:
+        model = GuardPost
+        fields = ["lone_check_minutes"]
+
+
+class SafeForm(forms.Form):
+    latitude = CoordinateField(limit=LATITUDE_LIMIT)
+    longitude = CoordinateField(limit=LONGITUDE_LIMIT)
+    accuracy_m = forms.IntegerField(required=False, min_value=0, max_value=100_000,
+                                    widget=forms.HiddenInput)
 
 
 class StandardForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from datetime import time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -51,6 +52,12 @@ class GuardPost(models.Model):
         _("main post"), default=False,
         help_text=_("The main post carries the operation's standard (its minimum guards "
                     "around the clock) while the post has no standard of its own."),
+    )
+    lone_check_minutes = models.PositiveSmallIntegerField(
+        _("lone-post check (minutes)"), null=True, blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text=_("A guard on shift here confirms “I am safe” at least this often; "
+                    "empty: no check."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -261,3 +268,64 @@ class Attendance(models.Model):
     @property
     def is_open(self) -> bool:
         return self.checked_out_at is None
+
+
+class SafetyConfirmation(models.Model):
+    """"Saya aman": a guard on a lone-post shift confirms they are safe (apps.duty.safety).
+    Who, where and when, with the phone's location when it allowed it."""
+
+    shift = models.ForeignKey(Shift, verbose_name=_("shift"), on_delete=models.PROTECT,
+                              related_name="safety_confirmations")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"),
+                               on_delete=models.PROTECT, related_name="+")
+    post = models.ForeignKey(GuardPost, verbose_name=_("post"), on_delete=models.PROTECT,
+                             related_name="safety_confirmations")
+    at = models.DateTimeField(_("confirmed at"), default=timezone.now)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True)
+    accuracy_m = models.PositiveIntegerField(_("location accuracy (m)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("safety confirmation")
+        verbose_name_plural = _("safety confirmations")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["shift", "at"], name="duty_safety_shift_at")]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.post} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PanicPress(models.Model):
+    """One press of the panic button (tombol darurat), kept as sent. `client_key` is made by
+    the phone for the press: a resend (the phone never saw the answer, or sent it from its
+    offline queue) finds this row instead of raising again."""
+
+    client_key = models.UUIDField(_("client key"), unique=True)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"),
+                               on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey("places.Facility", verbose_name=_("facility"),
+                                 on_delete=models.PROTECT, related_name="+")
+    post = models.ForeignKey(GuardPost, verbose_name=_("post"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    # How the place was found: the shift now, the last patrol visit, or the agency's region.
+    located_by = models.CharField(_("place from"), max_length=10)
+    alert = models.ForeignKey("alerts.Alert", verbose_name=_("alert"), on_delete=models.PROTECT,
+                              related_name="+")
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    device_time = models.DateTimeField(_("device time"), null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True,
+                                   blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True,
+                                    blank=True)
+    accuracy_m = models.PositiveIntegerField(_("location accuracy (m)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("panic press")
+        verbose_name_plural = _("panic presses")
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["person", "received_at"], name="duty_panic_person_at")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.received_at:%Y-%m-%d %H:%M}"

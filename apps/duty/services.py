@@ -68,7 +68,7 @@ def _require(user: User, action: policy.Action, obj) -> None:
 
 @transaction.atomic
 def post_create(*, facility: Facility, by: User, name: str, description: str = "",
-                is_main: bool = False) -> GuardPost:
+                is_main: bool = False, lone_check_minutes: int | None = None) -> GuardPost:
     """A new post. A facility's first post is always its main post (it carries the
     operation's standard); a later post marked main takes over from the old one."""
     if not policy.may_set_up_posts_at(by, facility):
@@ -76,7 +76,7 @@ def post_create(*, facility: Facility, by: User, name: str, description: str = "
     mains = GuardPost.objects.filter(facility=facility, is_main=True)
     is_main = is_main or not mains.exists()
     post = GuardPost(facility=facility, name=name.strip(), description=description.strip(),
-                     is_main=is_main)
+                     is_main=is_main, lone_check_minutes=lone_check_minutes)
     post.full_clean(exclude=["is_main"] if is_main else None)
     if is_main:
         mains.update(is_main=False)
@@ -432,3 +432,13 @@ def attendance_check_out(*, attendance: Attendance, user: User,
     attendance.refresh_from_db()
     return attendance
 
+
+
+@transaction.atomic
+def post_set_lone_check(*, post: GuardPost, by: User, minutes: int | None) -> GuardPost:
+    """Turn the post's lone-post check on (every `minutes`) or off (None)."""
+    _require(by, policy.Action.MANAGE, post)
+    post.lone_check_minutes = minutes
+    post.full_clean(exclude=["facility", "name", "is_main"])
+    post.save(update_fields=["lone_check_minutes"])
+    return post

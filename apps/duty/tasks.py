@@ -11,7 +11,8 @@ from apps.duty.alerting import duty_checks_run
 
 @shared_task(name="duty.check_guarding", time_limit=55, soft_time_limit=50, ignore_result=True)
 def check_guarding() -> dict[str, int]:
-    """Understaffed posts, missed check-ins and open slots, raised as alerts."""
+    """Understaffed posts, missed check-ins, open slots and lone guards who have not confirmed
+    they are safe, raised as alerts."""
     result = duty_checks_run()
     return {"understaffed": result.understaffed, "missed": result.missed,
-            "unassigned": result.unassigned}
+            "unassigned": result.unassigned, "lone_overdue": result.lone_overdue}

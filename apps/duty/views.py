@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.access import policy
 from apps.core.export import CsvExport, local_time, number
 from apps.core.private_files import private_image
-from apps.duty import coverage_page, selectors, services
+from apps.duty import coverage_page, safety, selectors, services
 from apps.duty.coverage import Interval
 from apps.duty.forms import (
     CheckInForm,
@@ -58,6 +58,7 @@ def _my_duty_page(request: HttpRequest, *, check_in_form=None, check_out_form=No
     duty = selectors.my_duty_for(user=request.user)
     return render(request, "duty/my_duty.html", {
         "duty": duty,
+        "safe": safety.safe_status(duty.current) if duty.current else None,
         # The same question /patroli/ asks, so both pages agree on the person's team.
         "patrols": active_patrols_for(user=request.user),
         "plans_rosters": policy.roster_facilities(request.user).exists(),

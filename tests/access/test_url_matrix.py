@@ -76,6 +76,11 @@ TABLE: dict[str, Row] = {
     "duty:roster_publish": Row(lambda w: [duty_objects(w).post.pk], "post", {}, _obj(set())),
     "duty:shift_edit": Row(lambda w: [duty_objects(w).draft.pk], "get", None, _obj(set())),
     "duty:shift_delete": Row(lambda w: [duty_objects(w).draft.pk], "post", {}, _obj(set())),
+    # Field safety: only the guard's own shift (refused there: its post has no lone check).
+    "duty:safe_confirm": Row(lambda w: [duty_objects(w).now_shift.pk], "post", {},
+                             _obj({"field_polri"}, ok=302)),
+    "duty:post_lone_check": Row(lambda w: [duty_objects(w).post.pk], "post", {},
+                                _obj({"admin"}, ok=302)),
     "duty:coverage": Row(None, "get", None, _all(200)),
     "duty:coverage_csv": Row(None, "get", None, _all(200)),
     "duty:coverage_pdf": Row(None, "get", None, _all(200)),
@@ -230,6 +235,12 @@ TABLE.update({
     "api:shift-detail": Row(lambda w: [_API(w).shift.pk], "get", None, _api_obj(DUTY_VIEWERS)),
     "api:shift-check-in": Row(lambda w: [_API(w).shift.pk], "post", {}, _api_obj(
         {"field_polri"}, ok=201, seen=frozenset(DUTY_VIEWERS)), json=True),
+    "api:shift-safe": Row(lambda w: [_API(w).shift.pk], "post", {}, _api_obj(
+        set(), seen=frozenset(DUTY_VIEWERS)), json=True),
+    # The panic button is security staff's, wherever they are (not administrators').
+    "api:panic": Row(None, "post", {"client_key": "0b7e2a9c-3a43-4c36-9d4e-2f0c1e6d5a10"},
+                     {"anon": 401, "operator": 201, "field_polri": 201, "kpu": 403,
+                      "bawaslu": 403, "admin": 403, "operator_b": 201}, json=True),
     "api:check-in-list": Row(None, "get", None, _api(200)),
     "api:check-in-detail": Row(lambda w: [_API(w).attendance.pk], "get", None,
                                _api_obj(DUTY_VIEWERS)),

@@ -7,16 +7,18 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from apps.access.models import RegionGrant
-from apps.access.policy.jurisdiction import ALERT_OPERATORS
+from apps.access.policy.jurisdiction import ALERT_OPERATORS, PANIC_HEARERS
 from apps.accounts.models import Role, RoleAssignment, User
 from apps.alerts.models import Alert
 from apps.org.models import Agency
 from apps.places.models import Facility
 
 
-def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
+def users_who_may_view_facility(facility: Facility, *,
+                                panic: bool = False) -> models.QuerySet[User]:
     """The inverse of the facility rule, for fan-out (alerts). Must agree with `can()`;
-    tests compare the two over every user of the demo cast."""
+    tests compare the two over every user of the demo cast. `panic`: a panic alert there,
+    which the operators and post commanders of the region hear without an operation."""
     region_and_above = facility.region.ancestor_ids()
     granted_agencies = RegionGrant.objects.valid_at().filter(region_id__in=region_and_above)
 
@@ -35,11 +37,13 @@ def users_who_may_view_facility(facility: Facility) -> models.QuerySet[User]:
     today = facility.local_time().date()
     if facility.operations.filter(starts_on__lte=today, ends_on__gte=today).exists():
         q |= security & has_role(Role.FIELD_OFFICER, Role.POST_COMMANDER, Role.OPERATOR)
+    if panic:
+        q |= security & has_role(*PANIC_HEARERS)
     return User.objects.filter(q, is_active=True)
 
 
 def users_who_may_view_alert(alert: Alert) -> models.QuerySet[User]:
-    return users_who_may_view_facility(alert.facility)
+    return users_who_may_view_facility(alert.facility, panic=alert.kind == Alert.Kind.PANIC)
 
 
 def alert_assignees(alert: Alert) -> models.QuerySet[User]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.access.policy.base import (
     EVERYTHING,
@@ -17,7 +18,14 @@ from apps.access.policy.base import (
 )
 from apps.access.policy.jurisdiction import visible_facilities
 from apps.accounts.models import SECURITY_ROLES, Role, RoleAssignment, User
-from apps.duty.models import Attendance, CoverageStandard, GuardPost, Shift
+from apps.duty.models import (
+    Attendance,
+    CoverageStandard,
+    GuardPost,
+    PanicPress,
+    SafetyConfirmation,
+    Shift,
+)
 from apps.org.models import Agency
 from apps.places.models import Facility
 
@@ -120,3 +128,41 @@ def check_in_photos(user) -> models.QuerySet[Attendance]:
         return scope(user, with_photo)
     return with_photo.filter(Q(pk__in=scope(user, with_photo, Action.OPERATE).values("pk"))
                              | Q(pk__in=scope(user, with_photo, Action.MANAGE).values("pk")))
+
+
+@rule(SafetyConfirmation)
+def safety_confirmation_rule(user: User, action: Action) -> Q:
+    """Seen like the presence records; written by apps.duty.safety only."""
+    if action != Action.VIEW:
+        return NOTHING
+    if user.is_administrator:
+        return EVERYTHING
+    return Q(person_id=user.pk) | Q(post__facility__in=visible_facilities(user))
+
+
+@rule(PanicPress)
+def panic_press_rule(user: User, action: Action) -> Q:
+    """The person's own presses, and those of the facilities they see (their alert says the
+    same); written by apps.duty.safety only."""
+    if action != Action.VIEW:
+        return NOTHING
+    if user.is_administrator:
+        return EVERYTHING
+    return Q(person_id=user.pk) | Q(facility__in=visible_facilities(user))
+
+
+def lone_check_shifts(user, *, now=None) -> models.QuerySet[Shift]:
+    """The shifts `user` may confirm "I am safe" for: their own published shift, checked in
+    (early check-ins too) and not out, still running, at a post with a lone-post check.
+    Nobody confirms for anyone else, nor for a post they are not standing at."""
+    if not is_active(user):
+        return Shift.objects.none()
+    now = now or timezone.now()
+    return scope(user, Shift.objects.all(), Action.OPERATE).filter(
+        post__lone_check_minutes__isnull=False, attendance__isnull=False,
+        attendance__checked_out_at__isnull=True, end__gt=now)
+
+
+def may_press_panic(user) -> bool:
+    """The panic button is for security staff (whoever may be out in the field)."""
+    return is_active(user) and is_security(user)

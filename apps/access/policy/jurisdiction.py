@@ -90,9 +90,17 @@ def operation_period_change_rule(user: User, action: Action) -> Q:
 ALERT_OPERATORS = (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER)
 
 
+# Who hears a panic button anywhere in their jurisdiction, a running operation or not: the
+# command center and the post commanders (apps.duty.safety raises it wherever the officer is).
+PANIC_HEARERS = (Role.OPERATOR, Role.POST_COMMANDER)
+
+
 @rule(Alert)
 def alert_rule(user: User, action: Action) -> Q:
     visible = Q(facility__in=visible_facilities(user))
+    if is_security(user) and user.has_role(*PANIC_HEARERS):
+        visible |= Q(kind=Alert.Kind.PANIC) & within("facility__region__path",
+                                                       jurisdiction_paths(user))
     if action == Action.VIEW:
         return visible
     if action == Action.OPERATE and is_security(user) and user.has_role(*ALERT_OPERATORS):

@@ -79,6 +79,41 @@ class CheckInSerializer(Serializer):
                                           allow_null=True, default=None)
 
 
+class SafeSerializer(Serializer):
+    latitude = CoordinateField(limit=90)
+    longitude = CoordinateField(limit=180)
+    accuracy_m = serializers.IntegerField(min_value=0, max_value=100_000, required=False,
+                                          allow_null=True, default=None)
+
+
+class PanicSerializer(SafeSerializer):
+    client_key = serializers.UUIDField(required=False, allow_null=True, default=None,
+                                       help_text="Made by the phone for this press, the same "
+                                                 "on every resend.")
+    device_time = AwareDateTimeField(required=False, allow_null=True, default=None,
+                                     help_text="The phone's time when the button was pressed.")
+
+
+class PanicResultSerializer(Serializer):
+    id = serializers.IntegerField()
+    alert = serializers.IntegerField()
+    duplicate = serializers.BooleanField(help_text="A resend of a press already received.")
+    received_at = serializers.DateTimeField()
+    received_local = serializers.CharField(help_text="The receive time in the facility's "
+                                                     "zone, e.g. 21:04 WIB.")
+    facility_name = serializers.CharField()
+    post_name = serializers.CharField(allow_blank=True)
+    located_by = serializers.ChoiceField(choices=["shift", "visit", "region"])
+    with_location = serializers.BooleanField()
+
+
+class SafetyConfirmationSerializer(Serializer):
+    id = serializers.IntegerField()
+    shift = serializers.IntegerField(source="shift_id")
+    post = serializers.IntegerField(source="post_id")
+    at = serializers.DateTimeField()
+
+
 class CheckOutSerializer(Serializer):
     device_time = AwareDateTimeField(required=False, allow_null=True, default=None)
     handover_note = serializers.CharField(max_length=4000, required=False, allow_blank=True,

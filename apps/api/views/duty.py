@@ -3,26 +3,33 @@ from __future__ import annotations
 import django_filters as filters
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.access import policy
 from apps.accounts.models import User
 from apps.api.filters import IdFilter, TimeFilter
-from apps.api.idempotency import PARAMETER, idempotent
+from apps.api.idempotency import PARAMETER, RECORD_PARAMETER, idempotent, record_key
 from apps.api.serializers.duty import (
     AttendanceSerializer,
     CheckInSerializer,
     CheckOutSerializer,
     GuardPostCreateSerializer,
     GuardPostSerializer,
+    PanicResultSerializer,
+    PanicSerializer,
+    SafeSerializer,
+    SafetyConfirmationSerializer,
     ShiftSerializer,
     ShiftUpdateSerializer,
     ShiftWriteSerializer,
 )
 from apps.api.views.base import ReadOnlyViewSet
 from apps.api.views.cameras import scoped_pk, validated
-from apps.duty import services
+from apps.duty import safety, services
+from apps.duty.alerting import local_label
 from apps.duty.models import Attendance, GuardPost, Shift
 from apps.places.models import Facility
 
@@ -151,6 +158,49 @@ class ShiftViewSet(ReadOnlyViewSet):
             accuracy_m=data["accuracy_m"])
         attendance.reviewable = True
         return Response(AttendanceSerializer(attendance).data, status=201)
+
+    @extend_schema(request=SafeSerializer, responses={201: SafetyConfirmationSerializer})
+    @action(detail=True, methods=["post"], url_path="safe", filter_backends=[],
+            pagination_class=None)
+    def safe(self, request, pk=None):
+        """"Saya aman": the guard checked in at a lone-check post confirms they are safe
+        (only for their own running shift; it clears the post's overdue alert)."""
+        shift = self.get_object()
+        data = validated(SafeSerializer, request)
+        confirmation = safety.safe_confirm(shift=shift, user=request.user, **data)
+        return Response(SafetyConfirmationSerializer(confirmation).data, status=201)
+
+
+class TooManyPresses(exceptions.Throttled):
+    default_detail = _("Your panic alert is already with the command center; "
+                       "press again in a moment.")
+
+
+class PanicView(APIView):
+    """The panic button (tombol darurat): a critical alert with the person and their
+    location at the place they are on duty, to the command center and the post commanders.
+    Idempotent per press (`client_key` or the Idempotency-Key header: a resend answers 200
+    with the first press); more than a few presses in five minutes answer 429."""
+
+    @extend_schema(request=PanicSerializer, responses={201: PanicResultSerializer,
+                                                       200: PanicResultSerializer},
+                   parameters=[RECORD_PARAMETER])
+    def post(self, request):
+        data = validated(PanicSerializer, request)
+        key = record_key(request, data.pop("client_key"))
+        try:
+            press, created = safety.panic_press(user=request.user, client_key=key, **data)
+        except safety.PanicRateLimited as limited:
+            raise TooManyPresses(wait=limited.retry_after) from None
+        result = {
+            "id": press.pk, "alert": press.alert_id, "duplicate": not created,
+            "received_at": press.received_at,
+            "received_local": local_label(press.received_at, press.facility),
+            "facility_name": press.facility.name,
+            "post_name": press.post.name if press.post_id else "",
+            "located_by": press.located_by, "with_location": press.latitude is not None,
+        }
+        return Response(PanicResultSerializer(result).data, status=201 if created else 200)
 
 
 class AttendanceViewSet(ReadOnlyViewSet):

@@ -47,3 +47,13 @@ def percent(value) -> str:
 @register.filter
 def pillars(values) -> str:
     return ", ".join(sorted(str(v).upper() for v in values or ())) or "—"
+
+
+@register.inclusion_tag("duty/_panic.html", takes_context=True)
+def panic_button(context) -> dict:
+    """The panic button of the field pages, for those who have one (security staff)."""
+    from apps.access import policy  # the policy imports the duty models: not at load time
+
+    user = context["request"].user
+    return {"show": policy.may_press_panic(user), "user": user,
+            "csrf_token": context.get("csrf_token")}
