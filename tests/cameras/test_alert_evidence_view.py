@@ -23,8 +23,9 @@ def test_the_evidence_frames_mark_the_event_moment(client, world, cameras):
         frame.image.save("e.jpg", ContentFile(jpeg_bytes()), save=True)
     client.force_login(world.a.users["operator"])
     html = client.get(alert.get_absolute_url()).content.decode()
-    classes = [c for c in ("ev-before", "ev-after") for _ in range(html.count(f'class="{c}"'))]
+    classes = re.findall(r'class="(ev-before|ev-after)(?: is-moment)?"', html)
     assert sorted(classes) == ["ev-after", "ev-after", "ev-before", "ev-before"]
-    assert html.index('class="ev-before"') < html.index('class="ev-after"')
+    assert html.index('class="ev-before') < html.index('class="ev-after')
+    assert html.count('class="ev-after is-moment"') == 1  # the frame at the event itself
     # Offsets are signed, so "+1,5 s" reads as after the event (decimal comma in Indonesian).
     assert re.search(r"\+1[.,]5 s", html) and re.search(r"-2[.,]0 s", html)
