@@ -78,6 +78,7 @@ def push_service():
             device = devices[self.path.rsplit("/", 1)[-1]]
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if device.hang:
+                device.received.append({"at": arrived})
                 release.wait(30)  # a push service that never answers (until the test ends)
                 return
             origin = f"http://127.0.0.1:{self.server.server_address[1]}"
