@@ -54,7 +54,7 @@ official.set_roles({{"facility_official"}})
 cameras = []
 for i in range({cameras}):
     c = Camera.objects.create(facility=f, name=f"Kamera {{i}}", source_kind="mjpeg",
-        url="http://127.0.0.1:9/x", orientation="outward", enabled=False)
+        url=f"http://127.0.0.1:9/x{{i}}", orientation="outward", enabled=False)
     share_grant(camera=c, grantee=polres, basis="bench", by=official)
     cameras.append(c.pk)
 keys = []
@@ -220,6 +220,7 @@ def run(args, database_url: str) -> None:
     try:
         start_redis(processes, redis_port)
         processes.manage("migrate", "--noinput", "-v0")
+        processes.manage("collectstatic", "--noinput", "-v0")  # cluster Daphne requires them
         per_user = 10
         users = -(-args.viewers // per_user)
         world = json.loads(processes.manage(

@@ -139,6 +139,7 @@ def run(args, database_url: str) -> None:
     try:
         start_redis(processes, redis_port)
         processes.manage("migrate", "--noinput", "-v0")
+        processes.manage("collectstatic", "--noinput", "-v0")  # cluster Daphne requires them
         world = json.loads(processes.manage(
             "shell", "--no-imports", "-c", SETUP.format(officers=OFFICERS)).split("\n")[-2])
         processes.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
