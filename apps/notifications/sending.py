@@ -91,7 +91,7 @@ def _on_alert_event(sender, instance: AlertEvent, created: bool, **kwargs) -> No
 @dataclass
 class _Message:
     subscription: PushSubscription
-    body: bytes
+    plaintext: bytes
     headers: dict[str, str]
     nonce: str
 
@@ -123,6 +123,10 @@ def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated:
         by_user.setdefault(subscription.user_id, []).append(subscription)
     messages = []
     ack_url = reverse("notifications:acknowledge")
+    common = {"Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
+              "TTL": str(settings.PUSH_TTL),
+              "Urgency": "high" if alert.severity >= Alert.Severity.HIGH else "normal"}
+    signed: dict[str, dict[str, str]] = {}  # one VAPID signature per push service origin
     for own in by_user.values():
         user = own[0].user
         [shown] = redaction.for_viewer([alert], user)
@@ -134,29 +138,27 @@ def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated:
             if nonce:
                 data["ack"] = {"url": ack_url, "token": _ack_token(alert, user.pk, nonce),
                                "label": _("Acknowledge")}
-            try:
-                body = webpush.encrypt(subscription.endpoint, subscription.p256dh,
-                                       subscription.auth, json.dumps(data).encode())
-            except ValueError as exc:  # a malformed stored key: that device only
-                logger.warning("push subscription %s: cannot encrypt (%s)", subscription.pk,
-                               type(exc).__name__)
-                continue
-            headers = {"Content-Encoding": "aes128gcm", "Content-Type":
-                       "application/octet-stream", "TTL": str(settings.PUSH_TTL),
-                       "Urgency": "high" if alert.severity >= Alert.Severity.HIGH else "normal",
-                       **webpush.vapid_headers(settings.VAPID_PRIVATE_KEY,
-                                               settings.VAPID_SUBJECT, subscription.endpoint)}
-            messages.append(_Message(subscription, body, headers, nonce))
+            origin = "/".join(subscription.endpoint.split("/", 3)[:3])  # the JWT's audience
+            if origin not in signed:
+                signed[origin] = webpush.vapid_headers(
+                    settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT, subscription.endpoint)
+            messages.append(_Message(subscription, json.dumps(data).encode(),
+                                     {**common, **signed[origin]}, nonce))
     return messages
 
 
 def _post(message: _Message) -> webpush.Outcome:
-    """In a worker thread: check the endpoint (DNS included) and post."""
+    """In a worker thread: encrypt for the device, check the endpoint (DNS included), post."""
+    subscription = message.subscription
     try:
-        checked = check_endpoint(message.subscription.endpoint)
+        body = webpush.encrypt(subscription.endpoint, subscription.p256dh, subscription.auth,
+                               message.plaintext)
+        checked = check_endpoint(subscription.endpoint)
     except UrlRejected as rejected:
         return webpush.Outcome(None, f"refused: {rejected.reason}"[:100], 0.0)
-    return webpush.post(checked, message.body, message.headers, timeout=settings.PUSH_TIMEOUT)
+    except ValueError:  # a stored key that is no P-256 point: that device only
+        return webpush.Outcome(None, "bad subscription keys", 0.0)
+    return webpush.post(checked, body, message.headers, timeout=settings.PUSH_TIMEOUT)
 
 
 def send_alert(event_id: int) -> int:
