@@ -190,3 +190,20 @@ def test_the_devices_page_lists_and_removes_only_ones_own(client, world, service
     assert client.post(reverse("notifications:remove", args=[theirs.pk])).status_code == 404
     assert client.post(reverse("notifications:remove", args=[mine.pk])).status_code == 302
     assert list(PushSubscription.objects.all()) == [theirs]
+
+
+def test_administrators_read_the_attempts_in_the_admin(client, world, service,
+                                                      django_capture_on_commit_callbacks):
+    subscription = _subscribe(client, world.a.users["operator"], service("phone"))
+    _raise(world, django_capture_on_commit_callbacks)
+    attempt = PushAttempt.objects.get()
+    client.force_login(world.a.users["admin"])
+    for url in (reverse("admin:notifications_pushattempt_changelist"),
+                reverse("admin:notifications_pushattempt_change", args=[attempt.pk]),
+                reverse("admin:notifications_pushsubscription_changelist")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert subscription.endpoint not in response.content.decode()  # a capability URL
+    client.force_login(world.a.users["operator"])
+    response = client.get(reverse("admin:notifications_pushattempt_changelist"))
+    assert response.status_code in (302, 403)
