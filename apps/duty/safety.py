@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import User
+from apps.alerts import fanout
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.duty.alerting import local_label, lone_guard_confirmed
@@ -117,7 +118,7 @@ def panic_press(*, user: User, client_key: UUID, latitude: Decimal | None = None
               "lon": None if longitude is None else str(longitude), "accuracy": accuracy_m}
     try:
         with transaction.atomic():
-            alert, _raised = alert_raise(
+            alert, raised = alert_raise(
                 kind=Alert.Kind.PANIC, severity=Alert.Severity.CRITICAL, facility=facility,
                 dedup_key=f"{PANIC}{user.pk}", params=params)
             press = PanicPress.objects.create(
@@ -126,6 +127,10 @@ def panic_press(*, user: User, client_key: UUID, latitude: Decimal | None = None
                 latitude=latitude, longitude=longitude, accuracy_m=accuracy_m)
     except IntegrityError:  # the same key sent twice at once: the other request won
         return PanicPress.objects.select_related("alert").get(client_key=client_key), False
+    if not raised:
+        # A repeat writes no history line, so nothing would tell the open pages: show them
+        # the new press (count, time, location) at once.
+        transaction.on_commit(lambda: fanout.push_alert(alert.pk))
     return press, True
 
 

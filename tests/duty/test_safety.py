@@ -105,7 +105,8 @@ def test_no_location_still_raises_and_says_so(duty, frozen):
     assert alert.facility == duty.world.a.facilities["kpu_office"]
 
 
-def test_a_resend_is_the_same_press_and_presses_merge_into_one_alert(duty, frozen):
+def test_a_resend_is_the_same_press_and_presses_merge_into_one_alert(
+        duty, frozen, monkeypatch, django_capture_on_commit_callbacks):
     _on_post(duty)
     client, token = _field_client(duty.user("field_polri"))
     key = uuid.uuid4()
@@ -116,7 +117,11 @@ def test_a_resend_is_the_same_press_and_presses_merge_into_one_alert(duty, froze
     assert PanicPress.objects.count() == 1
     assert Alert.objects.get(kind=Alert.Kind.PANIC).occurrences == 1
     frozen.shift(timedelta(seconds=20))
-    other = _press(client, token, latitude="-6.3", longitude="106.9")
+    pushed = []
+    monkeypatch.setattr("apps.alerts.fanout.push_alert", pushed.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        other = _press(client, token, latitude="-6.3", longitude="106.9")
+    assert pushed == [first.json()["alert"]]  # the open pages see the new press at once
     assert other.status_code == 201 and other.json()["alert"] == first.json()["alert"]
     alert = Alert.objects.get(kind=Alert.Kind.PANIC)
     assert alert.occurrences == 2 and "-6.3" in alert.detail  # the latest location
