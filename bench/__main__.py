@@ -18,6 +18,7 @@ RUNS = [
     ["bench.patrol_bench", "--rate", "20", "--seconds", "20" if QUICK else "60"],
     ["bench.patrol_bench", "--rate", "50", "--seconds", "10", "--label", "patrol_burst"],
     ["bench.city_bench", "--scale", *(["0.1"] if QUICK else ["1.0", "0.1"])],
+    ["bench.push_bench"],
 ]
 
 

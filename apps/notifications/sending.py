@@ -20,6 +20,7 @@ import ipaddress
 import json
 import logging
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -117,11 +118,13 @@ def read_ack_token(token: str) -> dict:
 
 
 def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated: bool
-              ) -> list[_Message]:
+              ) -> Iterator[_Message]:
+    """Each device's message, made as it is sent: the first device does not wait for the
+    redaction of everyone else's."""
     by_user: dict[int, list[PushSubscription]] = {}
     for subscription in subscriptions:
         by_user.setdefault(subscription.user_id, []).append(subscription)
-    messages = []
+    may_act = set(policy.alert_assignees(alert).values_list("pk", flat=True))
     ack_url = reverse("notifications:acknowledge")
     common = {"Content-Encoding": "aes128gcm", "Content-Type": "application/octet-stream",
               "TTL": str(settings.PUSH_TTL),
@@ -131,9 +134,8 @@ def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated:
         user = own[0].user
         [shown] = redaction.for_viewer([alert], user)
         notification = _notification(alert, shown, escalated=escalated)
-        may_act = policy.can(user, policy.Action.OPERATE, alert)
         for subscription in own:
-            nonce = secrets.token_hex(16) if may_act else ""
+            nonce = secrets.token_hex(16) if user.pk in may_act else ""
             data = dict(notification)
             if nonce:
                 data["ack"] = {"url": ack_url, "token": _ack_token(alert, user.pk, nonce),
@@ -142,9 +144,8 @@ def _messages(alert: Alert, subscriptions: list[PushSubscription], *, escalated:
             if origin not in signed:
                 signed[origin] = webpush.vapid_headers(
                     settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT, subscription.endpoint)
-            messages.append(_Message(subscription, json.dumps(data).encode(),
-                                     {**common, **signed[origin]}, nonce))
-    return messages
+            yield _Message(subscription, json.dumps(data).encode(),
+                           {**common, **signed[origin]}, nonce)
 
 
 def _post(message: _Message) -> webpush.Outcome:
@@ -179,12 +180,12 @@ def send_alert(event_id: int) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         messages = _messages(alert, subscriptions,
                              escalated=event.action == AlertEvent.Action.ESCALATED)
-    return _send(alert, messages)
+        return _send(alert, messages, len(subscriptions))
 
 
-def _send(alert: Alert, messages: list[_Message]) -> int:
+def _send(alert: Alert, messages: Iterator[_Message], count: int) -> int:
     accepted = 0
-    workers = max(1, min(settings.PUSH_WORKERS, len(messages)))
+    workers = max(1, min(settings.PUSH_WORKERS, count))
     with ThreadPoolExecutor(workers, thread_name_prefix="posko-push") as pool:
         futures = {pool.submit(_post, message): message for message in messages}
         # Recorded here, in the task's thread, as each ends: the threads never touch the
