@@ -32,12 +32,21 @@ self.addEventListener("message", function (event) {
 
 function forget() { return caches.delete(CACHE); }
 
+function unsubscribe() {
+  if (!self.registration.pushManager) return Promise.resolve();
+  return self.registration.pushManager.getSubscription().then(function (subscription) {
+    if (subscription) return subscription.unsubscribe();
+  }).catch(function () { /* nothing to end */ });
+}
+
 self.addEventListener("fetch", function (event) {
   const request = event.request;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST" && url.pathname === LOGOUT_PATH) {
-    event.waitUntil(forget());
+    // Logging out on purpose also ends this device's notifications (a shared phone rings for
+    // nobody until the next person turns them on); a session that merely expires keeps them.
+    event.waitUntil(Promise.all([forget(), unsubscribe()]));
     return;
   }
   if (request.method !== "GET") return;
