@@ -277,6 +277,28 @@ TABLE.update({
 # --- end of API and integrations ------------------------------------------------------------
 
 
+def _device(w):
+    """The operator's phone (apps.notifications), made on first use."""
+    from apps.notifications.models import PushSubscription
+
+    return PushSubscription.objects.get_or_create(
+        endpoint="http://127.0.0.1:9/wpush/operator", defaults={
+            "user": w.a.users["operator"], "p256dh": "B" + "A" * 86, "auth": "A" * 22})[0]
+
+
+# Notifications: one's own devices; the acknowledge button's token is the only credential it
+# takes, so a signed-in session without one is refused like anyone else.
+TABLE.update({
+    "notifications:devices": Row(None, "get", None, _all(200)),
+    "notifications:subscribe": Row(None, "post", {
+        "endpoint": "http://127.0.0.1:9/wpush/this-device",
+        "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}}, _all(201), json=True),
+    "notifications:remove": Row(lambda w: [_device(w).pk], "post", {},
+                                _obj({"operator"}, ok=302)),
+    "notifications:acknowledge": Row(None, "post", {"token": "x"}, _all(403, anon=403)),
+})
+
+
 def _url_names(patterns=None, namespace=""):
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(entry, URLResolver):
