@@ -192,7 +192,11 @@ def _send(alert: Alert, messages: Iterator[_Message], count: int) -> int:
         # database, and a fast device's attempt is on record while a slow one still waits.
         for future in as_completed(futures):
             message = futures[future]
-            outcome = future.result()
+            error = future.exception()  # a bug in one attempt must not lose the others' records
+            if error is not None:
+                logger.error("push attempt failed: %s", type(error).__name__)
+            outcome = (future.result() if error is None
+                       else webpush.Outcome(None, type(error).__name__[:100], 0.0))
             accepted += outcome.accepted
             _record(alert, message, outcome)
     return accepted
