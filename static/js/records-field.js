@@ -33,32 +33,8 @@
     return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
   }
 
-  // --- IndexedDB, the smallest wrapper that works ----------------------------------------
-  let dbPromise = null;
-  function db() {
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        const request = indexedDB.open(DB_NAME, 1);
-        request.onupgradeneeded = function () {
-          request.result.createObjectStore(STORE, { keyPath: "key" });
-        };
-        request.onsuccess = function () { resolve(request.result); };
-        request.onerror = function () { reject(request.error); };
-      });
-    }
-    return dbPromise;
-  }
-  function withStore(mode, action) {
-    return db().then(function (database) {
-      return new Promise(function (resolve, reject) {
-        const tx = database.transaction(STORE, mode);
-        const request = action(tx.objectStore(STORE));
-        tx.oncomplete = function () { resolve(request ? request.result : undefined); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error); };
-      });
-    });
-  }
+  // --- the outbox (static/js/keyed-store.js) ------------------------------------------------
+  const withStore = window.keyedStore(DB_NAME, STORE).withStore;
   function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
   function remove(key) { return withStore("readwrite", function (s) { return s.delete(key); }); }
   function mine() {

@@ -35,31 +35,7 @@
   }
 
   // --- the queue ---------------------------------------------------------------------------
-  let dbPromise = null;
-  function db() {
-    if (!window.indexedDB) return Promise.reject(new Error("no IndexedDB"));
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        const request = indexedDB.open(DB_NAME, 1);
-        request.onupgradeneeded = function () {
-          request.result.createObjectStore(STORE, { keyPath: "key" });
-        };
-        request.onsuccess = function () { resolve(request.result); };
-        request.onerror = function () { reject(request.error); };
-      });
-    }
-    return dbPromise;
-  }
-  function withStore(mode, action) {
-    return db().then(function (database) {
-      return new Promise(function (resolve, reject) {
-        const tx = database.transaction(STORE, mode);
-        const request = action(tx.objectStore(STORE));
-        tx.oncomplete = function () { resolve(request ? request.result : undefined); };
-        tx.onerror = function () { reject(tx.error); };
-      });
-    });
-  }
+  const withStore = window.keyedStore(DB_NAME, STORE).withStore;
   function keep(press) {
     return withStore("readwrite", function (s) { return s.put(press); })
       .catch(function () { memory.push(press); });

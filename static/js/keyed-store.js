@@ -1,0 +1,36 @@
+// One IndexedDB object store keyed by "key", for what a field phone keeps until it is sent
+// (the offline records outbox, unsent panic presses): the smallest wrapper that works.
+// keyedStore(dbName, storeName).withStore(mode, action) runs `action(store)` in one
+// transaction and resolves with its request's result once the transaction completes.
+(function () {
+  "use strict";
+  window.keyedStore = function (dbName, storeName) {
+    let dbPromise = null;
+    function db() {
+      if (!window.indexedDB) return Promise.reject(new Error("no IndexedDB"));
+      if (!dbPromise) {
+        dbPromise = new Promise(function (resolve, reject) {
+          const request = indexedDB.open(dbName, 1);
+          request.onupgradeneeded = function () {
+            request.result.createObjectStore(storeName, { keyPath: "key" });
+          };
+          request.onsuccess = function () { resolve(request.result); };
+          request.onerror = function () { reject(request.error); };
+        });
+      }
+      return dbPromise;
+    }
+    function withStore(mode, action) {
+      return db().then(function (database) {
+        return new Promise(function (resolve, reject) {
+          const tx = database.transaction(storeName, mode);
+          const request = action(tx.objectStore(storeName));
+          tx.oncomplete = function () { resolve(request ? request.result : undefined); };
+          tx.onerror = function () { reject(tx.error); };
+          tx.onabort = function () { reject(tx.error); };
+        });
+      });
+    }
+    return { withStore: withStore };
+  };
+})();
