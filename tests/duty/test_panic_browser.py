@@ -6,33 +6,25 @@ the screen without scrolling sideways. Served by the test's live server."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.alerts.models import Alert
 from apps.duty.models import PanicPress, SafetyConfirmation
-from tests.conftest import verify_otp
+from tests.browser import signed_in_context
 from tests.duty.conftest import make_attendance, make_shift
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = "/usr/bin/chromium"
 WHERE = {"latitude": -6.175392, "longitude": 106.827153, "accuracy": 14}
 
 
 @pytest.fixture
 def phone(live_server, duty, monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     # The ORM is used beside Playwright's event loop, in the same thread, by this test only.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     officer = duty.user("field_polri")
@@ -41,22 +33,12 @@ def phone(live_server, duty, monkeypatch):
     duty.post("A").save()
     make_attendance(make_shift(duty.post("A"), officer, now - timedelta(hours=1)),
                     now - timedelta(minutes=55))
-    client = Client()
-    client.force_login(officer)
-    verify_otp(client, officer)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                      has_touch=True, geolocation=WHERE,
-                                      permissions=["geolocation"], locale="id-ID")
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(live_server, officer, viewport={"width": 390, "height": 844},
+                           is_mobile=True, has_touch=True, geolocation=WHERE,
+                           permissions=["geolocation"], locale="id-ID") as context:
         page = context.new_page()
         page.goto(f"{live_server.url}{reverse('duty:my_duty')}")
         yield page
-        browser.close()
 
 
 def test_the_panic_button_on_a_phone(phone, duty):

@@ -6,24 +6,20 @@ server would push to this person (apps.alerts.fanout)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_acknowledge, alert_escalate_overdue, alert_raise
-from tests.conftest import verify_otp
+from tests.browser import signed_in_context
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = "/usr/bin/chromium"
 FAKE_SOCKET = """
 window.__sockets = [];
 class FakeSocket extends EventTarget {
@@ -43,29 +39,16 @@ window.__deliver = (message) => window.__sockets[window.__sockets.length - 1]
 
 @pytest.fixture
 def page(live_server, live_world, monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     # The ORM is used beside Playwright's event loop, in the same thread, by this test only.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     operator = live_world.a.users["operator"]
-    client = Client()
-    client.force_login(operator)
-    verify_otp(client, operator)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 390, "height": 844})
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    with signed_in_context(live_server, operator,
+                           viewport={"width": 390, "height": 844}) as context:
         context.add_init_script(FAKE_SOCKET)
         page = context.new_page()
         page.goto(f"{live_server.url}{reverse('live:wall')}?size=4&camera={live_world.gate.pk}")
         page.wait_for_function("window.__sockets.length > 0")
         yield page
-        browser.close()
 
 
 def _push(page, alert, viewer):

@@ -6,11 +6,9 @@ the acknowledge action. The message is handed to the worker through the DevTools
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -18,37 +16,23 @@ from apps.alerts import redaction
 from apps.alerts.models import Alert
 from apps.alerts.services import alert_raise
 from apps.notifications import sending
-from tests.conftest import verify_otp
+from tests.browser import signed_in_context
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]  # a real browser
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
 def browser_page(live_server, world, monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     operator = world.a.users["operator"]
-    client = Client()
-    client.force_login(operator)
-    verify_otp(client, operator)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 390, "height": 844})
+    with signed_in_context(live_server, operator,
+                           viewport={"width": 390, "height": 844}) as context:
         context.grant_permissions(["notifications"], origin=live_server.url)
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
         page = context.new_page()
         page.goto(f"{live_server.url}{reverse('notifications:devices')}")
         yield page
-        browser.close()
 
 
 def test_a_push_message_is_shown_as_the_alerts_notification(browser_page, live_server, world):

@@ -1,0 +1,40 @@
+"""Debian's Chromium, signed in as a person of the cast, for the tests that drive a page of
+the test's live server (the journey suite starts its own portal instead)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.conftest import verify_otp
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextmanager
+def signed_in_context(live_server, user, **context_options) -> Iterator[object]:
+    """A browser context carrying the session of `user`, logged in past both steps; the
+    test is skipped where Chromium is not installed."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    client = Client()
+    client.force_login(user)
+    verify_otp(client, user)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context(**context_options)
+            context.add_cookies([{
+                "name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+            yield context
+        finally:
+            browser.close()
