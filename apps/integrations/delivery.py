@@ -12,14 +12,13 @@ from __future__ import annotations
 import http.client
 import logging
 import secrets
-import socket
-import ssl
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from apps.core import pinned_http
 from apps.core.crypto import CredentialError
 from apps.core.netguard import UrlRejected
 from apps.integrations.destinations import check_url
@@ -30,46 +29,11 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_FACTOR = 30  # seconds before the first retry; doubles each time
 BACKOFF_MAX = 3600
-RESPONSE_READ_LIMIT = 64 * 1024
 State = WebhookDelivery.State
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address; the Host header still names the host."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to the checked address, with the certificate checked against the host name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    checked = check_url(url)
-    connection_class = (_PinnedHTTPSConnection if checked.scheme == "https"
-                        else _PinnedHTTPConnection)
-    connection = connection_class(checked.host, checked.port, address=str(checked.addresses[0]),
-                                  timeout=settings.WEBHOOK_TIMEOUT)
-    try:
-        connection.request("POST", checked.path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(RESPONSE_READ_LIMIT)
-        return response.status
-    finally:
-        connection.close()
+    return pinned_http.post(check_url(url), body, headers, timeout=settings.WEBHOOK_TIMEOUT)
 
 
 def _retryable(status: int | None) -> bool:

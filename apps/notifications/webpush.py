@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -22,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
 
+from apps.core import pinned_http
 from apps.core.netguard import CheckedUrl
 
 VAPID_LIFETIME = 12 * 3600  # seconds a signature is valid (push services accept up to 24 h)
-RESPONSE_READ_LIMIT = 16 * 1024
 
 
 def b64url(data: bytes) -> str:
@@ -80,41 +78,12 @@ class Outcome:
         return self.status in (404, 410)
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to the checked address, the certificate checked against the host name."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def post(checked: CheckedUrl, body: bytes, headers: dict[str, str], *, timeout: float
          ) -> Outcome:
     """One push request; never raises for the network (the error's class name is kept)."""
     started = time.monotonic()
-    connection_class = (_PinnedHTTPSConnection if checked.scheme == "https"
-                        else _PinnedHTTPConnection)
-    connection = connection_class(checked.host, checked.port, address=str(checked.addresses[0]),
-                                  timeout=timeout)
     try:
-        connection.request("POST", checked.path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(RESPONSE_READ_LIMIT)
-        return Outcome(response.status, "", time.monotonic() - started)
+        status = pinned_http.post(checked, body, headers, timeout=timeout)
+        return Outcome(status, "", time.monotonic() - started)
     except (OSError, http.client.HTTPException) as exc:
         return Outcome(None, type(exc).__name__, time.monotonic() - started)
-    finally:
-        connection.close()
