@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,18 +148,34 @@ def _assert_free(person_id: int | None, start: datetime, end: datetime,
         raise _overlap_error()
 
 
+# Concurrent writers of overlapping shifts can deadlock inside PostgreSQL's exclusion check
+# (each waits for the other's row); the victim tries again and then meets the other's row as
+# an ordinary overlap.
+DEADLOCK_ATTEMPTS = 3
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+
+
 def _save_guarded(save: Callable[[], T]) -> T:
     """Run `save` in its own (sub)transaction; an exclusion violation becomes a form error.
 
     On SQLite the outermost atomic() begins with BEGIN IMMEDIATE (settings), so the overlap
     SELECT inside `save` and its INSERT/UPDATE happen under one write lock."""
-    try:
-        with transaction.atomic():
-            return save()
-    except IntegrityError as error:
-        if _is_overlap_violation(error):
-            raise _overlap_error() from None
-        raise
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            with transaction.atomic():
+                return save()
+        except IntegrityError as error:
+            if _is_overlap_violation(error):
+                raise _overlap_error() from None
+            raise
+        except OperationalError as error:
+            if attempts >= DEADLOCK_ATTEMPTS or not _is_deadlock(error):
+                raise
 
 
 def _require_planner(user: User, post: GuardPost) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -127,3 +127,28 @@ def test_sqlite_checks_overlaps_inside_the_write_transaction(duty, settings):
         services.shift_create(post=duty.post("A", "warehouse"), by=padal, person=person,
                               start=start + timedelta(hours=1),
                               end=start + timedelta(hours=2))
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+@pytest.mark.django_db
+def test_a_deadlock_victim_tries_again_and_other_errors_do_not():
+    calls = []
+
+    def deadlocks_once():
+        calls.append("try")
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from _Deadlock()
+        return "saved"
+
+    assert services._save_guarded(deadlocks_once) == "saved" and len(calls) == 2
+
+    def database_gone():
+        calls.append("gone")
+        raise OperationalError("server closed the connection")
+
+    with pytest.raises(OperationalError):
+        services._save_guarded(database_gone)
+    assert calls.count("gone") == 1
