@@ -10,16 +10,19 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from apps.cameras.models import Camera
+from apps.recordings import links
 from apps.recordings.models import RecordingSegment
 from apps.recordings.retention import CameraPolicy, RetentionPlan, SegmentInfo, plan_retention
 from apps.vision.recording import Segment
 
 STORAGE = "recordings"
+# Names "a camera's segment index" among the database's advisory locks (with the camera id).
+ADVISORY_LOCK = 0x5245_4300  # "REC"
 # Retention reads the index in chunks of this many rows (millions of segments at scale).
 CHUNK = 5000
 
@@ -55,13 +58,15 @@ def segment_recorded(camera_id: int, segment: Segment, *, has_motion: bool = Fal
     segment.path.unlink(missing_ok=True)  # when the storage copied rather than moved it
     try:
         with transaction.atomic():
+            start, end = _placed(camera_id, segment.start, segment.end)
             row = RecordingSegment.objects.create(
-                camera_id=camera_id, start=segment.start, end=segment.end, bytes=segment.bytes,
+                camera_id=camera_id, start=start, end=end, bytes=segment.bytes,
                 sha256=segment.sha256, packets=segment.packets, storage_name=name,
                 has_motion=has_motion, has_tamper=has_tamper,
             )
             if alert_ids:
                 row.alerts.set(alert_ids)
+            links.link_stored_segment(row)
     except Exception:
         # No row: the file goes back to the writer's folder (it was moved or copied from
         # there), so a later attempt can store it again, and leaves the storage.
@@ -71,6 +76,26 @@ def segment_recorded(camera_id: int, segment: Segment, *, has_motion: bool = Fal
         store.delete(name)
         raise
     return row
+
+
+def _placed(camera_id: int, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The span a new segment is indexed at. A segment overlapping the camera's stored ones
+    can only come from a wall clock set back (its start is the clock's, its length the
+    stream's): it is placed right after the camera's newest segment, keeping its length, so
+    one camera's segments never overlap and the timeline stays in recording order. A clock
+    set forward leaves a gap, never an overlap. Serialised per camera (a worker's leftover
+    sweep may store for a camera whose watcher stores too)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK, camera_id])
+    overlapping = RecordingSegment.objects.filter(
+        camera_id=camera_id, start__lt=end, end__gt=start,
+        start__gte=start - links.LONGEST_SEGMENT)
+    if not overlapping.exists():
+        return start, end
+    newest = (RecordingSegment.objects.filter(camera_id=camera_id).order_by("-start")
+              .values_list("end", flat=True).first())
+    return newest, newest + (end - start)
 
 
 def _infos(rows: Iterable[tuple[int, int, datetime, datetime, int, bool, bool]],
@@ -117,11 +142,14 @@ def used_bytes() -> int:
 
 
 def sweep_orphans(older_than: datetime) -> list[str]:
-    """Delete stored files that no row names and that are older than `older_than` (a file
+    """Delete segment files that no row names and that are older than `older_than` (a file
     younger than that may be a segment whose row is being written). Returns their names."""
     store = storage()
     removed: list[str] = []
-    for name in _walk(store, ""):
+    # Segments live in one folder per camera id; the storage's other folders (evidence
+    # bundles, renditions) have rows of their own and are not this sweep's.
+    cameras = [folder for folder in store.listdir("")[0] if folder.isdigit()]
+    for name in (name for folder in cameras for name in _walk(store, folder)):
         if store.get_modified_time(name) >= older_than:
             continue
         if not RecordingSegment.objects.filter(storage_name=name).exists():
