@@ -21,6 +21,8 @@ from apps.recordings.retention import CameraPolicy, RetentionPlan, SegmentInfo, 
 from apps.vision.recording import Segment
 
 STORAGE = "recordings"
+# The folder of masked renditions (apps.recordings.renditions) in the same storage.
+RENDITIONS = "renditions"
 # Names "a camera's segment index" among the database's advisory locks (with the camera id).
 ADVISORY_LOCK = 0x5245_4300  # "REC"
 # Retention reads the index in chunks of this many rows (millions of segments at scale).
@@ -130,10 +132,13 @@ def apply_retention(now: datetime | None = None) -> RetentionPlan:
         chunk = ids[offset:offset + CHUNK]
         with transaction.atomic():
             doomed = RecordingSegment.objects.filter(pk__in=chunk, held=False)
-            names = list(doomed.values_list("storage_name", flat=True))
+            rows = list(doomed.values_list("pk", "camera_id", "storage_name"))
             doomed.delete()
-        for name in names:
+        for _, _, name in rows:
             store.delete(name)
+        # Imported here: the renditions module builds on this one.
+        from apps.recordings.renditions import delete_renditions
+        delete_renditions(store, ((pk, camera_id) for pk, camera_id, _ in rows))
     return result
 
 
