@@ -357,12 +357,13 @@ class _Throttled:
 
 
 class _HealthTracker:
-    """Writes camera health from the watcher's thread; raises the offline alert after 20 s."""
+    """Writes camera health from the watcher's thread; raises the offline alert when an
+    offline camera has sent no frame for CAMERA_OFFLINE_ALERT_AFTER seconds."""
 
     def __init__(self, camera: Camera) -> None:
         self.camera = camera
         self.state: str | None = None
-        self.offline_since: float | None = time.monotonic()
+        self.started = time.monotonic()
         self.offline_alerted = False
 
     def flush(self, health: StreamHealth, worker: str) -> None:
@@ -395,11 +396,8 @@ class _HealthTracker:
                 label = str(CameraHealth.State(state).label)
                 push.camera_status_on_commit(self.camera.pk, state, "", label)
         if state == CameraHealth.State.OFFLINE:
-            if self.offline_since is None:
-                self.offline_since = time.monotonic()
             if (not self.offline_alerted
-                    and time.monotonic() - self.offline_since
-                    >= settings.CAMERA_OFFLINE_ALERT_AFTER):
+                    and self._silent_for(health) >= settings.CAMERA_OFFLINE_ALERT_AFTER):
                 self.offline_alerted = True
                 alert_raise(
                     kind=Alert.Kind.CAMERA_OFFLINE, severity=Alert.Severity.HIGH,
@@ -409,11 +407,18 @@ class _HealthTracker:
                     detail=health.error or "", cooldown=ALERT_COOLDOWN,
                 )
         else:
-            self.offline_since = None
             self.offline_alerted = False
             if changed:
                 # Frames arrive again (also ends an alert raised before this watcher started).
                 alert_clear(dedup_keys=[self._offline_key])
+
+    def _silent_for(self, health: StreamHealth) -> float:
+        """Seconds since the last frame (or since watching began, before any): the grace
+        counts from the stall itself, so the read timeout and the reconnection waits that
+        find the camera gone are part of it rather than added after it."""
+        if health.last_frame_age is not None:
+            return health.last_frame_age
+        return time.monotonic() - self.started
 
     @property
     def _offline_key(self) -> str:

@@ -236,18 +236,40 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 # Recorded video (apps.recordings): segment files through the "recordings" storage alias,
-# never served from a URL of their own. Embedded mode keeps them under var/; in cluster mode
-# the web processes must read what any worker wrote, so RECORDINGS_ROOT is a shared
-# filesystem (NFS, CephFS) mounted at the same path on every machine. (An S3-compatible
-# store would be RECORDINGS_STORAGE_BACKEND=storages.backends.s3.S3Storage with
-# django-storages installed; it is not among the requirements today.)
+# never served from a URL of their own. RECORDINGS_STORAGE chooses where they go:
+# - "filesystem" (the default): RECORDINGS_ROOT, under var/ in embedded mode; in cluster mode
+#   a shared filesystem (NFS, CephFS) mounted at the same path on every machine, so the web
+#   processes never need a worker's local disk;
+# - "s3": an S3-compatible object store (MinIO, Ceph RGW, a cloud bucket) through
+#   django-storages: RECORDINGS_S3_BUCKET, RECORDINGS_S3_ENDPOINT_URL (empty for AWS),
+#   RECORDINGS_S3_REGION, and the keys RECORDINGS_S3_ACCESS_KEY / RECORDINGS_S3_SECRET_KEY
+#   (or their _FILE variants).
+RECORDINGS_STORAGE = env.str("RECORDINGS_STORAGE", default="filesystem")
 RECORDINGS_ROOT = env.path("RECORDINGS_ROOT", default=str(VAR_DIR / "recordings"))
-STORAGES["recordings"] = {
-    "BACKEND": env("RECORDINGS_STORAGE_BACKEND",
-                   default="django.core.files.storage.FileSystemStorage"),
-    "OPTIONS": {"location": str(RECORDINGS_ROOT)},
-}
-# Where a worker writes segments before storing them: local disk, ideally the same
+
+
+def recordings_storage(kind: str) -> dict:
+    """The "recordings" entry of STORAGES for RECORDINGS_STORAGE=`kind`."""
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(RECORDINGS_ROOT)}}
+    if kind == "s3":
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": env.str("RECORDINGS_S3_BUCKET"),
+            "endpoint_url": env.str("RECORDINGS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("RECORDINGS_S3_REGION", default="") or None,
+            "access_key": secret_setting("RECORDINGS_S3_ACCESS_KEY") or None,
+            "secret_key": secret_setting("RECORDINGS_S3_SECRET_KEY") or None,
+            # Segment names are unique per camera and start: never overwrite one.
+            "file_overwrite": False,
+            "default_acl": None,  # the bucket's own: private
+        }}
+    raise ImproperlyConfigured(f"RECORDINGS_STORAGE must be filesystem or s3, not {kind!r}.")
+
+
+STORAGES["recordings"] = recordings_storage(RECORDINGS_STORAGE)
+# Where a worker writes segments before storing them: local disk of each worker machine,
+# never shared (a worker stores what its spool holds when it starts); ideally the same
 # filesystem as RECORDINGS_ROOT (a segment is then moved into place, not copied).
 RECORDINGS_SPOOL = env.path("RECORDINGS_SPOOL", default=str(VAR_DIR / "recordings-spool"))
 RECORDINGS_SEGMENT_SECONDS = 60.0
@@ -360,8 +382,10 @@ CAMERA_NETWORKS = env.list("CAMERA_NETWORKS", default=PRIVATE_NETWORKS)
 # Ports next to the portal that no camera URL may reach, even inside an allowed network.
 CAMERA_DENIED_PORTS = env.list("CAMERA_DENIED_PORTS", cast=int, default=[5432, 6379, 5672])
 CAMERA_ALLOW_FILE_SOURCES = False  # video files as camera sources: the tests only
-# Seconds without frames before a camera-offline alert (Frigate's default is 20).
-CAMERA_OFFLINE_ALERT_AFTER = env.float("CAMERA_OFFLINE_ALERT_AFTER", default=20.0)
+# Seconds without frames, counted from the last frame, before an offline camera is alerted:
+# a stall or refusal reaches the operators in 15-17 s (health is written every 2 s), while a
+# camera that drops and comes back within one reconnection or two raises nothing.
+CAMERA_OFFLINE_ALERT_AFTER = env.float("CAMERA_OFFLINE_ALERT_AFTER", default=15.0)
 # Seconds of frames kept as evidence before and after an event.
 CAMERA_EVIDENCE_BEFORE = env.float("CAMERA_EVIDENCE_BEFORE", default=10.0)
 CAMERA_EVIDENCE_AFTER = env.float("CAMERA_EVIDENCE_AFTER", default=20.0)
