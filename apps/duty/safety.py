@@ -5,8 +5,11 @@ of the shift they are on now, else the facility of their last patrol visit (with
 VISIT_LOOKBACK), else the facility of their agency's region nearest to the location they sent
 (one under a running operation when they sent none). The operators and post commanders of
 that region hear it whether or not an operation runs there (apps.access.policy). Every press
-by one person merges into their open panic alert (its location is the latest sent); each
-press is kept as a PanicPress, found again by its client key when the phone resends it.
+by one person merges into their open panic alert (its location is the latest sent); once
+someone has acknowledged that alert, a new press is a new emergency and raises a new alert
+(sounded, pushed and escalated as the first was) while the acknowledged one stays with whoever
+is on it. Each press is kept as a PanicPress, found again by its client key when the phone
+resends it.
 
 A lone-post check is the post's `lone_check_minutes`: the guard checked in there confirms
 "I am safe" within it, or the minute check raises an alert (apps.duty.alerting).
@@ -22,6 +25,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -120,7 +124,7 @@ def panic_press(*, user: User, client_key: UUID, latitude: Decimal | None = None
         with transaction.atomic():
             alert, raised = alert_raise(
                 kind=Alert.Kind.PANIC, severity=Alert.Severity.CRITICAL, facility=facility,
-                dedup_key=f"{PANIC}{user.pk}", params=params)
+                dedup_key=_panic_key(user, client_key), params=params)
             press = PanicPress.objects.create(
                 client_key=client_key, person=user, facility=facility, post=post,
                 located_by=located_by, alert=alert, received_at=now, device_time=device_time,
@@ -132,6 +136,23 @@ def panic_press(*, user: User, client_key: UUID, latitude: Decimal | None = None
         # the new press (count, time, location) at once.
         transaction.on_commit(lambda: fanout.push_alert(alert.pk))
     return press, True
+
+
+def _panic_key(user: User, client_key: UUID) -> str:
+    """The dedup key of this press: the person's unresolved panic alert's while nobody has
+    acknowledged it (the press merges into it), else a key of its own (a new alert). Runs in
+    the press's transaction, which first locks the person: two presses at once decide one
+    after the other, so they cannot open two new alerts."""
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    first = f"{PANIC}{user.pk}"
+    latest = (Alert.objects.filter(kind=Alert.Kind.PANIC)
+              .filter(Q(dedup_key=first) | Q(dedup_key__startswith=f"{first}:"))
+              .exclude(state=Alert.State.RESOLVED).order_by("-first_raised_at", "-pk")
+              .values_list("dedup_key", "state").first())
+    if latest is None:
+        return first
+    key, state = latest
+    return key if state == Alert.State.OPEN else f"{first}:{client_key}"
 
 
 def safe_confirm(*, shift: Shift, user: User, latitude: Decimal | None = None,

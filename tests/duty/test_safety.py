@@ -127,6 +127,44 @@ def test_a_resend_is_the_same_press_and_presses_merge_into_one_alert(
     assert alert.occurrences == 2 and "-6.3" in alert.detail  # the latest location
 
 
+@pytest.mark.parametrize("answer", ["acknowledged", "resolved"])
+def test_a_press_after_the_alert_was_answered_alarms_again(
+        duty, frozen, monkeypatch, settings, django_capture_on_commit_callbacks, answer):
+    from apps.alerts.services import alert_acknowledge, alert_resolve
+
+    _on_post(duty)
+    client, token = _field_client(duty.user("field_polri"))
+    first = Alert.objects.get(pk=_press(client, token).json()["alert"])
+    operator = duty.user("operator")
+    if answer == "acknowledged":
+        alert_acknowledge(alert=first, user=operator)
+    else:
+        alert_resolve(alert=first, user=operator, comment="Aman")
+    frozen.shift(timedelta(minutes=3))
+    settings.VAPID_PRIVATE_KEY = "a key: pushes are queued"
+    walls, pushes = [], []
+    monkeypatch.setattr("apps.alerts.fanout.push_alert", walls.append)
+    monkeypatch.setattr("apps.notifications.sending.enqueue",
+                        lambda task, event_id: pushes.append((task, event_id)))
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _press(client, token, latitude="-6.3", longitude="106.9")
+    assert again.status_code == 201
+    alert = Alert.objects.get(pk=again.json()["alert"])
+    # A new emergency: a new open critical alert, raised like the first (the wall sounds an
+    # open alert; the raise is pushed to the command center and the Padal).
+    assert alert.pk != first.pk and alert.state == Alert.State.OPEN
+    assert alert.severity == Alert.Severity.CRITICAL and "-6.3" in alert.detail
+    raised = AlertEvent.objects.get(alert=alert, action=AlertEvent.Action.RAISED)
+    assert alert.pk in walls and ("notifications.send_alert", raised.pk) in pushes
+    audience = set(policy.users_who_may_view_alert(alert))
+    assert {duty.user("operator"), duty.user("padal")} <= audience
+    first.refresh_from_db()
+    assert first.state == answer  # the answered alert stays with whoever is on it
+    # Further presses while the new alert is open merge into it.
+    assert _press(client, token).json()["alert"] == alert.pk
+    assert Alert.objects.filter(kind=Alert.Kind.PANIC).count() == 2
+
+
 def test_presses_are_rate_limited(duty, frozen):
     _on_post(duty)
     client, token = _field_client(duty.user("field_polri"))
