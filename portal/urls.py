@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifikasi/", include("apps.notifications.urls")),
     path("", include("apps.cameras.urls")),
     path("pantauan/", include("apps.live.urls")),
+    path("rekaman/", include("apps.recordings.urls")),
     path("", include("apps.duty.urls")),
     path("", include("apps.records.urls")),
     path("api/", include("apps.api.urls")),

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
 
-from apps.api.views import alerts, cameras, docs, duty, places, records
+from apps.api.views import alerts, cameras, docs, duty, places, recordings, records
 
 app_name = "api"
 
@@ -29,5 +29,7 @@ urlpatterns = [
     path("docs/", docs.docs, name="docs"),
     path("sync/patrol-visits/", records.SyncVisitsView.as_view(), name="sync-visits"),
     path("panic/", duty.PanicView.as_view(), name="panic"),
+    path("recordings/cameras/<int:camera_id>/", recordings.CameraRecordingsView.as_view(),
+         name="recording-timeline"),
     path("", include(router.urls)),
 ]

@@ -35,6 +35,7 @@ from apps.cameras.records import (
 )
 from apps.core import widgets
 from apps.core.export import CsvExport, choice_label, local_time
+from apps.core.zones import zone_label
 from apps.org.models import Agency
 
 PAGE_SIZE = 50
@@ -171,6 +172,16 @@ class Row:
         return local_time(self.session.last_at, self.zone)
 
     @property
+    def footage(self) -> str:
+        """The span of footage played back (recordings), in the camera's local time."""
+        first, last = self.session.footage_start, self.session.footage_end
+        if first is None or last is None:
+            return ""
+        first, last = (timezone.localtime(first, self.zone), timezone.localtime(last, self.zone))
+        until = f"{last:%H:%M:%S}" if last.date() == first.date() else f"{last:%Y-%m-%d %H:%M:%S}"
+        return f"{first:%Y-%m-%d %H:%M:%S} – {until} {zone_label(self.zone)}"
+
+    @property
     def duration(self) -> str:
         if self.session.still_open or self.session.duration < timedelta(seconds=1):
             return "—"
@@ -276,7 +287,7 @@ def export(record: AccessRecord) -> CsvExport:
     """The whole filtered record as the page shows it, for a spreadsheet."""
     csv = CsvExport("catatan-akses-kamera.csv")
     csv.row(_("Camera"), _("Facility"), _("Viewed by"), _("Agency"), _("Kind"), _("From"),
-            _("To"), _("Duration"), _("Views"), _("Address"))
+            _("To"), _("Duration"), _("Views"), _("Address"), _("Footage played back"))
     found = sessions(record.records, limit=EXPORT_LIMIT)
     for row in rows_for(record.form.user, found):
         csv.row(
@@ -284,6 +295,6 @@ def export(record: AccessRecord) -> CsvExport:
             row.camera.facility.name if row.camera else "",
             str(row.viewer), str(row.agency or ""), row.kind, row.started, row.ended,
             "" if row.duration == "—" else row.duration, row.session.views,
-            row.session.address or "",
+            row.session.address or "", row.footage,
         )
     return csv

@@ -302,6 +302,12 @@ class CameraShare(models.Model):
         on_delete=models.PROTECT, related_name="+",
     )
     revoke_reason = models.CharField(_("reason for revocation"), max_length=255, blank=True)
+    # Watching live and reviewing recordings are separate rights: a share grants live only
+    # unless it says so, and then only footage recorded within its period.
+    recordings = models.BooleanField(
+        _("rights granted"), default=False,
+        choices=[(False, _("Live only")), (True, _("Live and recordings"))],
+    )
 
     objects = CameraShareQuerySet.as_manager()
 
@@ -425,6 +431,7 @@ class ViewRecord(models.Model):
         EVIDENCE = "evidence", _("Evidence opened")
         TIMELINE = "timeline", _("Timeline")
         EXPORT = "export", _("Export")
+        RECORDING = "recording", _("Recording")
         # Not a view: the owner's record also shows who changed what the camera may show.
         TO_OUTWARD = "to_outward", _("Orientation changed to outward")
         TO_INWARD = "to_inward", _("Orientation changed to inward")
@@ -444,6 +451,9 @@ class ViewRecord(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
+    # A recording played back: the span of footage watched (started_at/ended_at say when).
+    footage_start = models.DateTimeField(null=True, blank=True)
+    footage_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("camera view")

@@ -15,17 +15,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
-from django.db.models import Case, ExpressionWrapper, F, Max, Q, Value, When, Window
+from django.db import connections, models, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import ngettext
 
+from apps.accounts.models import User
 from apps.cameras.models import Camera, ViewRecord
+from apps.recordings.models import RecordingSegment
 
 SESSION_PAUSE = timedelta(minutes=5)
+# A playback goes on while the player asks for more within this pause, for footage adjoining
+# what it played (within FOOTAGE_GAP) or for the camera's next segment after it.
+PLAYBACK_PAUSE = timedelta(seconds=90)
+FOOTAGE_GAP = timedelta(seconds=5)
 # How many records `newest_sessions` reads first for each session it needs: most sessions are
 # one view, a look at an alert's evidence is sixty.
 FIRST_REACH = 4
@@ -46,6 +64,40 @@ def record_view(*, request: HttpRequest, camera: Camera, kind: str) -> ViewRecor
     )
 
 
+def record_playback(*, request: HttpRequest, segment: RecordingSegment) -> ViewRecord:
+    """Note that `request.user` is playing `segment`: one row per playback, whatever the
+    number of range requests, its footage span extended as the player asks for adjoining or
+    next segments. Written before the file is sent, so the owner's record has it at once."""
+    user, now, address = request.user, timezone.now(), client_address(request)
+    with transaction.atomic():
+        # One person's requests one after another: a player asks for several ranges at once,
+        # and two rows for them would read as two playbacks.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        between = RecordingSegment.objects.filter(
+            camera_id=segment.camera_id, start__gte=OuterRef("footage_end"),
+            start__lt=segment.start)
+        going_on = ViewRecord.objects.filter(
+            Q(footage_start__lte=segment.end + FOOTAGE_GAP,
+              footage_end__gte=segment.start - FOOTAGE_GAP)
+            | Q(footage_end__lte=segment.start) & ~Q(Exists(between)),
+            camera_id=segment.camera_id, viewer=user, viewer_agency_id=user.agency_id,
+            kind=ViewRecord.Kind.RECORDING, address=address,
+            ended_at__gte=now - PLAYBACK_PAUSE,
+        ).order_by("-ended_at", "-pk").first()
+        if going_on is None:
+            return ViewRecord.objects.create(
+                camera_id=segment.camera_id, viewer=user, viewer_agency_id=user.agency_id,
+                kind=ViewRecord.Kind.RECORDING, address=address,
+                user_agent=request.headers.get("User-Agent", "")[:255],
+                started_at=now, ended_at=now,
+                footage_start=segment.start, footage_end=segment.end)
+        going_on.ended_at = now
+        going_on.footage_start = min(going_on.footage_start, segment.start)
+        going_on.footage_end = max(going_on.footage_end, segment.end)
+        going_on.save(update_fields=["ended_at", "footage_start", "footage_end"])
+        return going_on
+
+
 @dataclass
 class ViewingSession:
     camera_id: int
@@ -57,6 +109,8 @@ class ViewingSession:
     last_at: datetime  # the end of the last view (its start for views without a length)
     views: int
     still_open: bool  # a live view that has not ended (or whose end was never recorded)
+    footage_start: datetime | None = None  # the footage played back (recordings)
+    footage_end: datetime | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -85,10 +139,13 @@ def _flagged(records: models.QuerySet[ViewRecord],
         open_live=Case(When(Q(kind=ViewRecord.Kind.LIVE, ended_at__isnull=True), then=Value(1)),
                        default=Value(0), output_field=models.IntegerField()),
         newest=ExpressionWrapper(newest, output_field=models.IntegerField()),
-    ).values("id", *_SAME_SESSION, "started_at", "end_at", "new_session", "open_live", "newest")
+    ).values("id", *_SAME_SESSION, "started_at", "end_at", "new_session", "open_live", "newest",
+             "footage_start", "footage_end")
 
 
-def _as_datetime(value) -> datetime:
+def _as_datetime(value) -> datetime | None:
+    if value is None:
+        return None
     if isinstance(value, str):  # SQLite hands aggregated times back as text, in UTC
         value = parse_datetime(value)
     if value.tzinfo is None:
@@ -138,7 +195,7 @@ def _grouped(records: models.QuerySet[ViewRecord], *, offset: int = 0,
     # Every value (filters, page) travels in `params`.
     sql = (
         f"SELECT {keys}, MIN(started_at), MAX(end_at), COUNT(*), MAX(open_live),"  # noqa: S608  # nosec B608
-        f" COUNT(*) OVER () FROM ("
+        f" MIN(footage_start), MAX(footage_end), COUNT(*) OVER () FROM ("
         f"  SELECT flagged.*, SUM(new_session) OVER (PARTITION BY {keys}"
         f"    ORDER BY started_at, id ROWS UNBOUNDED PRECEDING) AS session_no"
         f"  FROM ({inner}) flagged"
@@ -150,9 +207,10 @@ def _grouped(records: models.QuerySet[ViewRecord], *, offset: int = 0,
         rows = cursor.fetchall()
     found = [
         ViewingSession(camera_id, viewer_id, agency_id, kind, address, _as_datetime(first),
-                       _as_datetime(last), views, bool(still_open))
-        for camera_id, viewer_id, agency_id, kind, address, first, last, views, still_open, _
-        in rows
+                       _as_datetime(last), views, bool(still_open),
+                       _as_datetime(footage_start), _as_datetime(footage_end))
+        for (camera_id, viewer_id, agency_id, kind, address, first, last, views, still_open,
+             footage_start, footage_end, _) in rows
     ]
     return found, rows[0][-1] if rows else 0
 

@@ -60,7 +60,11 @@ from apps.access.policy.duty import (
     rosterable_people,
 )
 from apps.access.policy.jurisdiction import owned_facilities
-from apps.access.policy.recordings import recording_segment_rule
+from apps.access.policy.recordings import (
+    needs_masked_recording,
+    recording_segment_rule,
+    reviewable_cameras,
+)
 from apps.access.policy.records import (
     checkpoint_facilities,
     incident_report_facilities,
@@ -99,9 +103,11 @@ __all__ = [
     "may_see_health_details",
     "may_set_up_posts_at",
     "may_share_camera",
+    "needs_masked_recording",
     "owned_facilities",
     "patrol_operations",
     "recording_segment_rule",
+    "reviewable_cameras",
     "roster_facilities",
     "rosterable_people",
     "rule",

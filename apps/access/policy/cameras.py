@@ -120,7 +120,8 @@ CAPTURE_CLOCK_MARGIN = timedelta(seconds=5)
 _RECLASSIFIED = (ViewRecord.Kind.TO_OUTWARD, ViewRecord.Kind.TO_INWARD)
 
 
-def _taken_while_inward(camera_field: str, time_field: str) -> Q:
+def _taken_while_inward(camera_field: str, time_field: str, until_field: str | None = None) -> Q:
+    """Taken at `time_field`, or over the span up to `until_field` (a recorded segment)."""
     changes = ViewRecord.objects.filter(camera_id=OuterRef(camera_field),
                                         kind__in=_RECLASSIFIED)
     since = OuterRef(time_field) - CAPTURE_CLOCK_MARGIN
@@ -132,7 +133,8 @@ def _taken_while_inward(camera_field: str, time_field: str) -> Q:
     inward_before = Exact(Coalesce(Subquery(first_change_after), Value("")),
                           ViewRecord.Kind.TO_OUTWARD)
     changed_around = Exists(changes.filter(
-        started_at__gt=since, started_at__lte=OuterRef(time_field) + CAPTURE_CLOCK_MARGIN))
+        started_at__gt=since,
+        started_at__lte=OuterRef(until_field or time_field) + CAPTURE_CLOCK_MARGIN))
     return Q(inward_before) | Q(changed_around)
 
 

@@ -1,0 +1,122 @@
+"""Playing a recorded segment: the MP4 through the storage API (local disk or S3 alike), with
+byte ranges for seeking, to a person the access policy lets review it, masked when the policy
+says so. Each playback is in the owner's access record before the first byte is sent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from apps.access import policy
+from apps.cameras.records import record_playback
+from apps.core.private_files import refuse_cross_site
+from apps.recordings import selectors
+from apps.recordings.models import RecordingSegment
+from apps.recordings.ranges import MalformedRange, RangeNotSatisfiable, parse_range
+from apps.recordings.services import storage
+
+CHUNK = 256 * 1024
+# How a segment travels: never cached (a shared computer at a post, a proxy), never sniffed,
+# never embedded by another origin.
+HEADERS = {
+    "Cache-Control": "no-store, private",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Accept-Ranges": "bytes",
+}
+
+
+class RenditionUnavailable(Exception):
+    pass
+
+
+def masked_name(segment: RecordingSegment) -> str:
+    """The storage name of the masked, audio-free rendition of `segment` (made on demand by
+    apps.recordings.renditions). Imported here, when first needed: without it a masked viewer
+    is refused, never served the unmasked file."""
+    try:
+        from apps.recordings.renditions import masked_segment_name
+    except ImportError:
+        raise RenditionUnavailable from None
+    return masked_segment_name(segment)
+
+
+def _chunks(handle, start: int, length: int) -> Iterator[bytes]:
+    with handle:
+        handle.seek(start)
+        while length > 0:
+            data = handle.read(min(CHUNK, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
+
+
+async def _chunks_async(handle, start: int, length: int) -> AsyncIterator[bytes]:
+    # Under ASGI a synchronous iterator would be read whole into memory before sending.
+    chunks = _chunks(handle, start, length)
+    read = sync_to_async(next, thread_sensitive=False)
+    while (data := await read(chunks, None)) is not None:
+        yield data
+
+
+def _refusal(status: int, message: str, size: int | None = None) -> HttpResponse:
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    if size is not None:
+        response["Content-Range"] = f"bytes */{size}"
+    for name, value in HEADERS.items():
+        response[name] = value
+    return response
+
+
+@login_required
+@require_safe
+def segment(request: HttpRequest, pk: int) -> HttpResponse:
+    refuse_cross_site(request)
+    found = selectors.segment_for_playback(request.user, pk)
+    masked = policy.needs_masked_recording(request.user, found.camera)
+    try:
+        name = masked_name(found) if masked else found.storage_name
+    except RenditionUnavailable:
+        return _refusal(503, _("The masked recording of this camera cannot be made yet."))
+    store = storage()
+    try:
+        size = store.size(name)
+        handle = store.open(name, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None  # gone behind the portal's back: verify_records reports it
+    asked = request.headers.get("Range")
+    try:
+        wanted = parse_range(asked, size)
+    except RangeNotSatisfiable:
+        handle.close()
+        return _refusal(416, _("The requested range %(range)s lies beyond the end of this "
+                               "recording (%(size)d bytes).") % {"range": asked, "size": size},
+                        size)
+    except MalformedRange:
+        handle.close()
+        return _refusal(400, _("Unreadable range %(range)s: expected bytes=START-END.")
+                        % {"range": asked[:60]})
+    start, length = (wanted.start, wanted.length) if wanted else (0, size)
+    if request.method == "HEAD":
+        handle.close()
+        body = iter(())
+    else:
+        record_playback(request=request, segment=found)
+        body = (_chunks_async(handle, start, length) if isinstance(request, ASGIRequest)
+                else _chunks(handle, start, length))
+    response = StreamingHttpResponse(body, status=206 if wanted else 200,
+                                     content_type="video/mp4")
+    response["Content-Length"] = str(length)
+    if wanted:
+        response["Content-Range"] = wanted.content_range(size)
+    response["Content-Disposition"] = f'inline; filename="rekaman-{found.pk}.mp4"'
+    for header, value in HEADERS.items():
+        response[header] = value
+    return response
