@@ -144,10 +144,11 @@ def uptime_by_camera(camera_ids: list[int], start: datetime, end: datetime
         .values("camera_id").annotate(last=Max("at")).values_list("camera_id", "last")
     )
     states_before = {
-        change.camera_id: change.state
-        for change in CameraStateChange.objects.filter(
+        camera_id: state
+        for camera_id, at, state in CameraStateChange.objects.filter(
             InList("camera_id", before), InList("at", before.values()))
-        if before.get(change.camera_id) == change.at
+        .order_by("at", "pk").values_list("camera_id", "at", "state")
+        if before.get(camera_id) == at
     }
     changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for camera_id, at, state in CameraStateChange.objects.filter(

@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -81,6 +82,7 @@ class Row:
     result: cov.FacilityCoverage
     cells: list[Cell]
     has_posts: bool
+    cells_html: str = ""  # the page's cells as markup (_title_cells)
 
 
 @dataclass
@@ -243,9 +245,10 @@ def _cell(group: list[cov.HourCell], column: Column, href: str) -> Cell:
 
 
 def _title_cells(rows: list[Row], columns: list[Column]) -> None:
-    """The tooltip of each heatmap cell, written here: a page of 25 facilities has 600 cells,
-    and a date formatted and three words translated per cell made most of its rendering.
-    A column's time reads the same at every facility of a zone, so it is formatted once."""
+    """The tooltip of each heatmap cell and the row's cells as markup, written here: a page
+    of 25 facilities has 600 cells, and a date formatted and three words translated per
+    cell, then the template's tags run for each, made most of its rendering. A column's
+    time reads the same at every facility of a zone, so it is formatted once."""
     present, required, rostered = _("present"), _("required"), _("rostered")
     times: dict[tuple[int, str], str] = {}
     for row in rows:
@@ -257,6 +260,17 @@ def _title_cells(rows: list[Row], columns: list[Column]) -> None:
             shown = "—" if cell.present is None else cell.present
             cell.title = (f"{at}: {present} {shown}, {required} {cell.required}, "
                           f"{rostered} {cell.rostered}")
+        row.cells_html = format_html_join("", "{}", ((_cell_html(cell, row.has_posts),)
+                                                     for cell in row.cells))
+
+
+def _cell_html(cell: Cell, linked: bool) -> str:
+    if not linked:
+        return format_html('<td class="cov cov-{}"></td>', cell.status)
+    shown = "" if cell.status == "no-standard" else (
+        f"{'·' if cell.present is None else cell.present}/{cell.required}")
+    return format_html('<td class="cov cov-{}"><a href="{}" title="{}">{}</a></td>',
+                       cell.status, cell.href, cell.title, shown)
 
 
 def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None = None,
