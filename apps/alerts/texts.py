@@ -65,6 +65,18 @@ def _camera_storage(p: dict) -> tuple[str, str | None]:
         "camera": p["camera"]}, ""
 
 
+def _recordings_storage(p: dict) -> tuple[str, str | None]:
+    numbers = {"percent": p["percent"]}
+    detail = {
+        "quota": _("Recordings have reached %(percent)d %% of their quota: the oldest footage "
+                   "that is not held is deleted first."),
+        "disk": _("The disk holding recordings is %(percent)d %% full."),
+        "write": _("A camera's recording cannot be written (disk %(percent)d %% full). Live "
+                   "view and alerts go on; recording resumes by itself when there is room."),
+    }[p["reason"]] % numbers
+    return _("Recording storage nearly full (%(percent)d %%)") % numbers, detail
+
+
 def _duty_understaffed(p: dict) -> tuple[str, str | None]:
     numbers = {"present": p["present"], "required": p["required"]}
     detail = _("%(present)d of %(required)d personnel checked in.") % numbers
@@ -132,6 +144,7 @@ MESSAGES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
     "camera.tamper": _camera_tamper,
     "camera.offline": _camera_offline,
     "camera.storage": _camera_storage,
+    "recordings.storage": _recordings_storage,
     "duty.understaffed": _duty_understaffed,
     "duty.missed": _duty_missed,
     "duty.unassigned": _duty_unassigned,
@@ -161,7 +174,7 @@ def render(alert) -> tuple[str, str]:
 _CLEARED = {
     "camera_offline": gettext_lazy("The camera is back online."),
     "tamper": gettext_lazy("Tampering is no longer detected."),
-    "storage": gettext_lazy("Snapshots are being saved again."),
+    "storage": gettext_lazy("There is room in storage again."),
     "post_understaffed": gettext_lazy("The post is back to its standard."),
     "missed_check_in": gettext_lazy("The guard checked in."),
     "unassigned_shift": gettext_lazy("Someone was assigned to the shift."),

@@ -6,15 +6,20 @@ watcher runs exactly as without recording."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import socket
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from apps.cameras.models import Camera, RecordingMode
+from apps.recordings import capacity
 from apps.recordings.services import segment_recorded
 from apps.vision.recorder import Recorder, SegmentFlags
 from apps.vision.recordgate import RecordMode
@@ -25,15 +30,25 @@ logger = logging.getLogger(__name__)
 # How long a stopping watcher waits for its last segments to be stored (the spool keeps
 # what is not; the orphan sweep never sees spool files).
 DRAIN_SECONDS = 30.0
+# How often an idle store looks at its recorder's failures, and how often a recorder that
+# keeps failing raises the storage alert again (a repeat only counts on the open alert).
+FAILURE_CHECK_SECONDS = 2.0
+FAILURE_ALERT_EVERY = 60.0
 
 
 class SegmentStore:
-    """Stores a camera's finished segments in order, from one thread."""
+    """Stores a camera's finished segments in order, from one thread. Between segments it
+    looks at its recorder: one whose writes fail (a full disk) raises the storage alert at
+    once (apps.recordings.capacity), again at most every `FAILURE_ALERT_EVERY` seconds."""
 
-    def __init__(self, camera_id: int) -> None:
-        self.camera_id = camera_id
+    def __init__(self, camera: Camera) -> None:
+        self.camera = camera
+        self.camera_id = camera.pk
+        self.recorder: Recorder | None = None  # set once the recorder exists
+        self._failures_seen = 0
+        self._alerted_at: float | None = None
         self._queue: queue.Queue[tuple[Segment, SegmentFlags] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name=f"recording-{camera_id}",
+        self._thread = threading.Thread(target=self._run, name=f"recording-{camera.pk}",
                                         daemon=True)
         self._thread.start()
 
@@ -46,16 +61,42 @@ class SegmentStore:
 
     def _run(self) -> None:
         try:
-            while (item := self._queue.get()) is not None:
-                segment, flags = item
+            while True:
                 try:
-                    segment_recorded(self.camera_id, segment, has_motion=flags.motion,
-                                     has_tamper=flags.tamper)
-                except Exception:  # the file stays in the spool: store the next ones
-                    logger.exception("camera %s: segment %s not stored", self.camera_id,
-                                     segment.path.name)
+                    item = self._queue.get(timeout=FAILURE_CHECK_SECONDS)
+                except queue.Empty:
+                    self._check_failures()
+                    continue
+                if item is None:
+                    break
+                self._store(*item)
+                self._check_failures()
         finally:
             connection.close()
+
+    def _store(self, segment: Segment, flags: SegmentFlags) -> None:
+        try:
+            segment_recorded(self.camera_id, segment, has_motion=flags.motion,
+                             has_tamper=flags.tamper)
+        except Exception:  # the file stays in the spool: store the next ones
+            logger.exception("camera %s: segment %s not stored", self.camera_id,
+                             segment.path.name)
+
+    def _check_failures(self) -> None:
+        failures = self.recorder.failures if self.recorder is not None else 0
+        if failures <= self._failures_seen:
+            return
+        self._failures_seen = failures
+        now = time.monotonic()
+        if self._alerted_at is not None and now - self._alerted_at < FAILURE_ALERT_EVERY:
+            return
+        self._alerted_at = now
+        try:
+            capacity.writes_failing(self.camera)
+        except Exception:  # a database outage: the next failure tries again
+            logger.exception("camera %s: storage alert not raised", self.camera_id)
+            self._alerted_at = None
+            close_old_connections()
 
 
 def spool_folder(camera_id: int) -> Path:
@@ -83,15 +124,76 @@ def camera_recorder(camera: Camera) -> tuple[Recorder, SegmentStore] | None:
     left = leftovers(camera.pk)
     if camera.recording_mode == RecordingMode.OFF:
         if left:
-            store = SegmentStore(camera.pk)
+            store = SegmentStore(camera)
             for segment in left:
                 store(segment, SegmentFlags())
             store.close()
         return None
-    store = SegmentStore(camera.pk)
+    store = SegmentStore(camera)
     for segment in left:
         store(segment, SegmentFlags())
     recorder = Recorder(spool_folder(camera.pk), RecordMode(camera.recording_mode), store,
                         max_seconds=settings.RECORDINGS_SEGMENT_SECONDS,
                         label=f"camera {camera.pk}")
+    store.recorder = recorder
     return recorder, store
+
+
+def store_spool(holders: Callable[[list[int]], dict[int, str]], host: str) -> int:
+    """Store what this machine's spool holds for every camera not being recorded here now:
+    run when a worker starts. The spool is local and per worker machine, so a camera that
+    moved to another machine while this one was down (or was deleted, or turned off) still
+    gets the segments written here; a camera whose lease a watcher on this host (`host`)
+    holds is left to it (its session stored its leftovers when it began, and it may be
+    writing now). Returns the segments stored."""
+    root = Path(settings.RECORDINGS_SPOOL)
+    if not root.is_dir():
+        return 0
+    folders = {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
+    held = holders(sorted(folders))
+    cameras = Camera.objects.in_bulk(folders)
+    stored = 0
+    for camera_id, folder in sorted(folders.items()):
+        if held.get(camera_id, "").split(":")[0] == host:
+            continue
+        camera = cameras.get(camera_id)
+        left = leftovers(camera_id)
+        if camera is None:
+            # The camera is gone, and its index with it: nothing to store the files under.
+            for segment in left:
+                segment.path.unlink(missing_ok=True)
+        elif left:
+            store = SegmentStore(camera)
+            for segment in left:
+                store(segment, SegmentFlags())
+            store.close()
+            stored += len(left)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+    return stored
+
+
+_spool_swept = threading.Event()
+
+
+def sweep_spool_once() -> None:
+    """`store_spool` in a thread of its own, once per process: at a worker's start (cluster:
+    Celery's worker_ready) or at the first supervision (embedded: the portal process is the
+    one worker), so starting never waits for a spool full of video."""
+    if _spool_swept.is_set():
+        return
+    _spool_swept.set()
+
+    def sweep() -> None:
+        from apps.streams.leases import lease_store
+
+        try:
+            stored = store_spool(lease_store().holders, socket.gethostname())
+            if stored:
+                logger.info("stored %d segments left in the spool", stored)
+        except Exception:
+            logger.exception("the recordings spool could not be swept")
+        finally:
+            connection.close()
+
+    threading.Thread(target=sweep, name="recordings-spool", daemon=True).start()

@@ -48,6 +48,10 @@ def start_watch(camera_id: int) -> None:
 @shared_task(name="cameras.supervise", time_limit=30, soft_time_limit=25, ignore_result=True)
 def supervise_cameras() -> int:
     """Start watchers for enabled cameras that nobody watches. Returns how many started."""
+    if settings.EMBEDDED:
+        from apps.streams.recording import sweep_spool_once
+
+        sweep_spool_once()  # the portal process is the one worker: its spool, once
     enabled = list(Camera.objects.filter(enabled=True).values_list("pk", flat=True))
     held = lease_store().holders(enabled)
     started = 0

@@ -24,6 +24,7 @@ import av.error
 
 from apps.vision.recording import (
     DEFAULT_MAX_SECONDS,
+    MAX_TIMESTAMP_GAP,
     MP4_OPTIONS,
     Segment,
     finish_file,
@@ -123,8 +124,12 @@ class JpegSegmentWriter:
         current = self._open
         if current is not None:
             at_ms = round((received - current.start).total_seconds() * 1000)
-            if at_ms <= current.last_ms or current.size != (width, height):
-                # The clock stepped back, or the picture changed size: a new segment.
+            gap_ms = max(MAX_TIMESTAMP_GAP * 1000, 3 * self._interval_ms)
+            if (at_ms <= current.last_ms or at_ms - current.last_ms > gap_ms
+                    or current.size != (width, height)):
+                # The clock stepped back or jumped ahead (or the frames stopped for a
+                # while), or the picture changed size: a new segment, so no frame is given
+                # a length the camera never showed it for.
                 finished = self._close(current.last_ms + max(self._interval_ms, 1))
                 current = None
             else:

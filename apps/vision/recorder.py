@@ -13,6 +13,7 @@ resumes by itself when space returns.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -77,6 +78,7 @@ class Recorder:
         self._jpegs: JpegSegmentWriter | None = None
         self._gate: RecordingGate | None = None
         self._flags = SegmentFlags()
+        self._last_end: datetime | None = None  # of the last segment reported
         self._failures = 0  # of finished connections' writers and of handing items over
         self._logged = 0
 
@@ -180,6 +182,13 @@ class Recorder:
                 self._report(finished)
 
     def _report(self, segment: Segment) -> None:
+        if self._last_end is not None and segment.start < self._last_end:
+            # The wall clock was set back (a segment starts at the clock's time, lasts as
+            # long as its stream says): place it right after the last one, so this camera's
+            # segments follow each other in the order they were recorded.
+            segment = dataclasses.replace(segment, start=self._last_end,
+                                          end=self._last_end + (segment.end - segment.start))
+        self._last_end = segment.end
         flags, self._flags = self._flags, SegmentFlags()
         try:
             self._on_segment(segment, flags)
