@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from apps.access import policy
 from apps.access.admin import PolicyInline, PolicyModelAdmin
+from apps.accounts.models import Role
 from apps.alerts import redaction
-from apps.alerts.models import Alert, AlertEvent
+from apps.alerts.models import Alert, AlertEvent, CommandWatch, EscalationChain, EscalationStep
 
 
 class EventInline(PolicyInline):
@@ -60,3 +62,66 @@ class AlertAdmin(PolicyModelAdmin):
     @admin.display(description=_("detail"))
     def alert_detail(self, alert: Alert) -> str:
         return alert.shown_detail
+
+
+class _EscalationAdmin(PolicyModelAdmin):
+    """Chains and watches: administrators anywhere, commanders in their jurisdiction (the
+    regions offered are the ones policy.escalation_regions allows)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return (request.user.is_active and request.user.is_staff
+                and policy.may_configure_escalation(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "region":
+            field.queryset = policy.escalation_regions(request.user)
+        return field
+
+
+class StepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    min_num = 1
+    fields = ["position", "role", "delay_minutes"]
+
+    def _may_manage(self, request, chain) -> bool:
+        if chain is None:
+            return policy.may_configure_escalation(request.user)
+        return policy.can(request.user, policy.Action.MANAGE, chain)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+
+@admin.register(EscalationChain)
+class EscalationChainAdmin(_EscalationAdmin):
+    list_display = ["region", "severity", "steps_shown", "repeat_minutes"]
+    list_filter = ["severity"]
+    inlines = [StepInline]
+
+    @admin.display(description=_("steps"))
+    def steps_shown(self, chain: EscalationChain) -> str:
+        return " → ".join(str(step) for step in chain.steps.all())
+
+
+@admin.register(CommandWatch)
+class CommandWatchAdmin(_EscalationAdmin):
+    list_display = ["person", "region", "start", "end"]
+    list_filter = ["region"]
+    date_hierarchy = "start"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "person":
+            field.queryset = field.queryset.filter(role_assignments__role=Role.OPERATOR)
+        return field

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import Role
 from apps.alerts import texts
 
 
@@ -83,6 +85,11 @@ class Alert(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The escalation chain (apps.alerts.escalation): the chain step whose people were told
+    # last (0: the people on duty), and when the next notice is due (empty: none pending,
+    # e.g. answered). A notice is claimed by a conditional update on both.
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+    escalation_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The id of the newest AlertEvent: the sequence number clients resync from.
     last_seq = models.PositiveBigIntegerField(default=0, db_index=True)
 
@@ -139,7 +146,7 @@ class AlertEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         ASSIGNED = "assigned", _("Assigned")
         RESOLVED = "resolved", _("Resolved")
-        ESCALATED = "escalated", _("Escalated to the commander")
+        ESCALATED = "escalated", _("Escalated")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
@@ -149,6 +156,14 @@ class AlertEvent(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # A notice of the escalation chain (a high alert's raise, or a step fired): who was told.
+    # `step` 0 is the people on duty, 1… the chain's steps (`role`); `repeat` counts the last
+    # step's repeats. Without a step, an event is told to everyone who may see the alert.
+    step = models.PositiveSmallIntegerField(_("escalation step"), null=True, blank=True)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    repeat = models.PositiveSmallIntegerField(default=0)
+    notified = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
+                                      verbose_name=_("notified"), related_name="alert_notices")
 
     class Meta:
         verbose_name = _("alert event")
@@ -188,3 +203,82 @@ class AlertEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.alert_id} {self.offset_seconds:+.1f}s"
+
+
+# The roles a chain step may call: the people who may act on an alert
+# (apps.access.policy.jurisdiction.ALERT_OPERATORS).
+STEP_ROLES = [(role.value, role.label) for role in
+              (Role.OPERATOR, Role.POST_COMMANDER, Role.COMMANDER)]
+
+
+class EscalationChain(models.Model):
+    """Who is told, one step after another, about an unanswered alert of `severity` at the
+    facilities of `region` and the regions below it (the nearest region's chain applies;
+    without one, apps.alerts.escalation.DEFAULT_STEPS). The last step repeats every
+    `repeat_minutes` until someone acknowledges."""
+
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="+")
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=[(s.value, s.label) for s in Alert.Severity
+                                if s >= Alert.Severity.HIGH])
+    repeat_minutes = models.PositiveSmallIntegerField(
+        _("repeat the last step every (minutes)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(120)])
+
+    class Meta:
+        verbose_name = _("escalation chain")
+        verbose_name_plural = _("escalation chains")
+        ordering = ["region__path", "severity"]
+        constraints = [models.UniqueConstraint(fields=["region", "severity"],
+                                               name="escalation_chain_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region} · {self.get_severity_display()}"
+
+
+class EscalationStep(models.Model):
+    """One step of a chain: the people of `role` who may see the alert are told
+    `delay_minutes` after the previous notice (the first step: after the raise)."""
+
+    chain = models.ForeignKey(EscalationChain, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("order"))
+    role = models.CharField(_("role"), max_length=20, choices=STEP_ROLES)
+    delay_minutes = models.PositiveSmallIntegerField(
+        _("after (minutes)"), validators=[MaxValueValidator(240)],
+        help_text=_("Minutes after the previous notice without an answer."))
+
+    class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        ordering = ["chain", "position"]
+        constraints = [models.UniqueConstraint(fields=["chain", "position"],
+                                               name="escalation_step_unique_position")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_role_display()} (+{self.delay_minutes} min)"
+
+
+class CommandWatch(models.Model):
+    """An operator's watch at the command center covering `region` (and the regions below
+    it): the operators on watch now are the first told of a high alert there. Guards and
+    Padal are on the post rosters (apps.duty); the command center has no posts, so its
+    watches are kept here."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("operator"),
+                               on_delete=models.PROTECT, related_name="command_watches")
+    region = models.ForeignKey("org.Region", verbose_name=_("region"), on_delete=models.PROTECT,
+                               related_name="+")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+
+    class Meta:
+        verbose_name = _("command-center watch")
+        verbose_name_plural = _("command-center watches")
+        ordering = ["-start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")),
+                                              name="command_watch_ends_after_start")]
+        indexes = [models.Index(fields=["start", "end"], name="alerts_watch_period")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.region} · {self.start:%Y-%m-%d %H:%M}"

@@ -8,22 +8,27 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.access import policy
 from apps.accounts.models import User
-from apps.alerts import fanout, texts
+from apps.alerts import escalation, fanout, texts
 from apps.alerts.models import Alert, AlertEvent
 from apps.cameras.models import Camera
 from apps.places.models import Facility
 
 
-def _record(alert: Alert, action: str, actor: User | None = None, comment: str = "") -> None:
-    event = AlertEvent.objects.create(alert=alert, action=action, actor=actor, comment=comment)
+def _record(alert: Alert, action: str, actor: User | None = None, comment: str = "", *,
+            step: int | None = None, role: str = "", repeat: int = 0) -> AlertEvent:
+    event = AlertEvent.objects.create(alert=alert, action=action, actor=actor, comment=comment,
+                                      step=step, role=role, repeat=repeat)
     Alert.objects.filter(pk=alert.pk).update(last_seq=event.pk)
     alert.last_seq = event.pk
     transaction.on_commit(lambda: fanout.push_alert(alert.pk))
+    return event
 
 
 def alert_raise(
@@ -78,7 +83,7 @@ def alert_raise(
                     dedup_key=dedup_key, params=params,
                     title=title[:200], detail=detail, first_raised_at=now, last_raised_at=now,
                 )
-                _record(alert, AlertEvent.Action.RAISED)
+                _first_notice(alert, AlertEvent.Action.RAISED, now)
                 return alert, True
         except IntegrityError:
             continue  # Another writer opened the same condition first: merge into it.
@@ -93,12 +98,12 @@ def _repeat(alert: Alert, now, title: str, detail: str, params: dict) -> bool:
     reopen = alert.state == Alert.State.RESOLVED and alert.resolved_by_id is None
     if reopen:
         changes.update(state=Alert.State.OPEN, resolved_at=None, acknowledged_by=None,
-                       acknowledged_at=None)
+                       acknowledged_at=None, escalated_at=None)
     Alert.objects.filter(pk=alert.pk).update(**changes)
     for field, value in changes.items():
         setattr(alert, field, value)
     if reopen:
-        _record(alert, AlertEvent.Action.REOPENED)
+        _first_notice(alert, AlertEvent.Action.REOPENED, now)
     return reopen
 
 
@@ -114,7 +119,9 @@ def alert_clear(*, dedup_keys: Iterable[str]) -> list[int]:
             if alert is None:
                 continue
             alert.state, alert.resolved_by, alert.resolved_at = Alert.State.RESOLVED, None, now
-            alert.save(update_fields=["state", "resolved_by", "resolved_at"])
+            alert.escalation_due_at = None
+            alert.save(update_fields=["state", "resolved_by", "resolved_at",
+                                      "escalation_due_at"])
             _record(alert, AlertEvent.Action.CLEARED)
             cleared.append(alert.pk)
     return cleared
@@ -140,7 +147,9 @@ def alert_acknowledge(*, alert: Alert, user: User, comment: str = "") -> Alert:
     alert.state = Alert.State.ACKNOWLEDGED
     alert.acknowledged_by = user
     alert.acknowledged_at = timezone.now()
-    alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at"])
+    alert.escalation_due_at = None  # answered: the chain stops
+    alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at",
+                              "escalation_due_at"])
     _record(alert, AlertEvent.Action.ACKNOWLEDGED, user, comment)
     return alert
 
@@ -168,33 +177,73 @@ def alert_resolve(*, alert: Alert, user: User, comment: str) -> Alert:
         alert.acknowledged_by, alert.acknowledged_at = user, now
     alert.state = Alert.State.RESOLVED
     alert.resolved_by, alert.resolved_at = user, now
-    alert.save(
-        update_fields=["state", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at"]
-    )
+    alert.escalation_due_at = None
+    alert.save(update_fields=["state", "acknowledged_by", "acknowledged_at", "resolved_by",
+                              "resolved_at", "escalation_due_at"])
     _record(alert, AlertEvent.Action.RESOLVED, user, comment)
     return alert
 
 
-def alert_escalate_overdue(*, older_than: timedelta, now=None) -> list[int]:
-    """Escalate open high-severity alerts nobody acknowledged in time: each is marked once and
-    pushed again, now flagged, so the commanders who may see it are told. The conditional
-    update decides, so two schedulers cannot escalate one alert twice."""
+# --- the escalation chain (apps.alerts.escalation) ----------------------------------------
+
+
+def _first_notice(alert: Alert, action: str, now) -> None:
+    """Record the raise (or reopening); a high alert is told first to the people on duty,
+    or, with nobody on duty, to the chain's first step at once."""
+    if not escalation.escalates(alert):
+        _record(alert, action)
+        return
+    people = list(escalation.on_duty(alert, now))
+    step, role = 0, ""
+    if not people:
+        step, role = 1, escalation.chain_for(alert.facility, alert.severity).step(1).role
+        people = list(escalation.step_people(alert, role))
+    event = _record(alert, action, step=step, role=role)
+    _notified(alert, event, people, now)
+
+
+def _notified(alert: Alert, event: AlertEvent, people: list[User], now) -> None:
+    """`event` told `people`; the chain's next notice is due after the step's wait."""
+    event.notified.set(people)
+    chain = escalation.chain_for(alert.facility, alert.severity)
+    due = now + chain.wait_after(event.step, told_anyone=bool(people))
+    Alert.objects.filter(pk=alert.pk).update(escalation_step=event.step, escalation_due_at=due)
+    alert.escalation_step, alert.escalation_due_at = event.step, due
+    transaction.on_commit(lambda: escalation.schedule(alert.pk, due), robust=True)
+
+
+def alert_escalation_fire(alert_id: int, *, now=None) -> bool:
+    """Tell the next step of the chain about the alert if its notice is due and nobody has
+    answered. The conditional update on the step and due time decides: of two workers (the
+    scheduled task and the sweep, or two sweeps) only one tells a step. True when told."""
     now = now or timezone.now()
-    escalated = []
-    overdue = Alert.objects.filter(
-        state=Alert.State.OPEN, severity__gte=Alert.Severity.HIGH, escalated_at__isnull=True,
-        first_raised_at__lte=now - older_than,
-    ).values_list("pk", flat=True)
-    for alert_id in overdue:
-        with transaction.atomic():
-            if not Alert.objects.filter(pk=alert_id, escalated_at__isnull=True).update(
-                escalated_at=now
-            ):
-                continue
-            alert = Alert.objects.get(pk=alert_id)
-            minutes = int(older_than.total_seconds() // 60)
-            _record(alert, AlertEvent.Action.ESCALATED,
-                    comment=_("Not acknowledged within %(minutes)d minutes.")
-                    % {"minutes": minutes})
-            escalated.append(alert_id)
-    return escalated
+    with transaction.atomic():
+        alert = (Alert.objects.select_related("facility__region")
+                 .filter(pk=alert_id, state=Alert.State.OPEN, escalation_due_at__lte=now)
+                 .first())
+        if alert is None:
+            return False
+        chain = escalation.chain_for(alert.facility, alert.severity)
+        step = chain.next_position(alert.escalation_step)
+        if not Alert.objects.filter(
+                pk=alert.pk, state=Alert.State.OPEN, escalation_step=alert.escalation_step,
+                escalation_due_at=alert.escalation_due_at,
+        ).update(escalation_step=step, escalation_due_at=None,
+                 escalated_at=Coalesce("escalated_at", Value(now))):
+            return False
+        alert.escalated_at = alert.escalated_at or now
+        repeat = alert.events.filter(action=AlertEvent.Action.ESCALATED, step=step).count()
+        role = chain.step(step).role
+        event = _record(alert, AlertEvent.Action.ESCALATED, step=step, role=role,
+                        repeat=repeat)
+        _notified(alert, event, list(escalation.step_people(alert, role)), now)
+    return True
+
+
+def alert_escalate_due(*, now=None) -> list[int]:
+    """The sweep: tell every step whose notice is due (its scheduled task was lost, e.g. in a
+    worker restart). Returns the ids of the alerts whose step this call told."""
+    now = now or timezone.now()
+    due = Alert.objects.filter(state=Alert.State.OPEN, escalation_due_at__lte=now
+                               ).order_by("escalation_due_at").values_list("pk", flat=True)
+    return [alert_id for alert_id in list(due) if alert_escalation_fire(alert_id, now=now)]

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.alerts import redaction, review, services
+from apps.alerts import history, redaction, review, services
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.forms import AlertActionForm
-from apps.alerts.models import Alert, AlertEvent, AlertEvidence
+from apps.alerts.models import Alert, AlertEvidence
 from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image
@@ -101,7 +101,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "alert": redaction.for_viewer([alert], request.user)[0],
             "frames": frames, "moment": moment,
-            "events": AlertEvent.objects.filter(alert=alert).select_related("actor", "alert"),
+            "events": history.history_for(alert),
             "form": AlertActionForm(assignees=_assignees(alert)) if may_operate else None,
         },
     )

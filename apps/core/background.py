@@ -8,16 +8,19 @@ modules that call it."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from celery import Task, current_app
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from apps.core.periodic import beat_schedule
 
@@ -41,6 +44,12 @@ class InProcessRunner:
         self._stop = threading.Event()
         self._scheduler: threading.Thread | None = None
         self._schedule: dict[str, dict] = {}
+        # Tasks queued for a moment (enqueue_at): (monotonic due, order, task, args), earliest
+        # first, run by one timer thread that sleeps until the earliest.
+        self._timed: list[tuple[float, int, Task, tuple]] = []
+        self._timed_changed = threading.Condition()
+        self._order = itertools.count()
+        self._timer: threading.Thread | None = None
 
     def start(self, schedule: dict[str, dict] | None = None) -> None:
         """Start the executor and the scheduler of `schedule` (default: the apps' beat
@@ -54,10 +63,15 @@ class InProcessRunner:
             target=self._schedule_loop, name="posko-beat", daemon=True
         )
         self._scheduler.start()
+        self._timer = threading.Thread(target=self._timer_loop, name="posko-timer", daemon=True)
+        self._timer.start()
         logger.info("in-process background runner started")
 
     def stop(self) -> None:
         self._stop.set()
+        with self._timed_changed:
+            self._timed.clear()
+            self._timed_changed.notify()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -69,6 +83,25 @@ class InProcessRunner:
         if self._executor is None:
             raise RuntimeError("The in-process runner is not started (run `manage.py serve`).")
         self._executor.submit(_run, task, args, kwargs or {})
+
+    def submit_at(self, when: datetime, task: Task, args: tuple = ()) -> None:
+        """Run `task` at the wall-clock moment `when` (at once if it has passed)."""
+        due = time.monotonic() + max(0.0, (when - timezone.now()).total_seconds())
+        with self._timed_changed:
+            heapq.heappush(self._timed, (due, next(self._order), task, args))
+            self._timed_changed.notify()
+
+    def _timer_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._timed_changed:
+                while self._timed and self._timed[0][0] <= time.monotonic():
+                    _due, _order, task, args = heapq.heappop(self._timed)
+                    try:
+                        self.submit(task, args)
+                    except RuntimeError:  # stopped meanwhile
+                        return
+                wait = self._timed[0][0] - time.monotonic() if self._timed else None
+                self._timed_changed.wait(wait)
 
     def _schedule_loop(self) -> None:
         app = _registered()
@@ -112,3 +145,14 @@ def enqueue(task_name: str, *args, **kwargs) -> None:
             task.apply(args=args, kwargs=kwargs)
     else:
         current_app.send_task(task_name, args=args, kwargs=kwargs)
+
+
+def enqueue_at(when: datetime, task_name: str, *args) -> None:
+    """Queue the task registered as `task_name` to run at `when`: Celery's eta in cluster
+    mode, the in-process runner's timer in embedded mode. Without a runner (management
+    commands, tests) nothing is queued: such work has a periodic sweep that runs what is due,
+    and the tests drive the sweep with a frozen clock."""
+    if not settings.EMBEDDED:
+        current_app.send_task(task_name, args=args, eta=when)
+    elif runner.is_alive():
+        runner.submit_at(when, _registered().tasks[task_name], args)

@@ -3,12 +3,13 @@
 Each raise, re-raise and escalation of an alert queues one background task
 (`notifications.send_alert`, apps.core.background) once its transaction commits, so neither
 the live wall nor any other delivery waits for a push service. The task asks the access
-policy who may see the alert, builds each person's notification from the alert as that person
-may see it (apps.alerts.redaction: an inward camera's alert reaches security staff with its
-kind only), in the default language, encrypts it for each of their devices and sends all of
-them at once (PUSH_WORKERS requests in flight, PUSH_TIMEOUT seconds each), so a push service
-that hangs holds only its own requests. Every attempt is recorded as it ends; a subscription
-the push service says is gone (404, 410) is removed.
+policy who may see the alert (of a high alert's notices, only the people that step of the
+escalation chain told: apps.alerts.escalation), builds each person's notification from the
+alert as that person may see it (apps.alerts.redaction: an inward camera's alert reaches
+security staff with its kind only), in the default language, encrypts it for each of their
+devices and sends all of them at once (PUSH_WORKERS requests in flight, PUSH_TIMEOUT seconds
+each), so a push service that hangs holds only its own requests. Every attempt is recorded
+as it ends; a subscription the push service says is gone (404, 410) is removed.
 
 A notification offers "Acknowledge" to whoever may act on the alert: its token, signed and
 short-lived (PUSH_ACK_MAX_AGE), names the person, the alert and the attempt, and is accepted
@@ -173,6 +174,8 @@ def send_alert(event_id: int) -> int:
         return 0  # acknowledged or resolved before its notification went
     alert = event.alert
     audience = policy.users_who_may_view_alert(alert).filter(is_active=True)
+    if event.step is not None:  # a notice of the escalation chain: only the people it told
+        audience = audience.filter(pk__in=event.notified.values("pk"))
     subscriptions = list(PushSubscription.objects.filter(user__in=audience)
                          .select_related("user"))
     if not subscriptions:

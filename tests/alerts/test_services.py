@@ -134,7 +134,7 @@ def test_concurrent_raises_of_one_condition_make_one_alert(world):
 
 
 def test_unacknowledged_high_alerts_escalate_once(world):
-    from apps.alerts.services import alert_escalate_overdue
+    from apps.alerts.services import alert_escalate_due
 
     high, _ = _raise(world.a.facilities["warehouse"], key="high")
     alert_raise(kind=Alert.Kind.OTHER, severity=Alert.Severity.LOW,
@@ -142,10 +142,9 @@ def test_unacknowledged_high_alerts_escalate_once(world):
     acknowledged, _ = _raise(world.a.facilities["warehouse"], key="acked")
     alert_acknowledge(alert=acknowledged, user=world.a.users["operator"])
     later = timezone.now() + timedelta(minutes=11)
-    assert alert_escalate_overdue(older_than=timedelta(minutes=10), now=later) == [high.pk]
-    assert alert_escalate_overdue(older_than=timedelta(minutes=10), now=later) == []
+    assert alert_escalate_due(now=later) == [high.pk]
+    assert alert_escalate_due(now=later) == []
     high.refresh_from_db()
     assert high.escalated_at == later
     assert high.events.filter(action="escalated").count() == 1
-    assert alert_escalate_overdue(older_than=timedelta(minutes=10),
-                                  now=timezone.now()) == []
+    assert alert_escalate_due(now=timezone.now()) == []

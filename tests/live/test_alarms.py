@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from apps.alerts.models import Alert
-from apps.alerts.services import alert_acknowledge, alert_escalate_overdue, alert_raise
+from apps.alerts.services import alert_acknowledge, alert_escalate_due, alert_raise
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,8 +35,7 @@ def test_escalation_and_acknowledgement_reach_the_wall(live_world, connect):
         assert first["camera_id"] == live_world.gate.pk
 
         later = timezone.now() + timedelta(minutes=11)
-        escalated = await sync_to_async(alert_escalate_overdue)(
-            older_than=timedelta(minutes=10), now=later)
+        escalated = await sync_to_async(alert_escalate_due)(now=later)
         assert escalated == [raised.pk]
         message = await _json(wall)
         assert message["id"] == raised.pk and message["escalated"] is True

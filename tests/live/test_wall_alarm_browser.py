@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.alerts.fanout import alert_payloads
 from apps.alerts.models import Alert
-from apps.alerts.services import alert_acknowledge, alert_escalate_overdue, alert_raise
+from apps.alerts.services import alert_acknowledge, alert_escalate_due, alert_raise
 from tests.browser import signed_in_context
 from tests.waiting import wait_until
 
@@ -85,8 +85,7 @@ def test_an_alarm_comes_forward_and_sounds_until_acknowledged(page, live_world):
     wait_until(lambda: "is-alarm" in (item.get_attribute("class") or ""), 5,
                what="the list marking the alert")
 
-    alert_escalate_overdue(older_than=timedelta(minutes=10),
-                           now=timezone.now() + timedelta(minutes=11))
+    alert_escalate_due(now=timezone.now() + timedelta(minutes=11))
     _push(page, gate_alert, operator)
     wait_until(lambda: root.get_attribute("data-alarm") == "escalated", 5,
                what="the escalated pattern")

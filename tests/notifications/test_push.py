@@ -7,13 +7,15 @@ service holds only its own requests, and "Acknowledge" works once from the notif
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.alerts.models import Alert
-from apps.alerts.services import alert_escalate_overdue, alert_raise
+from apps.alerts.services import alert_escalate_due, alert_raise
 from apps.cameras.models import Camera, Orientation
 from apps.notifications import webpush
 from apps.notifications.models import PushAttempt, PushSubscription
@@ -37,9 +39,12 @@ def _subscribe(client, user, device) -> PushSubscription:
     return PushSubscription.objects.get(pk=response.json()["id"])
 
 
-def _raise(world, capture, key="gate:1", camera=None, title="Pintu gudang terbuka") -> Alert:
+def _raise(world, capture, key="gate:1", camera=None, title="Pintu gudang terbuka",
+           severity=Alert.Severity.HIGH) -> Alert:
+    """A high alert is told to the chain's first step (the operators: nobody is on duty);
+    a medium one to everyone who may see it."""
     with capture(execute=True):
-        return alert_raise(kind=Alert.Kind.MOTION, severity=Alert.Severity.HIGH,
+        return alert_raise(kind=Alert.Kind.MOTION, severity=severity,
                            facility=world.a.facilities["warehouse"], camera=camera,
                            dedup_key=key, title=title, detail="Rak 3")[0]
 
@@ -64,16 +69,17 @@ def test_a_raised_alert_reaches_the_device_encrypted_and_signed(
     assert attempt.service == f"127.0.0.1:{phone.endpoint.split(':')[2].split('/')[0]}"
 
 
-def test_an_escalation_is_sent_again_flagged(client, world, service,
-                                             django_capture_on_commit_callbacks):
-    phone = service("phone")
-    _subscribe(client, world.a.users["commander"], phone)
+def test_an_escalation_is_sent_flagged_to_the_next_step(client, world, service,
+                                                        django_capture_on_commit_callbacks):
+    operator, padal = service("operator"), service("padal")
+    _subscribe(client, world.a.users["operator"], operator)
+    _subscribe(client, world.a.users["padal"], padal)
     _raise(world, django_capture_on_commit_callbacks)
-    from datetime import timedelta
     with django_capture_on_commit_callbacks(execute=True):
-        assert alert_escalate_overdue(older_than=timedelta(0))
-    assert [m["payload"]["title"] for m in phone.received] == [
-        "Pintu gudang terbuka", "Dieskalasi: Pintu gudang terbuka"]
+        assert alert_escalate_due(now=timezone.now() + timedelta(minutes=3))
+    assert [m["payload"]["title"] for m in operator.received] == ["Pintu gudang terbuka"]
+    assert [m["payload"]["title"] for m in padal.received] == [
+        "Dieskalasi: Pintu gudang terbuka"]
 
 
 def test_each_person_gets_only_what_they_may_see(client, world, service,
@@ -87,7 +93,7 @@ def test_each_person_gets_only_what_they_may_see(client, world, service,
     elsewhere = service("elsewhere")
     _subscribe(client, world.b.users["operator"], elsewhere)
     alert = _raise(world, django_capture_on_commit_callbacks, key="inward:1", camera=camera,
-                   title=f"Gerakan: {CAMERA_NAME}")
+                   title=f"Gerakan: {CAMERA_NAME}", severity=Alert.Severity.MEDIUM)
     for who in ("operator", "field_tni"):
         [message] = devices[who].received
         assert CAMERA_NAME not in str(message["payload"]), who
@@ -119,7 +125,7 @@ def test_a_hanging_push_service_does_not_delay_the_others(
     stuck, phone = service("stuck", hang=True), service("phone")
     _subscribe(client, world.a.users["operator"], stuck)
     _subscribe(client, world.a.users["commander"], phone)
-    _raise(world, django_capture_on_commit_callbacks)
+    _raise(world, django_capture_on_commit_callbacks, severity=Alert.Severity.MEDIUM)
     finished = time.monotonic()
     [message], [held] = phone.received, stuck.received
     # Sent side by side: the phone did not wait for the stuck service's timeout...

@@ -59,6 +59,7 @@ from apps.access.policy.duty import (
     roster_facilities,
     rosterable_people,
 )
+from apps.access.policy.escalation import escalation_regions, may_configure_escalation
 from apps.access.policy.jurisdiction import owned_facilities
 from apps.access.policy.recordings import (
     needs_masked_recording,
@@ -87,6 +88,7 @@ __all__ = [
     "check_in_photos",
     "checkpoint_facilities",
     "duty_setup_facilities",
+    "escalation_regions",
     "frame_taken_while_inward",
     "get_or_404",
     "governed_models",
@@ -97,6 +99,7 @@ __all__ = [
     "may_amend_incident",
     "may_attach_incident_evidence",
     "may_check_record_integrity",
+    "may_configure_escalation",
     "may_configure_webhooks",
     "may_plan_roster_at",
     "may_press_panic",
