@@ -36,6 +36,10 @@ class RecordingSegment(models.Model):
     )
     held_at = models.DateTimeField(_("held at"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # When verify_records last re-hashed the file and what it found ("" when it matched):
+    # each walk checks the least recently checked segments first (apps.recordings.integrity).
+    checked_at = models.DateTimeField(_("file checked at"), null=True, blank=True)
+    check_problem = models.CharField(_("file problem"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("recording segment")
@@ -46,6 +50,9 @@ class RecordingSegment(models.Model):
             models.Index(fields=["camera", "start"]),
             # Retention walks everything oldest-first.
             models.Index(fields=["start"]),
+            # The integrity walk: never checked first, then the longest unchecked.
+            models.Index(F("checked_at").asc(nulls_first=True), "id",
+                         name="recording_segment_check_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=F("start")),
@@ -56,3 +63,14 @@ class RecordingSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id} {self.start:%Y-%m-%d %H:%M:%S}"
+
+
+# Evidence exports, their files and the holds they put on segments (a module of their own).
+from apps.recordings.evidence_models import (  # noqa: E402
+    EvidenceExport,
+    EvidenceFile,
+    HoldRelease,
+    SegmentHold,
+)
+
+__all__ = ["EvidenceExport", "EvidenceFile", "HoldRelease", "RecordingSegment", "SegmentHold"]

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from apps.recordings import capacity, services
+from apps.recordings.exports import export_build
 
 # A stored file without a row this old is an orphan (its writer died between the file and
 # the row); younger, its row may still be on its way.
@@ -24,3 +25,11 @@ def retention() -> int:
     orphans = services.sweep_orphans(now - ORPHAN_AGE)
     capacity.check(plan.used_after)  # the storage alert: raised at 90 %, resolved under
     return len(plan.delete) + len(orphans)
+
+
+@shared_task(name="recordings.export_bundle", time_limit=3600, soft_time_limit=3500,
+             ignore_result=True)
+def export_bundle(export_id: int) -> str:
+    """Make the bundle of a queued evidence export (apps.recordings.exports); its status."""
+    export = export_build(export_id)
+    return export.status if export is not None else "not built"

@@ -18,7 +18,9 @@ begins. Unique `seq` and unique `prev_hash` make a fork impossible even if that 
 `chain_verify()` walks the chain and reports, in order, every entry whose link or hash is
 wrong, every record changed or deleted, every gap (an entry deleted), every record row that
 never entered the chain (inserted behind the application's back), every stored file whose
-SHA-256 no longer matches, and every published anchor the chain no longer agrees with.
+SHA-256 no longer matches (field photos, incident evidence, evidence bundles, and a bounded
+share of the recorded segments on each walk), and every published anchor the chain no
+longer agrees with.
 
 A chain rewritten consistently (a record changed and every later hash recomputed with these
 very functions) passes all of that; what catches it are the anchors, signed with a key that
@@ -40,6 +42,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from apps.recordings import integrity as segment_files
 from apps.records import anchors as copies
 from apps.records import signing
 from apps.records.chain_links import GENESIS, content_hash, entry_hash, record_type
@@ -91,6 +94,8 @@ class ChainReport:
     head: ChainHead = field(default_factory=lambda: ChainHead(0, GENESIS, None))
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
+    segments_checked: int = 0  # recorded segment files (apps.recordings.integrity)
+    segments_hashed: int = 0
     anchors_checked: int = 0
     witness_files: int = 0
     witness_entries: int = 0
@@ -148,7 +153,8 @@ def _check_file(report: ChainReport, problems: list[Problem], row, file_field: s
                                 f"{stored.name} no longer matches its SHA-256"))
 
 
-_FILE_FIELDS = {"records.recordphoto": "image", "records.incidentevidence": "image"}
+_FILE_FIELDS = {"records.recordphoto": "image", "records.incidentevidence": "image",
+                "recordings.evidencefile": "stored"}
 
 
 def _anchor_claims(report: ChainReport, found: copies.Witnesses, keys: dict[str, str],
@@ -190,11 +196,14 @@ def _anchor_claims(report: ChainReport, found: copies.Witnesses, keys: dict[str,
 
 def chain_verify(*, check_files: bool = True, anchors: Iterable[tuple[int, str]] = (),
                  witnesses: Iterable[Path] = (), public_keys: Iterable[str] = (),
-                 witness_dir: bool = True) -> ChainReport:
+                 witness_dir: bool = True,
+                 segments: int = segment_files.SEGMENTS_PER_WALK) -> ChainReport:
     """Walk the whole chain; see the module docstring for what is reported. `anchors` are
     heads given by hand (SEQ, HASH); `witnesses` are copies kept outside the database
     (apps.records.anchors) beside the configured witness directory (unless `witness_dir`
-    is false); `public_keys` verify anchors signed by keys no longer configured."""
+    is false); `public_keys` verify anchors signed by keys no longer configured. With
+    `check_files`, up to `segments` recorded segment files are checked too (the ones
+    checked longest ago: apps.recordings.integrity)."""
     report = ChainReport()
     problems = report.problems
     keys = signing.verifying_keys(tuple(public_keys))
@@ -271,6 +280,14 @@ def chain_verify(*, check_files: bool = True, anchors: Iterable[tuple[int, str]]
             if pk not in known:
                 problems.append(Problem("record_unchained", None, label, pk,
                                         "a record that never entered the chain"))
+
+    if check_files and segments:
+        checked = segment_files.segments_check(limit=segments)
+        report.segments_checked, report.segments_hashed = checked.sized, checked.hashed
+        for found in checked.problems or ():
+            problems.append(Problem(
+                "file_missing" if found.problem == segment_files.MISSING else "file_changed",
+                None, "recordings.recordingsegment", found.segment_id, found.detail))
 
     problems.extend(anchor_problems.problems)
     held = {seq for seq, digest, _where in claims if seq == 0 or hashes.get(seq) == digest}

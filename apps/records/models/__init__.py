@@ -66,8 +66,8 @@ __all__ = [
 
 
 def sealed_models() -> list[type[SealedModel]]:
-    """Every append-only model that joins the chain (the verifier walks these)."""
+    """Every append-only model that joins the chain, of any app (the verifier walks these;
+    apps.recordings' evidence exports are records too)."""
     from django.apps import apps
 
-    return [m for m in apps.get_app_config("records").get_models()
-            if issubclass(m, SealedModel) and m.chained]
+    return [m for m in apps.get_models() if issubclass(m, SealedModel) and m.chained]

@@ -36,7 +36,7 @@ def verification_run(*, verification_id: int | None = None, files: bool = False,
     verification.finished_at = timezone.now()
     verification.entries = report.entries
     verification.head_seq, verification.head_hash = report.head.seq, report.head.entry_hash
-    verification.files_checked = report.files_checked
+    verification.files_checked = report.files_checked + report.segments_checked
     verification.anchors_checked = report.anchors_checked
     verification.problem_count = len(report.problems)
     verification.problems = [asdict(problem)

@@ -20,6 +20,7 @@ from apps.cameras.models import Camera, ViewRecord
 from apps.cameras.records import client_address, record_view
 from apps.core.photos import photos_normalise
 from apps.core.private_files import private_image
+from apps.recordings.export_selectors import exports_of_incident
 from apps.records import antiabuse, selectors
 from apps.records.forms import (
     AttachEvidenceForm,
@@ -146,6 +147,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             pk__in=[a.pk for a in detail.linkable_alerts]), viewer=request.user)
         if detail.linkable_alerts else None,
         "amend_form": IncidentAmendForm(initial=detail.current) if may_amend else None,
+        "export_holds": exports_of_incident(user=request.user, incident=incident),
     })
 
 

@@ -6,7 +6,9 @@ signed anchors and their copies outside the database: the witness directory
 (ANCHOR_WITNESS_DIR), `--witness FILE_OR_DIR` (repeatable: a copy kept elsewhere, e.g. the
 anchors a webhook receiver saved), and `--anchor SEQ:HASH` (repeatable: a head read off a
 printed daily report). A witness on another machine verifies with `--public-key` alone
-(`--print-public-key` on the portal's machine prints it)."""
+(`--print-public-key` on the portal's machine prints it). Evidence bundles' files are
+re-hashed with the other stored files, and `--segments N` recorded segment files (those
+checked longest ago; apps.recordings.integrity) are checked for existence, size and SHA-256."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.recordings.integrity import SEGMENTS_PER_WALK
 from apps.records import signing
 from apps.records.chain import chain_verify
 
@@ -51,19 +54,25 @@ class Command(BaseCommand):
                             help="print the public key of the current anchor key and stop")
         parser.add_argument("--no-files", action="store_true",
                             help="skip re-hashing stored photos and evidence files")
+        parser.add_argument("--segments", type=int, default=SEGMENTS_PER_WALK,
+                            help="recorded segment files to check, those checked longest ago "
+                                 f"first (default {SEGMENTS_PER_WALK}; 0: none)")
         parser.add_argument("--limit", type=int, default=50,
                             help="problems to print (default 50)")
 
     def handle(self, *args, anchor, witness, public_key, no_witness_dir, print_public_key,
-               no_files, limit, **options):
+               no_files, segments, limit, **options):
         if print_public_key:
             public = signing.public_key_of(settings.ANCHOR_SIGNING_KEYS[0])
             self.stdout.write(f"{public} (key id {signing.key_id(public)})")
             return
         report = chain_verify(check_files=not no_files, anchors=anchor, witnesses=witness,
-                              public_keys=public_key, witness_dir=not no_witness_dir)
+                              public_keys=public_key, witness_dir=not no_witness_dir,
+                              segments=segments)
         head = report.head
         self.stdout.write(f"entries: {report.entries}; head: #{head.seq} {head.entry_hash}")
+        self.stdout.write(f"recorded segments checked: {report.segments_checked} "
+                          f"({report.segments_hashed} re-hashed)")
         self.stdout.write(f"files checked: {report.files_checked}; "
                           f"anchors checked: {report.anchors_checked}; witness copies: "
                           f"{report.witness_files} files, {report.witness_entries} entries")

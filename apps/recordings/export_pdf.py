@@ -1,0 +1,89 @@
+"""An evidence bundle's manifest as a PDF to print, sign and hand over with the files (A4),
+in the portal's language: who exported what, why and on what legal basis, and each file's
+SHA-256. Made from the manifest itself (apps.recordings.exports.manifest_of), so the paper
+and the JSON cannot say different things; tables and styles are the daily report's
+(apps.records.report_pdf)."""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from apps.records.report_pdf import _table
+
+
+def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
+    buffer = io.BytesIO()
+    title = _("Evidence export #%(pk)d") % {"pk": manifest["export"]}
+    footer = _("%(title)s · manifest SHA-256 %(sha)s") % {"title": title,
+                                                           "sha": manifest_sha256}
+
+    def on_page(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 6.5)
+        canvas.drawString(12 * mm, 7 * mm, footer)
+        canvas.drawRightString(A4[0] - 12 * mm, 7 * mm, str(doc.page))
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+        bottomMargin=14 * mm, title=title, author=manifest["exported_by"]["name"],
+        creator="Posko")
+    styles = getSampleStyleSheet()
+    small = ParagraphStyle("small", parent=styles["Normal"], fontSize=8, leading=10)
+    width = A4[0] - 24 * mm
+    person = manifest["exported_by"]
+    span = manifest["span"]
+    who = ", ".join(part for part in (
+        f"{person['rank']} {person['name']}".strip(),
+        _("NRP/NIP %(number)s") % {"number": person["id_number"]} if person["id_number"]
+        else "", person["agency"]) if part)
+    facts = [
+        [_("Item"), _("Value")],
+        [_("Exported by"), who],
+        [_("Asked for at"), manifest["requested_at"]["local"]],
+        [_("Made at"), manifest["made_at"]["local"]],
+        [_("Span"), _("%(start)s to %(end)s") % {"start": span["start"]["local"],
+                                                 "end": span["end"]["local"]}],
+        [_("Reason"), manifest["reason"]],
+        [_("Legal basis"), manifest["legal_basis"]],
+    ]
+    story = [
+        Paragraph(escape(_("Evidence export record")), styles["Title"]),
+        Paragraph(escape(title), styles["Heading3"]),
+        *_table(facts, [width * 0.25, width * 0.75], small),
+        Spacer(1, 4 * mm),
+        Paragraph(escape(_("Files")), styles["Heading2"]),
+        Paragraph(escape(_("Video as recorded by the camera (copied, not re-encoded) unless "
+                           "marked masked; no audio. Times in the facility's local time.")),
+                  small),
+    ]
+    rows = [[_("File"), _("Camera"), _("Facility"), _("Footage"), _("Masked"), "SHA-256"]]
+    rows += [[file["name"], file["camera"]["name"], file["facility"]["name"],
+              _("%(start)s to %(end)s") % {"start": file["start"]["local"],
+                                           "end": file["end"]["local"]},
+              _("yes") if file["masked"] else _("no"), file["sha256"]]
+             for file in manifest["files"]]
+    story.extend(_table(rows, [width * 0.2, width * 0.13, width * 0.13, width * 0.17,
+                               width * 0.07, width * 0.3], small))
+    story += [
+        Spacer(1, 4 * mm),
+        Paragraph(escape(_("Manifest (JSON) SHA-256: %(sha)s") % {"sha": manifest_sha256}),
+                  small),
+        Paragraph(escape(_("Check a file with: sha256sum FILE (Linux) or certutil -hashfile "
+                           "FILE SHA256 (Windows); the result must equal the SHA-256 above.")),
+                  small),
+        Spacer(1, 10 * mm),
+        *_table([[_("Handed over by"), _("Received by")],
+                 ["\n\n\n" + who, "\n\n\n" + _("Name, rank, NRP/NIP")]],
+                [width * 0.5, width * 0.5], small),
+    ]
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
