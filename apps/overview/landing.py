@@ -70,6 +70,12 @@ for _role, _items in {
     _NAV[_role] = [*_NAV[_role], *_items]
 # --- end of field records
 
+# --- evidence exports (apps.recordings.exports): for those who export recorded footage.
+EXPORTS = NavItem(_("Evidence exports"), "exports:list")
+for _role in (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER, Role.FACILITY_OFFICIAL):
+    _NAV[_role] = [*_NAV[_role], EXPORTS]
+# --- end of evidence exports
+
 def landing_url_for(user) -> str:
     roles = user.roles | ({Role.ADMINISTRATOR} if user.is_superuser else set())
     for role, item in _LANDING:

@@ -60,6 +60,7 @@ from apps.access.policy.duty import (
     rosterable_people,
 )
 from apps.access.policy.escalation import escalation_regions, may_configure_escalation
+from apps.access.policy.exports import may_release_holds
 from apps.access.policy.jurisdiction import owned_facilities
 from apps.access.policy.recordings import (
     needs_masked_recording,
@@ -103,6 +104,7 @@ __all__ = [
     "may_configure_webhooks",
     "may_plan_roster_at",
     "may_press_panic",
+    "may_release_holds",
     "may_see_health_details",
     "may_set_up_posts_at",
     "may_share_camera",
