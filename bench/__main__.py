@@ -19,6 +19,7 @@ RUNS = [
     ["bench.patrol_bench", "--rate", "50", "--seconds", "10", "--label", "patrol_burst"],
     ["bench.city_bench", "--scale", *(["0.1"] if QUICK else ["1.0", "0.1"])],
     ["bench.push_bench"],
+    ["bench.escalation_bench"],
 ]
 
 

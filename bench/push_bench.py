@@ -50,27 +50,32 @@ def _push_service(port_out, arrivals, stop) -> None:
         server.handle_request()
 
 
-def _subscriptions(port: int):
+def device(user, port: int, name: str):
+    """An unsaved subscription of `user` to the bench's push service, with fresh keys."""
     import base64
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from apps.notifications.models import PushSubscription
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return PushSubscription(
+        user=user, endpoint=f"http://127.0.0.1:{port}/wpush/v2/{name}",
+        p256dh=base64.urlsafe_b64encode(point).rstrip(b"=").decode(),
+        auth=base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())
+
+
+def _subscriptions(port: int):
     from apps.accounts.models import Role
     from apps.notifications.models import PushSubscription
     from tests.cast import build_city, person
 
     city = build_city("A", "Asia/Jakarta")
-    rows = []
-    for i in range(SUBSCRIPTIONS):
-        user = person(f"operator_{i}", city.agencies["polres"], {Role.OPERATOR})
-        point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-        rows.append(PushSubscription(
-            user=user, endpoint=f"http://127.0.0.1:{port}/wpush/v2/device-{i}",
-            p256dh=base64.urlsafe_b64encode(point).rstrip(b"=").decode(),
-            auth=base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()))
-    PushSubscription.objects.bulk_create(rows)
+    PushSubscription.objects.bulk_create(
+        device(person(f"operator_{i}", city.agencies["polres"], {Role.OPERATOR}), port,
+               f"device-{i}") for i in range(SUBSCRIPTIONS))
     return city
 
 

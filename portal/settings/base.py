@@ -336,9 +336,6 @@ CELERY_TASK_ROUTES = {"cameras.watch_camera": {"queue": "streams"}}
 # Periodic tasks are declared by each app beside its tasks (`apps/<app>/schedule.py`) and
 # collected by apps.core.periodic for Celery beat and the in-process scheduler alike.
 
-# A high-severity alert still unacknowledged after this many minutes goes to the commander.
-ALERT_ESCALATION_MINUTES = env.int("ALERT_ESCALATION_MINUTES", default=10)
-
 # Guard duty (apps.duty): checks run every minute and raise alerts through the alerts core.
 # A check-in this many minutes after the shift starts is late; none after the second is missed.
 DUTY_LATE_AFTER_MINUTES = env.int("DUTY_LATE_AFTER_MINUTES", default=5)
