@@ -70,6 +70,13 @@ for _role, _items in {
     _NAV[_role] = [*_NAV[_role], *_items]
 # --- end of field records
 
+# --- recorded footage (apps.recordings.review): for the roles that review cameras' footage.
+RECORDINGS = NavItem(_("Recordings"), "review:index")
+for _role in (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER, Role.FACILITY_OFFICIAL,
+              Role.ADMINISTRATOR):
+    _NAV[_role] = [*_NAV[_role], RECORDINGS]
+# --- end of recorded footage
+
 # --- evidence exports (apps.recordings.exports): for those who export recorded footage.
 EXPORTS = NavItem(_("Evidence exports"), "exports:list")
 for _role in (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER, Role.FACILITY_OFFICIAL):

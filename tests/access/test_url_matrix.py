@@ -121,6 +121,12 @@ TABLE: dict[str, Row] = {
     "cameras:share": Row(CAMERA, "post", {}, _obj({"kpu", "admin"}, ok=302)),
     "cameras:revoke": Row(SHARE, "post", {"reason": "selesai"}, _obj({"kpu"}, ok=302)),
     "cameras:access_record": Row(None, "get", None, _all(200)),
+    # Reviewing recordings: the owner agency, and administrators (an outward camera); Polres
+    # A's share of the camera is live only.
+    "review:index": Row(None, "get", None, _all(200)),
+    "review:camera": Row(CAMERA, "get", None, _obj({"kpu", "admin"})),
+    "review:facility": Row(lambda w: [w.a_camera.facility_id], "get", None,
+                           _obj({"kpu", "admin"})),
 }
 
 

@@ -1,0 +1,139 @@
+"""The review page in Chromium at phone size (390×844), playing real segments (written by
+apps.vision's writer, stored and indexed by apps.recordings, served by the segment view):
+the footage plays and runs on into the next segment, a click on the timeline plays from the
+moment under it, 8× plays faster, frame steps and the next event move the clock, and the page
+has no console errors and no sideways scrolling."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.alerts.models import Alert
+from tests.browser import signed_in_context
+from tests.cast import gate_and_inside_cameras
+from tests.recordings.footage import record
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 390, "height": 844}
+MINUTES = 12  # wide enough on a phone's timeline (about 4 minutes a pixel) to click into
+
+
+@pytest.fixture
+def footage(world, tmp_path):
+    """Yesterday (the facility's day) from 10:00 for MINUTES minutes, and an alert at 10:05."""
+    gate = gate_and_inside_cameras(world.a)[0]
+    zone = gate.facility.zoneinfo
+    day = timezone.localtime(timezone.now(), zone).date() - timedelta(days=1)
+    start = datetime.combine(day, time(10), zone)
+    record(gate, tmp_path / "writer", start, MINUTES * 60, fps=2.0, max_seconds=60.0)
+    alert_at = start + timedelta(minutes=5)
+    Alert.objects.create(kind=Alert.Kind.MOTION, severity=3, facility=gate.facility,
+                         camera=gate, title="Gerak di gerbang", dedup_key="g1",
+                         first_raised_at=alert_at, last_raised_at=alert_at)
+    return gate, day, start, alert_at
+
+
+@pytest.fixture
+def page(live_server, world, footage, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with signed_in_context(live_server, world.a.users["kpu"], viewport=PHONE) as context:
+        page = context.new_page()
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        yield page
+
+
+def clock(page) -> int:
+    return int(page.locator("[data-review]").get_attribute("data-clock") or 0)
+
+
+def playing_at(page, at_ms: float, within_ms: float = 1000) -> bool:
+    state = page.locator("[data-player]").first.get_attribute("data-state")
+    return state == "playing" and abs(clock(page) - at_ms) <= within_ms
+
+
+def test_footage_plays_seeks_and_speeds_up_on_a_phone(page, live_server, footage) -> None:
+    gate, day, start, alert_at = footage
+    start_ms = start.timestamp() * 1000
+    asked = start_ms + 55_000  # 5 s before the first segment ends
+    url = reverse("review:camera", args=[gate.pk]) + f"?tanggal={day}&t=10:00:55"
+    page.goto(live_server.url + url)
+    wait_until(lambda: playing_at(page, asked), 20, what="playing at the asked moment")
+
+    # It plays: the footage's time advances, on into the next segment.
+    wait_until(lambda: clock(page) > start_ms + 61_000, 20, what="the next segment playing")
+    video_time = page.evaluate(
+        "() => Array.from(document.querySelectorAll('video')).find(v => !v.hidden).currentTime")
+    assert 0 < video_time < 10
+
+    # A click on the timeline plays from the moment under it.
+    box = page.locator("[data-timeline]").bounding_box()
+    day_start = datetime.combine(day, time(0), start.tzinfo).timestamp() * 1000
+    for minute in (2.5, 9.5):
+        x = round(box["x"] + ((start_ms + minute * 60_000) - day_start) / 86_400_000 * box["width"])
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        wanted = day_start + (x - box["x"]) / box["width"] * 86_400_000
+        assert start_ms < wanted < start_ms + MINUTES * 60_000
+        wait_until(lambda wanted=wanted: playing_at(page, wanted), 20,
+                   what=f"playing from the click at {minute} min")
+        shown = page.evaluate("""() => {
+            const v = Array.from(document.querySelectorAll('video')).find(v => !v.hidden);
+            return v.currentTime; }""")
+        segment_start = start_ms + (wanted - start_ms) // 60_000 * 60_000
+        assert abs(segment_start + shown * 1000 - wanted) <= 1000
+
+    # 8×: the footage runs well ahead of the wall clock.
+    page.locator("[data-speed]").select_option("8")
+    before = page.evaluate("() => [Number(document.querySelector('[data-review]').dataset.clock),"
+                           " performance.now()]")
+    wait_until(lambda: clock(page) > before[0] + 12_000, 20, what="8× playback")
+    after = page.evaluate("() => [Number(document.querySelector('[data-review]').dataset.clock),"
+                          " performance.now()]")
+    assert (after[0] - before[0]) / (after[1] - before[1]) > 2
+    assert page.evaluate("() => Array.from(document.querySelectorAll('video'))"
+                         ".every(v => v.playbackRate === 8)")
+
+    # Paused, a frame step moves one frame; the next event is the alert.
+    page.locator('[data-action="play"]').click()
+    wait_until(lambda: page.locator("[data-review]").get_attribute("data-state") == "paused",
+               5, what="paused")
+    paused_at = clock(page)
+    page.locator('[data-action="frame-forward"]').click()
+    assert clock(page) == paused_at + 100  # no frame rate known yet: 10 frames a second
+    page.locator('[data-action="frame-back"]').click()
+    page.locator('[data-action="frame-back"]').click()
+    assert clock(page) == paused_at - 100
+    page.locator("[data-speed]").select_option("1")
+    page.locator('[data-action="previous-event"]').click()
+    assert clock(page) == round(alert_at.timestamp() * 1000)
+    assert page.locator(".review-mark.mark-alert").count() == 1
+
+    # A phone: nothing wider than the screen; and no console error on the way.
+    assert page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert page.errors == []
+
+
+def test_a_moment_without_footage_says_so_in_the_facility_view(page, live_server,
+                                                               footage) -> None:
+    gate, day, start, _alert_at = footage
+    url = reverse("review:facility", args=[gate.facility_id]) + f"?tanggal={day}&t=03:00:00"
+    page.goto(live_server.url + url)
+    # Nothing recorded at 03:00: playing skips ahead to the first recorded moment.
+    wait_until(lambda: playing_at(page, start.timestamp() * 1000, 2000), 20,
+               what="playing from the first footage after the gap")
+    page.locator('[data-action="play"]').click()
+    page.locator("[data-timeline]").focus()
+    page.keyboard.press("Home")
+    note = page.locator("[data-player] [data-note]")
+    wait_until(lambda: note.is_visible(), 5, what="the no-footage note")
+    assert note.inner_text() and page.locator("[data-player]").first.get_attribute(
+        "data-state") == "empty"
+    assert page.errors == []
