@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.cameras.urls")),
     path("pantauan/", include("apps.live.urls")),
     path("rekaman/", include("apps.recordings.urls")),
+    path("rekaman/", include("apps.recordings.review_urls")),
     path("ekspor-bukti/", include("apps.recordings.export_urls")),
     path("", include("apps.duty.urls")),
     path("", include("apps.records.urls")),

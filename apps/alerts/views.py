@@ -18,6 +18,7 @@ from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image
 from apps.places.models import Facility
+from apps.recordings.review import replay_links
 from apps.streams import frames
 
 _ALERTS = Alert.objects.select_related("facility__region", "assigned_to")
@@ -34,6 +35,7 @@ def feed(request: HttpRequest) -> HttpResponse:
                      .order_by("-first_raised_at", "-pk"), PER_PAGE).get_page(
                          request.GET.get("page"))
     page.object_list = redaction.for_viewer(page.object_list, request.user)
+    replay_links(request.user, page.object_list)
     # A checkbox only on the open alerts this person may act on (one query for the page).
     operable = set(policy.scope(request.user, Alert.objects.filter(
         pk__in=[a.pk for a in page.object_list if a.state == Alert.State.OPEN]),
@@ -96,10 +98,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The page opens on the event itself: the first frame from the event on (else the last
     # one before it, when the frames after were not kept).
     moment = next((f for f in frames if f.offset_seconds >= 0), frames[-1] if frames else None)
+    shown = redaction.for_viewer([alert], request.user)[0]
+    replay_links(request.user, [shown])
     return render(
         request, "alerts/detail.html",
         {
-            "alert": redaction.for_viewer([alert], request.user)[0],
+            "alert": shown,
             "frames": frames, "moment": moment,
             "events": history.history_for(alert),
             "form": AlertActionForm(assignees=_assignees(alert)) if may_operate else None,

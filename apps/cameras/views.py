@@ -17,6 +17,7 @@ from apps.cameras.models import Camera, CameraShare, ViewRecord
 from apps.cameras.records import record_view
 from apps.core.private_files import private_image, refuse_cross_site
 from apps.places.models import Facility, Operation
+from apps.recordings.review import review_url
 from apps.streams import frames
 
 _CAMERAS = Camera.objects.select_related("facility__region", "facility__owner_agency", "health")
@@ -29,6 +30,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     shares = policy.scope(request.user, camera.shares.select_related("grantee", "granted_by"))
     context = {"camera": camera, "may_manage": may_manage, "shares": shares,
                "events": camera_events_for(user=request.user, camera=camera)}
+    if policy.reviewable_cameras(request.user).filter(pk=camera.pk).exists():
+        context["review_url"] = review_url(camera)
     if policy.may_share_camera(request.user, camera):
         context["share_form"] = _share_form(request.user, camera)
     return render(request, "cameras/detail.html", context)
