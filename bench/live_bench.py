@@ -33,15 +33,12 @@ from tests.integration.processes import (
 from tests.waiting import wait_until
 
 SETUP = """
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
-from apps.accounts.sessions import AUTHENTICATED_AT, SEEN_AT
-import time
 from apps.accounts.models import User
 from apps.org.models import Region, Agency
 from apps.places.models import Facility, Operation
 from apps.cameras.models import Camera
 from apps.cameras.services import share_grant
+from bench.sessions import signed_in_session
 import datetime, json
 r = Region.objects.create(name="Kota Bench", level="city", timezone="Asia/Jakarta")
 polres = Agency.objects.create(name="Polres Bench", pillar="polri", unit_kind="polres", region=r)
@@ -63,13 +60,7 @@ for u in range({users}):
     user = User.objects.create(username=f"op{{u}}", full_name=f"Operator {{u}}", agency=polres)
     user.set_roles({{"field_officer"}})  # no 2FA step needed for a benchmark viewer
     for s in range({per_user}):
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store[AUTHENTICATED_AT] = store[SEEN_AT] = time.time()
-        store.create()
-        keys.append(store.session_key)
+        keys.append(signed_in_session(user))
 print(json.dumps({{"facility": f.pk, "cameras": cameras, "sessions": keys}}))
 """
 
