@@ -305,6 +305,42 @@ TABLE.update({
 })
 
 
+def _export(w):
+    """A complete evidence export of the shared camera by its owner (KPU A), with its hold;
+    made once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.recordings.models import EvidenceExport, SegmentHold
+
+    export = EvidenceExport.objects.filter(cameras=w.a_camera).first()
+    if export is None:
+        kpu = w.a.users["kpu"]
+        end = timezone.now() - timedelta(hours=1)
+        export = EvidenceExport.objects.create(
+            requested_by=kpu, agency=kpu.agency, start=end - timedelta(minutes=5), end=end,
+            zone="Asia/Jakarta", reason="Penyelidikan", legal_basis="SP/1/2026",
+            status=EvidenceExport.Status.DONE, finished_at=end)
+        export.cameras.add(w.a_camera)
+        SegmentHold.objects.create(export=export, held_by=kpu, reason="Ekspor")
+    return export
+
+
+# Evidence exports: seen by their exporter (here the owner agency's official); nobody in
+# PEOPLE is a commander, so no hold is released here (tests/recordings/test_exports.py).
+TABLE.update({
+    "exports:list": Row(None, "get", None, _all(200)),
+    "exports:create": Row(None, "get", None, _all(200)),
+    "exports:detail": Row(lambda w: [_export(w).pk], "get", None, _obj({"kpu"})),
+    "exports:download": Row(lambda w: [_export(w).pk], "get", None, _obj({"kpu"})),
+    "exports:attach": Row(lambda w: [_export(w).pk], "post", {"incident": 0},
+                          _obj({"kpu"}, ok=302)),
+    "exports:release": Row(lambda w: [_export(w).holds.get().pk], "post", {"reason": "x"},
+                           _obj(set())),
+})
+
+
 def _url_names(patterns=None, namespace=""):
     for entry in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(entry, URLResolver):
