@@ -52,10 +52,10 @@ class RenditionLimits:
     """What one rendition may cost, and how it is encoded.
 
     The encoder settings were measured on one core at 720p, 25 fps, 2 Mbit/s (CPU time,
-    decoding and masking included; bench.rendition_bench): `veryfast` renders 5-6x real
-    time at crf 26 and writes about half the input's bytes; `superfast` is no faster here
-    and writes twice as much, `ultrafast` is 7x with three times as much, and `faster`
-    drops to 3.5x, below the 4x the issue asks for."""
+    decoding and masking included; bench.rendition_bench --compare): `veryfast` at crf 26
+    renders 5.5x real time and writes half the segment's bytes (7.8 of 15.9 MB a minute);
+    `superfast` is 6.5x but writes as much as the segment, `ultrafast` 8x and 1.4 times it,
+    and `faster` is 4.1x, too close to the 4x the issue asks for."""
 
     max_seconds: float = 120.0
     max_bytes: int = 256 * 1024 * 1024
