@@ -21,6 +21,7 @@ RUNS = [
     ["bench.push_bench"],
     ["bench.escalation_bench"],
     ["bench.offline_bench", "--trials", "1" if QUICK else "3"],
+    ["bench.rendition_bench", "--seconds", "20" if QUICK else "60"],
 ]
 
 
