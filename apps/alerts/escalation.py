@@ -38,11 +38,23 @@ class Step:
     role: str
     delay: timedelta
 
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def minutes(self) -> int:
+        return int(self.delay.total_seconds() // 60)
+
 
 @dataclass(frozen=True)
 class Chain:
     steps: tuple[Step, ...]
     repeat: timedelta
+
+    @property
+    def repeat_minutes(self) -> int:
+        return int(self.repeat.total_seconds() // 60)
 
     def step(self, position: int) -> Step:
         """Step `position` (1…); a chain shortened since keeps repeating its last."""
@@ -105,3 +117,9 @@ def schedule(alert_id: int, due: datetime) -> None:
     """Run the alert's next notice at `due` (Celery's eta in cluster mode, the in-process
     runner's timer in embedded mode); the sweep runs it if this is lost."""
     enqueue_at(due, "alerts.escalate_step", alert_id, due.isoformat())
+
+
+def chains_for(user: User) -> QuerySet[EscalationChain]:
+    """The chains the person may read, nearest the top of the region tree first."""
+    return policy.scope(user, EscalationChain.objects.select_related("region")
+                        .prefetch_related("steps")).order_by("region__path", "severity")

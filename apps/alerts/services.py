@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from apps.access import policy
 from apps.accounts.models import User
 from apps.alerts import escalation, fanout, texts
-from apps.alerts.models import Alert, AlertEvent
+from apps.alerts.models import Alert, AlertEvent, EscalationChain, EscalationStep
 from apps.cameras.models import Camera
 from apps.places.models import Facility
 
@@ -247,3 +247,23 @@ def alert_escalate_due(*, now=None) -> list[int]:
     due = Alert.objects.filter(state=Alert.State.OPEN, escalation_due_at__lte=now
                                ).order_by("escalation_due_at").values_list("pk", flat=True)
     return [alert_id for alert_id in list(due) if alert_escalation_fire(alert_id, now=now)]
+
+
+@transaction.atomic
+def escalation_chain_set(*, user: User, region, severity: int, repeat_minutes: int,
+                         steps: list[tuple[str, int]]) -> EscalationChain | None:
+    """Set the region's chain for `severity` to `steps` (role, minutes after the previous
+    notice), in order; no steps removes it (the region falls back to its parent's chain or
+    the default). Alerts already open take the new chain from their next notice on."""
+    if not policy.escalation_regions(user).filter(pk=region.pk).exists():
+        raise PermissionDenied(_("You may not set up escalation for this region."))
+    if not steps:
+        EscalationChain.objects.filter(region=region, severity=severity).delete()
+        return None
+    chain, _created = EscalationChain.objects.update_or_create(
+        region=region, severity=severity, defaults={"repeat_minutes": repeat_minutes})
+    chain.steps.all().delete()
+    EscalationStep.objects.bulk_create(
+        EscalationStep(chain=chain, position=position, role=role, delay_minutes=delay)
+        for position, (role, delay) in enumerate(steps, 1))
+    return chain

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.access import policy
-from apps.alerts import history, redaction, review, services
+from apps.alerts import escalation, history, redaction, review, services
 from apps.alerts.fanout import alert_payloads
-from apps.alerts.forms import AlertActionForm
+from apps.alerts.forms import AlertActionForm, EscalationChainForm
 from apps.alerts.models import Alert, AlertEvidence
 from apps.cameras.models import ViewRecord
 from apps.cameras.records import record_view
@@ -164,3 +164,35 @@ def evidence_frame(request: HttpRequest, pk: int) -> HttpResponse:
     response = private_image(request, image, f"bukti-{frame.pk}.jpg")  # before it is recorded
     record_view(request=request, camera=frame.camera, kind=ViewRecord.Kind.EVIDENCE)
     return response
+
+
+def _escalation_page(request: HttpRequest, form: EscalationChainForm | None) -> HttpResponse:
+    return render(request, "alerts/escalation.html", {
+        "chains": escalation.chains_for(request.user),
+        "default_chain": escalation.DEFAULT_CHAIN, "form": form})
+
+
+@login_required
+def escalation_chains(request: HttpRequest) -> HttpResponse:
+    """The escalation chains the person may read; who sets them up gets the form."""
+    may_configure = policy.may_configure_escalation(request.user)
+    regions = policy.escalation_regions(request.user)
+    return _escalation_page(request, EscalationChainForm(regions=regions)
+                            if may_configure else None)
+
+
+@login_required
+@require_POST
+def escalation_save(request: HttpRequest) -> HttpResponse:
+    if not policy.may_configure_escalation(request.user):
+        raise Http404
+    form = EscalationChainForm(request.POST, regions=policy.escalation_regions(request.user))
+    if not form.is_valid():
+        return _escalation_page(request, form)
+    data = form.cleaned_data
+    services.escalation_chain_set(user=request.user, region=data["region"],
+                                  severity=data["severity"],
+                                  repeat_minutes=data["repeat_minutes"], steps=data["steps"])
+    messages.success(request, _("Escalation chain saved.") if data["steps"]
+                     else _("Escalation chain removed: the default applies."))
+    return redirect("alerts:escalation")

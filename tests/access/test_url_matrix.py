@@ -109,6 +109,10 @@ TABLE: dict[str, Row] = {
     # Alerts one may not act on are skipped: everyone is sent back to the list.
     "alerts:acknowledge_many": Row(None, "post", {"comment": ""}, _all(302)),
     "alerts:evidence": Row(ALERT, "get", None, _obj(ALERT_VIEWERS)),
+    # Everyone reads the chains that apply to them; administrators (and commanders, not in
+    # PEOPLE: tests/alerts/test_escalation_setup.py) set them up (an empty form: shown again).
+    "alerts:escalation": Row(None, "get", None, _all(200)),
+    "alerts:escalation_save": Row(None, "post", {}, _obj({"admin"})),
     # Evidence from an outward camera shared with Polres A: the Polsek officer sees the alert
     # but not the camera's frames.
     "alerts:evidence_frame": Row(lambda w: [w.a_frame.pk], "get", None,

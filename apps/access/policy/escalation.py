@@ -29,7 +29,11 @@ def _in_jurisdiction(user: User, action: Action, region_field: str) -> Q:
     if action == Action.MANAGE and user.has_role(Role.COMMANDER):
         return within(region_field, jurisdiction_paths(user))
     if action == Action.VIEW and user.has_role(*ALERT_OPERATORS):
-        return within(region_field, jurisdiction_paths(user))
+        # Their regions' own and those of the regions above, which apply there too.
+        above = {int(part) for path in jurisdiction_paths(user)
+                 for part in path.strip("/").split("/") if part}
+        region_id = region_field.removesuffix("path") + "id"
+        return within(region_field, jurisdiction_paths(user)) | Q(**{f"{region_id}__in": above})
     return NOTHING
 
 
