@@ -22,6 +22,7 @@ RUNS = [
     ["bench.escalation_bench"],
     ["bench.offline_bench", "--trials", "1" if QUICK else "3"],
     ["bench.rendition_bench", "--seconds", "20" if QUICK else "60"],
+    ["bench.playback_bench"],
 ]
 
 

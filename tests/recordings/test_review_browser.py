@@ -74,6 +74,7 @@ def test_footage_plays_seeks_and_speeds_up_on_a_phone(page, live_server, footage
     assert 0 < video_time < 10
 
     # A click on the timeline plays from the moment under it.
+    page.locator("[data-timeline]").scroll_into_view_if_needed()
     box = page.locator("[data-timeline]").bounding_box()
     day_start = datetime.combine(day, time(0), start.tzinfo).timestamp() * 1000
     for minute in (2.5, 9.5):
