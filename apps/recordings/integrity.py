@@ -17,7 +17,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F
 from django.utils import timezone
 
 from apps.recordings import services
@@ -62,9 +61,11 @@ def segments_check(*, limit: int = SEGMENTS_PER_WALK, hash_bytes: int = HASH_BYT
     fields = ("pk", "camera_id", "start", "storage_name", "bytes", "sha256")
     wrong = list(RecordingSegment.objects.exclude(check_problem="").order_by("pk")
                  .only(*fields)[:limit])
-    due = list(RecordingSegment.objects.filter(check_problem="")
-               .order_by(F("checked_at").asc(nulls_first=True), "pk")
+    unchecked = RecordingSegment.objects.filter(check_problem="")
+    due = list(unchecked.filter(checked_at__isnull=True).order_by("pk")
                .only(*fields)[:max(0, limit - len(wrong))])
+    due += unchecked.filter(checked_at__isnull=False).order_by("checked_at", "pk").only(
+        *fields)[:max(0, limit - len(wrong) - len(due))]
     found: dict[str, list[int]] = {"": []}
     known_wrong = {segment.pk for segment in wrong}
     for segment in wrong + due:

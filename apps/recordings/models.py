@@ -50,9 +50,8 @@ class RecordingSegment(models.Model):
             models.Index(fields=["camera", "start"]),
             # Retention walks everything oldest-first.
             models.Index(fields=["start"]),
-            # The integrity walk: never checked first, then the longest unchecked.
-            models.Index(F("checked_at").asc(nulls_first=True), "id",
-                         name="recording_segment_check_order"),
+            # The integrity walk: never checked first (IS NULL), then the longest unchecked.
+            models.Index(fields=["checked_at", "id"], name="recording_segment_check_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=F("start")),

@@ -15,7 +15,7 @@ import av
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
 from apps.recordings import exports, services
@@ -151,6 +151,7 @@ def test_the_form_asks_and_the_task_builds(world, gate, t0, tmp_path, client,
     assert response.status_code == 400
 
 
+@translation.override("en")
 def test_bounds_and_an_empty_span_are_clear_errors(world, gate, t0, tmp_path) -> None:
     record(gate, tmp_path / "rec", t0, 10, max_seconds=10)
     kpu = world.a.users["kpu"]

@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='recordingsegment',
-            index=models.Index(models.OrderBy(models.F('checked_at'), nulls_first=True), models.F('id'), name='recording_segment_check_order'),
+            index=models.Index(fields=['checked_at', 'id'], name='recording_segment_check_order'),
         ),
         migrations.AddField(
             model_name='evidenceexport',
