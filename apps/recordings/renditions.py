@@ -8,8 +8,9 @@ old rendition is never served for new masks.
 
 Cost is bounded three ways: one render at a time per rendition across every process (a
 lock in Django's cache: the process's own in embedded mode, which is one process, and Redis
-in cluster mode), `WORKERS` renders at a time in a process (more requests wait their turn,
-then are refused), and `QUOTA_BYTES` of renditions in all (the oldest are deleted first).
+in cluster mode), RECORDINGS_RENDITION_WORKERS renders at a time in a process (more requests
+wait their turn, then are refused), and RECORDINGS_RENDITIONS_QUOTA_BYTES of renditions in
+all (the oldest are deleted first).
 Retention deletes a segment's renditions with it.
 """
 
@@ -41,13 +42,6 @@ from apps.vision.rendition import RenditionError, RenditionLimits, mask_video
 __all__ = ["RenditionBusy", "RenditionError", "camera_masks", "delete_renditions",
            "masked_segment_name", "rendition_limits", "sweep_renditions"]
 
-# Bytes of renditions kept in all; above it the oldest are deleted (a rendition is about
-# half a segment's bytes at 2 Mbit/s: 2 GiB holds some 500 minutes of masked footage).
-QUOTA_BYTES = 2 * 1024**3
-WORKERS = 1  # renders at a time in one process: each takes a core for a quarter of its length
-# A segment is at most about a minute; twice that allows for a camera's timestamp jitter.
-MAX_SECONDS = 120.0
-MAX_HEIGHT = 720
 # How long a request waits for a render elsewhere (or for a free worker here) before it is
 # refused; and how long a lock outlives a render whose process died.
 WAIT_SECONDS = 60.0
@@ -60,7 +54,9 @@ class RenditionBusy(RuntimeError):
 
 
 def rendition_limits() -> RenditionLimits:
-    return RenditionLimits(max_seconds=MAX_SECONDS, max_height=MAX_HEIGHT)
+    # Twice a segment's length: a camera's timestamps jitter, a segment runs to a keyframe.
+    return RenditionLimits(max_seconds=2 * settings.RECORDINGS_SEGMENT_SECONDS,
+                           max_height=settings.RECORDINGS_RENDITION_MAX_HEIGHT)
 
 
 def camera_masks(camera_id: int) -> tuple[Polygon, ...]:
@@ -117,7 +113,7 @@ def _worker_slots() -> threading.BoundedSemaphore:
     global _slots
     with _slots_lock:
         if _slots is None:
-            _slots = threading.BoundedSemaphore(WORKERS)
+            _slots = threading.BoundedSemaphore(settings.RECORDINGS_RENDITION_WORKERS)
         return _slots
 
 
@@ -180,14 +176,15 @@ def _segment_id(name: str) -> int | None:
 
 def sweep_renditions(keep: str = "") -> list[str]:
     """Delete the renditions of segments that are gone, then the oldest until the rest fit
-    QUOTA_BYTES (never `keep`, the one just made). Returns the names deleted."""
+    RECORDINGS_RENDITIONS_QUOTA_BYTES (never `keep`, the one just made). Returns the names
+    deleted."""
     store = services.storage()
     stored = sorted(_stored(store), key=lambda item: item.modified)
     ids = {_segment_id(item.name) for item in stored} - {None}
     alive = set(RecordingSegment.objects.filter(pk__in=ids).values_list("pk", flat=True))
     doomed = [item for item in stored if _segment_id(item.name) not in alive]
     kept = [item for item in stored if _segment_id(item.name) in alive]
-    excess = sum(item.size for item in kept) - QUOTA_BYTES
+    excess = sum(item.size for item in kept) - settings.RECORDINGS_RENDITIONS_QUOTA_BYTES
     for item in kept:
         if excess <= 0:
             break

@@ -276,6 +276,14 @@ RECORDINGS_SEGMENT_SECONDS = 60.0
 # Bytes of recordings kept at most (0: no quota, only each camera's days). At 90 % of it the
 # storage alert is raised; above it the oldest footage that is not held is pruned.
 RECORDINGS_QUOTA_BYTES = env.int("RECORDINGS_QUOTA_BYTES", default=0)
+# Masked renditions (apps.recordings.renditions): bytes kept in all (the oldest are deleted
+# first; a rendition is about half its segment's bytes), renders at a time in one process
+# (each takes a core for about a fifth of the footage's length), and the height above which
+# they are scaled down.
+RECORDINGS_RENDITIONS_QUOTA_BYTES = env.int("RECORDINGS_RENDITIONS_QUOTA_BYTES",
+                                            default=2 * 1024**3)
+RECORDINGS_RENDITION_WORKERS = env.int("RECORDINGS_RENDITION_WORKERS", default=1)
+RECORDINGS_RENDITION_MAX_HEIGHT = env.int("RECORDINGS_RENDITION_MAX_HEIGHT", default=720)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 3600  # One shift; the idle timeout is enforced separately.

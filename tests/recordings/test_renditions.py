@@ -128,14 +128,14 @@ def test_concurrent_requests_render_once(tmp_path, camera, monkeypatch) -> None:
 
 
 def test_the_quota_evicts_the_oldest_renditions(tmp_path, camera, recordings_root,
-                                                monkeypatch) -> None:
+                                                settings) -> None:
     segments = [stored_segment(tmp_path, camera, datetime.now(UTC) - timedelta(minutes=m))
                 for m in (3, 2, 1)]
     first = renditions.masked_segment_name(segments[0])
     size = (recordings_root / first).stat().st_size
     past = (datetime.now(UTC) - timedelta(hours=1)).timestamp()
     os.utime(recordings_root / first, (past, past))
-    monkeypatch.setattr(renditions, "QUOTA_BYTES", 2 * size + size // 2)
+    settings.RECORDINGS_RENDITIONS_QUOTA_BYTES = 2 * size + size // 2
     second = renditions.masked_segment_name(segments[1])
     assert (recordings_root / first).exists()  # two fit
     third = renditions.masked_segment_name(segments[2])
@@ -163,14 +163,14 @@ def test_retention_deletes_a_segments_renditions_and_the_orphan_sweep_keeps_them
 
 
 def test_a_segment_over_the_bounds_is_refused_and_nothing_is_kept(
-        tmp_path, camera, recordings_root, monkeypatch) -> None:
+        tmp_path, camera, recordings_root, settings) -> None:
     segment = stored_segment(tmp_path, camera)
-    monkeypatch.setattr(renditions, "MAX_SECONDS", 0.5)
+    settings.RECORDINGS_SEGMENT_SECONDS = 0.25  # renditions cover twice that at most
     with pytest.raises(renditions.RenditionError, match=r"longer than the 0\.5 s"):
         renditions.masked_segment_name(segment)
     assert not (recordings_root / "renditions").exists() or not any(
         path.is_file() for path in (recordings_root / "renditions").rglob("*"))
-    monkeypatch.setattr(renditions, "MAX_SECONDS", 120.0)
+    settings.RECORDINGS_SEGMENT_SECONDS = 60.0
     assert renditions.masked_segment_name(segment)  # the lock was given back
 
 

@@ -4,12 +4,15 @@ and the bounds enforced."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
+from apps.vision.jpegrecording import JpegSegmentWriter
 from apps.vision.rendition import (
     BLACK_LUMA,
     NEUTRAL_CHROMA,
@@ -17,7 +20,7 @@ from apps.vision.rendition import (
     RenditionLimits,
     mask_video,
 )
-from tests.vision.recorded import clip_with_audio, recorded_segment
+from tests.vision.recorded import START, clip_with_audio, recorded_segment
 
 # The gate scene's burned-in clock sits in this corner: its pixels change every second.
 MASK = ((0.0, 0.0), (0.55, 0.0), (0.55, 0.3), (0.0, 0.3))
@@ -113,6 +116,25 @@ def test_parts_follow_one_another_on_one_timeline(tmp_path: Path) -> None:
     assert rendition.frames == len(pts) == 20
     assert pts == [index * 100 for index in range(20)]
     assert seconds == pytest.approx(2.0, abs=0.01)
+
+
+def test_a_snapshot_cameras_irregular_frames_keep_their_own_times(tmp_path: Path) -> None:
+    """JPEG cameras are recorded at their arrival times (a millisecond time base)."""
+    writer = JpegSegmentWriter(tmp_path, fps_hint=1.0)
+    arrivals = [0.0, 0.5, 1.7, 2.0, 3.1, 5.9, 6.0]
+    picture = np.full((180, 320, 3), 120, np.uint8)
+    for index, seconds in enumerate(arrivals):
+        cv2.putText(picture, str(index), (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 2)
+        jpeg = cv2.imencode(".jpg", picture)[1].tobytes()
+        assert writer.write(jpeg, START + timedelta(seconds=seconds)) is None
+    segment = writer.close()
+    assert segment is not None
+    rendition = mask_video(segment.path, tmp_path / "masked.mp4", [MASK])
+    source_pts, source_seconds, _, _ = timeline(segment.path)
+    masked_pts, masked_seconds, _, _ = timeline(tmp_path / "masked.mp4")
+    assert masked_pts == source_pts == [round(s * 1000) for s in arrivals]
+    assert masked_seconds == pytest.approx(source_seconds, abs=0.001)
+    assert rendition.frames == len(arrivals)
 
 
 def test_inputs_beyond_the_bounds_are_refused_and_leave_no_file(tmp_path: Path) -> None:
