@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import BigIntegerField, BooleanField, Expression, F, Func
+from django.db.models import BigIntegerField, BooleanField, Expression, F, Func, Subquery
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -77,3 +77,33 @@ class InList(Expression):
         placeholders = ", ".join(["%s"] * len(self.values))
         return f"{column} IN ({placeholders})", [*params, *self.values]
 
+
+
+class InSubquery(Expression):
+    """`column IN (subquery)` for an uncorrelated subquery, computed once on PostgreSQL
+    (`column = ANY(ARRAY(subquery))`, an InitPlan).
+
+    Why: inside a correlated subquery (a policy's "visited one of the owner's facilities"),
+    PostgreSQL joins an `IN (subquery)` anew for every outer row, or reads the whole big
+    table once into a hashed list; an array computed before the scan is a filter on each
+    row found through the outer row's index instead. Other databases get the plain IN."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, queryset):
+        super().__init__()
+        self.column = F(column)
+        self.subquery = Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        template = "{} = ANY(ARRAY{})" if connection.vendor == "postgresql" else "{} IN {}"
+        return template.format(column, subquery), [*column_params, *subquery_params]

@@ -161,8 +161,10 @@ def region_grant_rule(user: User, action: Action) -> Q:
     return NOTHING
 
 def owned_facility(user: User, field: str) -> Q:
+    """Rows whose facility (`field`, or the facility itself with "") the user's agency owns."""
     if user.has_role(Role.FACILITY_OFFICIAL) and user.agency_id:
-        return Q(**{f"{field}__owner_agency__path__startswith": user.agency.path})
+        prefix = f"{field}__" if field else ""
+        return Q(**{f"{prefix}owner_agency__path__startswith": user.agency.path})
     return NOTHING
 
 

@@ -22,6 +22,7 @@ from apps.access.policy.base import (
 from apps.access.policy.cameras import camera_frame_view
 from apps.access.policy.jurisdiction import facility_rule, owned_facility, visible_facilities
 from apps.accounts.models import Role, User
+from apps.core.db import InSubquery
 from apps.places.models import Facility, Operation
 from apps.records.models import (
     Amendment,
@@ -110,14 +111,17 @@ def patrol_rule(user: User, action: Action) -> Q:
     q = team
     if _supervises(user):
         q |= within("agency__region__path", jurisdiction_paths(user))
-    owned = owned_facility(user, "facility")
+    owned = owned_facility(user, "")
     if owned != NOTHING:
-        # `patrol_id >= id` says nothing more than `patrol_id = id`; it is there for
-        # PostgreSQL: a subquery correlated by equality alone may be run once as a hashed
-        # list of every visit to the owner's facilities (a city's whole history, 0.3–1 s),
-        # while a further correlated condition keeps it a lookup per patrol through the
-        # (patrol, time) index, which is what a page of patrols or a week of them needs.
-        q |= Q(Exists(PatrolVisit.objects.filter(owned, patrol=OuterRef("pk"))
+        # A lookup per patrol through the visits' (patrol, time) index, filtered by the
+        # owner's facilities computed once (InSubquery). `patrol_id >= id` says nothing more
+        # than `patrol_id = id`; it is there for PostgreSQL: correlated by equality alone,
+        # the subquery may be run once as a hashed list of every visit to the owner's
+        # facilities (a city's whole history, 0.3–1 s); joined to the facilities in it, the
+        # join is made again for each patrol (0.25 ms each, a week of patrols in 0.6 s).
+        facilities = Facility.objects.filter(owned).values("pk")
+        q |= Q(Exists(PatrolVisit.objects.filter(InSubquery("facility_id", facilities),
+                                                 patrol=OuterRef("pk"))
                       .filter(patrol_id__gte=OuterRef("pk"))))
     return q
 
