@@ -118,6 +118,18 @@ def test_parts_follow_one_another_on_one_timeline(tmp_path: Path) -> None:
     assert seconds == pytest.approx(2.0, abs=0.01)
 
 
+def test_a_resolution_change_between_parts_still_gives_one_masked_picture_size(
+        tmp_path: Path) -> None:
+    small = recorded_segment(tmp_path / "a", 1.0)
+    large = recorded_segment(tmp_path / "b", 1.0, size=(640, 360))
+    rendition = mask_video([small.path, large.path], tmp_path / "both.mp4", [MASK])
+    decoded = planes(tmp_path / "both.mp4")
+    assert (rendition.width, rendition.height, len(decoded)) == (320, 180, 20)
+    for _, y, _, _ in decoded:
+        assert y.shape == (180, 320)
+        assert y[inside(y.shape)].max() <= BLACK_LUMA + 3
+
+
 def test_a_snapshot_cameras_irregular_frames_keep_their_own_times(tmp_path: Path) -> None:
     """JPEG cameras are recorded at their arrival times (a millisecond time base)."""
     writer = JpegSegmentWriter(tmp_path, fps_hint=1.0)
