@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,9 +18,12 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @contextmanager
-def signed_in_context(live_server, user, **context_options) -> Iterator[object]:
+def signed_in_context(live_server, user, *, profile: Path | None = None,
+                      **context_options) -> Iterator[object]:
     """A browser context carrying the session of `user`, logged in past both steps; the
-    test is skipped where Chromium is not installed."""
+    test is skipped where Chromium is not installed. With `profile` (an empty folder) it is
+    the browser's own profile instead of a private one: what the desktop hands back (a
+    notification's click) reaches only a profile it can name again."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
@@ -27,11 +31,16 @@ def signed_in_context(live_server, user, **context_options) -> Iterator[object]:
     client = Client()
     client.force_login(user)
     verify_otp(client, user)
+    options = {"executable_path": CHROMIUM,
+               "args": ["--headless=new", "--no-sandbox", "--disable-gpu"]}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox", "--disable-gpu"])
-        try:
+        if profile is None:
+            browser = playwright.chromium.launch(**options)
             context = browser.new_context(**context_options)
+        else:
+            context = browser = playwright.chromium.launch_persistent_context(
+                profile, **options, **context_options)
+        try:
             context.add_cookies([{
                 "name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
