@@ -39,6 +39,8 @@ MASK_MARGIN = 2
 # Limited-range black in 4:2:0: luma 16, chroma at its neutral value.
 BLACK_LUMA = 16
 NEUTRAL_CHROMA = 128
+# A file of a single frame: that frame lasts as long as one at this rate.
+FALLBACK_FPS = 25.0
 KEYFRAME_SECONDS = 2.0  # a keyframe this often: a browser seek lands within it
 MP4_OPTIONS = {"movflags": "+faststart"}
 
@@ -153,8 +155,10 @@ class _Output:
 
     def _mux(self, packets: list[av.Packet], duration: int) -> None:
         for packet in packets:
-            # Each frame lasts until the next (the last one as long as the one before), so
-            # the file's duration is the segment's.
+            # The muxer takes each sample's length from the next one's timestamp, except the
+            # last sample's: from its packet. That packet comes out for the last frame given
+            # (or at the flush), so the last frame's own length lands there and the file
+            # lasts as long as the segment.
             packet.duration = duration
         self.container.mux(packets)
 
@@ -182,20 +186,17 @@ def _render(parts: list[Source], destination: Path, masks: tuple[Polygon, ...],
             held = (picture, pts)
         if output is None or held is None:
             raise RenditionError("the recording holds no video frame")
-        last = duration or max(1, round(1 / (float(output.time_base) * _FALLBACK_FPS)))
+        last = duration or max(1, round(1 / (float(output.time_base) * FALLBACK_FPS)))
         output.encode(held[0], held[1], last)
         output.close(last)
     except av.error.FFmpegError as exc:
         raise RenditionError(f"the recording cannot be rendered: {exc}") from exc
     finally:
-        if output is not None and output.container is not None:
+        if output is not None:  # closed already after success; after an error, now
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
                 output.container.close()
     return Rendition(destination, float(output.end * output.time_base), output.frames,
                      output.width, output.height, destination.stat().st_size)
-
-
-_FALLBACK_FPS = 25.0  # the last frame's length when a file holds a single frame
 
 
 def _timeline(parts: list[Source], limits: RenditionLimits,
@@ -205,6 +206,7 @@ def _timeline(parts: list[Source], limits: RenditionLimits,
     Raises RenditionError at the first frame beyond `limits.max_seconds`."""
     time_base: Fraction | None = None
     offset = 0
+    origin: int | None = None  # the first frame's time: the length is counted from there
     for index, part in enumerate(parts):
         with av.open(part if not isinstance(part, os.PathLike) else os.fspath(part)) as container:
             if not container.streams.video:
@@ -215,7 +217,7 @@ def _timeline(parts: list[Source], limits: RenditionLimits,
                 raise RenditionError("the recording has no time base")
             own = Fraction(stream.time_base)
             time_base = time_base or own
-            rate = Fraction(stream.average_rate or stream.guessed_rate or _FALLBACK_FPS)
+            rate = Fraction(stream.average_rate or stream.guessed_rate or FALLBACK_FPS)
             limit = limits.max_seconds / time_base
             end = offset
             first: int | None = None
@@ -226,7 +228,8 @@ def _timeline(parts: list[Source], limits: RenditionLimits,
                 first = raw if first is None else first
                 # The first part keeps its timestamps as they are; the others start at `offset`.
                 pts = offset + round((raw - (first if index else 0)) * own / time_base)
-                if pts > limit:
+                origin = pts if origin is None else origin
+                if pts - origin > limit:
                     raise RenditionError(f"the recording is longer than the "
                                          f"{limits.max_seconds:g} s a rendition may cover")
                 end = max(end, pts)
