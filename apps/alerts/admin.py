@@ -42,7 +42,8 @@ class AlertAdmin(PolicyModelAdmin):
     list_select_related = ["facility"]
     fields = ["alert_title", "alert_detail", "kind", "severity", "facility", "camera", "state",
               "occurrences", "first_raised_at", "last_raised_at", "assigned_to",
-              "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "escalated_at"]
+              "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "escalated_at",
+              "escalation_step", "escalation_due_at"]
     readonly_fields = fields
     inlines = [EventInline]
 

@@ -274,3 +274,24 @@ def test_each_step_reaches_its_people_as_the_feed_shows_it_to_them(
     step_two = alert.events.get(step=2)
     assert send_alert(step_two.pk) == 1
     assert len(devices["padal"].received) == 2
+
+
+def test_a_reopened_alert_starts_the_chain_again_and_a_cleared_one_stops_it(world, clock):
+    from apps.alerts.services import alert_clear
+
+    warehouse = world.a.facilities["warehouse"]
+    alert = _raise(warehouse)
+    _sweep_at(clock, NOW + 3 * MIN)
+    clock.move_to(NOW + 4 * MIN)
+    alert_clear(dedup_keys=["gate"])
+    alert.refresh_from_db()
+    assert alert.escalation_due_at is None
+    assert _sweep_at(clock, NOW + 30 * MIN) == []
+
+    alert_raise(kind=Alert.Kind.MOTION, severity=Alert.Severity.HIGH, facility=warehouse,
+                dedup_key="gate", title="Gerakan", cooldown=60 * MIN)
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.OPEN and alert.escalated_at is None
+    assert alert.events.order_by("id").last().action == AlertEvent.Action.REOPENED
+    assert _notices(alert)[-1] == (1, Role.OPERATOR, 0, [world.a.users["operator"].username])
+    assert alert.escalation_due_at == NOW + 33 * MIN
