@@ -83,12 +83,14 @@ def masked_segment_name(segment: RecordingSegment) -> str:
         # A file with no lock on it is complete: the lock is held until it is stored.
         if cache.get(lock) is None and store.exists(name):
             return name
-        if cache.add(lock, secrets.token_hex(8), LOCK_SECONDS):
+        token = secrets.token_hex(8)
+        if cache.add(lock, token, LOCK_SECONDS):
             try:
                 if not store.exists(name):
                     name = _render(store, segment, masks, name, deadline)
             finally:
-                cache.delete(lock)
+                if cache.get(lock) == token:  # not a lock taken after ours ran out
+                    cache.delete(lock)
             sweep_renditions(keep=name)
             return name
         if time.monotonic() > deadline:
@@ -130,8 +132,8 @@ def _render(store: Storage, segment: RecordingSegment, masks: tuple[Polygon, ...
             with store.open(segment.storage_name, "rb") as source:
                 mask_video(source, output, masks, rendition_limits())
             with output.open("rb") as handle:
-                # The storage may name the file differently (a leftover of a killed render
-                # under the same name): the name it gives is the one to serve.
+                # A file that appeared under this name meanwhile (a render that outlived
+                # its lock) makes the storage choose another name: serve the one it gives.
                 return store.save(name, _SpooledFile(handle, name=str(output)))
     finally:
         slots.release()
