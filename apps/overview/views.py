@@ -18,6 +18,7 @@ from apps.cameras.uptime import uptime_by_camera
 from apps.duty.models import Attendance
 from apps.overview.landing import landing_url_for
 from apps.places.models import Facility, Operation
+from apps.recordings.review import replay_links
 from apps.records.models import PatrolVisit, WarehouseCheck
 
 _FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
@@ -94,6 +95,8 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     checks = policy.scope(
         request.user, WarehouseCheck.objects.filter(facility=facility)
     ).order_by("-checked_at")[:5]
+    shown_alerts = redaction.for_viewer(open_alerts, request.user)
+    replay_links(request.user, shown_alerts)
     return render(
         request, "overview/facility_detail.html",
         {
@@ -101,7 +104,9 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "on_duty": on_duty,
             "visits": visits,
             "checks": checks,
-            "open_alerts": redaction.for_viewer(open_alerts, request.user),
+            "open_alerts": shown_alerts,
+            "may_review": policy.reviewable_cameras(request.user).filter(
+                facility=facility).exists(),
             "operations": operations,
             "cameras": cameras,
             "may_manage": policy.can(request.user, policy.Action.MANAGE, facility),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.alerts.models import Alert
+from apps.cameras.models import Camera, Orientation
 from tests.browser import signed_in_context
 from tests.cast import gate_and_inside_cameras
 from tests.recordings.footage import record
@@ -122,19 +123,41 @@ def test_footage_plays_seeks_and_speeds_up_on_a_phone(page, live_server, footage
     assert page.errors == []
 
 
-def test_a_moment_without_footage_says_so_in_the_facility_view(page, live_server,
-                                                               footage) -> None:
+def test_the_facility_view_plays_its_cameras_in_sync(page, live_server, footage,
+                                                     tmp_path) -> None:
     gate, day, start, _alert_at = footage
-    url = reverse("review:facility", args=[gate.facility_id]) + f"?tanggal={day}&t=03:00:00"
-    page.goto(live_server.url + url)
-    # Nothing recorded at 03:00: playing skips ahead to the first recorded moment.
+    # A second camera of the warehouse, recorded only from 10:06 (a different file layout).
+    yard = Camera.objects.create(facility=gate.facility, name="Halaman", source_kind="mjpeg",
+                                 url="http://127.0.0.1:8554/mjpeg/yard",
+                                 orientation=Orientation.OUTWARD)
+    record(yard, tmp_path / "yard", start + timedelta(minutes=6), 6 * 60, fps=2.0,
+           max_seconds=60.0)
+    players = page.locator("[data-player]")
+    base = reverse("review:facility", args=[gate.facility_id]) + f"?tanggal={day}"
+
+    # Nothing recorded at 03:00: playing skips ahead to the first recorded moment, where only
+    # the gate has footage; the yard says it has none.
+    page.goto(live_server.url + base + "&t=03:00:00")
     wait_until(lambda: playing_at(page, start.timestamp() * 1000, 2000), 20,
                what="playing from the first footage after the gap")
+    assert players.nth(1).get_attribute("data-state") == "empty"
+    assert players.nth(1).locator("[data-note]").is_visible()
+
+    # Both recorded: both play, at the same moment of their footage.
+    page.goto(live_server.url + base + "&t=10:07:20")
+    wait_until(lambda: [players.nth(i).get_attribute("data-state") for i in (0, 1)]
+               == ["playing", "playing"], 20, what="both cameras playing")
+    wait_until(lambda: clock(page) > start.timestamp() * 1000 + 442_000, 20,
+               what="a couple of seconds played")
+    times = page.evaluate("""() => Array.from(document.querySelectorAll('[data-player]'),
+        (p) => Array.from(p.querySelectorAll('video')).find(v => !v.hidden).currentTime)""")
+    assert abs(times[0] - times[1]) < 1.0, times  # both segments start on the minute
+
+    # Back to midnight: nothing anywhere, and each camera says so.
     page.locator('[data-action="play"]').click()
     page.locator("[data-timeline]").focus()
     page.keyboard.press("Home")
-    note = page.locator("[data-player] [data-note]")
-    wait_until(lambda: note.is_visible(), 5, what="the no-footage note")
-    assert note.inner_text() and page.locator("[data-player]").first.get_attribute(
-        "data-state") == "empty"
+    wait_until(lambda: [players.nth(i).get_attribute("data-state") for i in (0, 1)]
+               == ["empty", "empty"], 5, what="the no-footage notes")
+    assert page.locator("[data-player] [data-note]").first.inner_text()
     assert page.errors == []

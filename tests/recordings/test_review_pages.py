@@ -71,8 +71,12 @@ def test_the_facility_page_plays_only_the_cameras_one_may_review(
     gate, inside = cameras
     user = getattr(world, city).users[who]
     for camera, allowed in ((gate, gate_ok), (inside, inside_ok)):
-        response = page(client, user, reverse("review:facility", args=[camera.facility_id]))
+        url = reverse("review:facility", args=[camera.facility_id])
+        response = page(client, user, url)
         assert response.status_code == (200 if allowed else 404), (who, camera.name)
+        detail = client.get(camera.facility.get_absolute_url())
+        if detail.status_code == 200:  # the facility page links its recordings only then
+            assert (url in detail.text) is allowed
         if allowed:
             cameras_shown = response.context["review_data"]["cameras"]
             assert [c["id"] for c in cameras_shown] == [camera.pk]
