@@ -45,7 +45,7 @@ def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
         _("NRP/NIP %(number)s") % {"number": person["id_number"]} if person["id_number"]
         else "", person["agency"]) if part)
     facts = [
-        [_("Item"), _("Value")],
+        [_("Particulars"), _("Value")],
         [_("Exported by"), who],
         [_("Asked for at"), manifest["requested_at"]["local"]],
         [_("Made at"), manifest["made_at"]["local"]],
@@ -80,9 +80,9 @@ def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
                            "FILE SHA256 (Windows); the result must equal the SHA-256 above.")),
                   small),
         Spacer(1, 10 * mm),
-        *_table([[_("Handed over by"), _("Received by")],
-                 ["\n\n\n" + who, "\n\n\n" + _("Name, rank, NRP/NIP")]],
-                [width * 0.5, width * 0.5], small),
+        # Blank rows to sign in, above each name.
+        *_table([[_("Handed over by"), _("Received by")], *[[" ", " "]] * 3,
+                 [who, _("Name, rank, NRP/NIP")]], [width * 0.5, width * 0.5], small),
     ]
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
