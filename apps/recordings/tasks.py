@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from apps.recordings import capacity, services
+from apps.recordings import capacity, renditions, services
 from apps.recordings.exports import export_build
 
 # A stored file without a row this old is an orphan (its writer died between the file and
@@ -23,8 +23,11 @@ def retention() -> int:
     now = timezone.now()
     plan = services.apply_retention(now)
     orphans = services.sweep_orphans(now - ORPHAN_AGE)
+    # Masked renditions of segments deleted otherwise (with their camera), and over a
+    # lowered quota.
+    stale = renditions.sweep_renditions()
     capacity.check(plan.used_after)  # the storage alert: raised at 90 %, resolved under
-    return len(plan.delete) + len(orphans)
+    return len(plan.delete) + len(orphans) + len(stale)
 
 
 @shared_task(name="recordings.export_bundle", time_limit=3600, soft_time_limit=3500,

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from apps.cameras.models import Camera
-from apps.recordings import renditions, services
+from apps.recordings import renditions, services, tasks
 from apps.recordings.models import RecordingSegment
 from apps.vision import rendition as vision_rendition
 from tests.vision.recorded import recorded_segment
@@ -160,6 +160,15 @@ def test_retention_deletes_a_segments_renditions_and_the_orphan_sweep_keeps_them
     assert services.apply_retention(now).delete == [old.pk]
     assert not (recordings_root / old_name).exists()
     assert (recordings_root / recent_name).exists()
+
+
+def test_the_retention_task_sweeps_renditions_of_segments_deleted_otherwise(
+        tmp_path, camera, recordings_root) -> None:
+    segment = stored_segment(tmp_path, camera)
+    name = renditions.masked_segment_name(segment)
+    RecordingSegment.objects.filter(pk=segment.pk).delete()  # as its camera's deletion does
+    tasks.retention()
+    assert not (recordings_root / name).exists()
 
 
 def test_a_segment_over_the_bounds_is_refused_and_nothing_is_kept(
