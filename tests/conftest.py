@@ -116,6 +116,14 @@ def shared_media(settings, module_db):
 
 
 @pytest.fixture(autouse=True)
+def _recordings_in_tmp(settings, tmp_path):
+    """Each test's recorded segments in its own folder (never var/recordings)."""
+    settings.STORAGES = {**settings.STORAGES, "recordings": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "recordings")}}}
+
+
+@pytest.fixture(autouse=True)
 def _witness_in_tmp(settings, tmp_path):
     """Each test's copies of the chain's anchors apart (apps.records.anchors)."""
     settings.ANCHOR_WITNESS_DIR = str(tmp_path / "witness")

@@ -53,8 +53,9 @@ class CameraShareAdmin(PolicyModelAdmin):
     shows them."""
 
     append_only = True
-    list_display = ["camera", "grantee", "basis", "valid_from", "valid_until", "revoked_at"]
-    list_filter = ["grantee"]
+    list_display = ["camera", "grantee", "recordings", "basis", "valid_from", "valid_until",
+                    "revoked_at"]
+    list_filter = ["recordings", "grantee"]
     search_fields = ["camera__name", "grantee__name", "basis"]
     list_select_related = ["camera", "grantee"]
 

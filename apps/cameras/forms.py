@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.access import policy
 from apps.cameras import services
-from apps.cameras.models import Camera
+from apps.cameras.models import Camera, CameraShare
 from apps.cameras.services import RECORDING_FIELDS
 from apps.core import widgets
 from apps.places.models import Facility
@@ -113,6 +113,11 @@ class ShareForm(forms.Form):
     grantee = forms.ModelChoiceField(label=_("Share with"), queryset=None)
     operation = forms.ModelChoiceField(label=_("For operation"), queryset=None, required=False)
     basis = forms.CharField(label=_("Legal basis"), max_length=255)
+    recordings = forms.TypedChoiceField(
+        label=_("Rights granted"), choices=CameraShare._meta.get_field("recordings").choices,
+        coerce=lambda value: value in (True, "True"), empty_value=False, initial=False,
+        required=False,
+        help_text=_("Recordings: only footage recorded within the share's period."))
     valid_until = forms.DateTimeField(
         label=_("Valid until"), required=False,
         widget=widgets.DateTimeInput(),

@@ -57,8 +57,10 @@ def share_grant(
     operation: Operation | None = None,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
+    recordings: bool = False,
 ) -> CameraShare:
-    """The owner agency shares an outward camera. For an operation, the share runs over the
+    """The owner agency shares an outward camera: live only, or live and the recordings made
+    within the share's period (`recordings`). For an operation, the share runs over the
     operation's period unless a period is given."""
     if not policy.may_share_camera(by, camera):
         raise PermissionDenied(_("Only the owner agency may share this camera."))
@@ -75,6 +77,7 @@ def share_grant(
     share = CameraShare(
         camera=camera, grantee=grantee, basis=basis.strip(), operation=operation,
         valid_from=valid_from or timezone.now(), valid_until=valid_until, granted_by=by,
+        recordings=recordings,
     )
     share.full_clean()
     share.save()

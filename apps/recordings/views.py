@@ -1,6 +1,7 @@
 """Playing a recorded segment: the MP4 through the storage API (local disk or S3 alike), with
 byte ranges for seeking, to a person the access policy lets review it, masked when the policy
-says so. Each playback is in the owner's access record before the first byte is sent."""
+says so (apps.recordings.renditions: made on demand, audio-free). Each playback is in the
+owner's access record before the first byte is sent."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from apps.access import policy
 from apps.cameras.records import record_playback
 from apps.core.private_files import refuse_cross_site
 from apps.recordings import selectors
-from apps.recordings.models import RecordingSegment
 from apps.recordings.ranges import MalformedRange, RangeNotSatisfiable, parse_range
+from apps.recordings.renditions import RenditionBusy, RenditionError, masked_segment_name
 from apps.recordings.services import storage
 
 CHUNK = 256 * 1024
@@ -30,21 +31,6 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Accept-Ranges": "bytes",
 }
-
-
-class RenditionUnavailable(Exception):
-    pass
-
-
-def masked_name(segment: RecordingSegment) -> str:
-    """The storage name of the masked, audio-free rendition of `segment` (made on demand by
-    apps.recordings.renditions). Imported here, when first needed: without it a masked viewer
-    is refused, never served the unmasked file."""
-    try:
-        from apps.recordings.renditions import masked_segment_name
-    except ImportError:
-        raise RenditionUnavailable from None
-    return masked_segment_name(segment)
 
 
 def _chunks(handle, start: int, length: int) -> Iterator[bytes]:
@@ -82,9 +68,14 @@ def segment(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.segment_for_playback(request.user, pk)
     masked = policy.needs_masked_recording(request.user, found.camera)
     try:
-        name = masked_name(found) if masked else found.storage_name
-    except RenditionUnavailable:
-        return _refusal(503, _("The masked recording of this camera cannot be made yet."))
+        # Masked, never the stored file instead: a rendition that cannot be had is refused.
+        name = masked_segment_name(found) if masked else found.storage_name
+    except RenditionBusy:
+        busy = _refusal(503, _("The masked recording is being made: try again in a minute."))
+        busy["Retry-After"] = "30"
+        return busy
+    except RenditionError:
+        return _refusal(503, _("The masked recording of this segment cannot be made."))
     store = storage()
     try:
         size = store.size(name)

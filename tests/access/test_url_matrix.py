@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from apps.alerts.models import Alert
 from tests.access.urlworld import duty_objects
 from tests.api.matrix import api_objects
+from tests.recordings.stored import stored_segment
 from tests.records.urlworld import records_objects
 
 pytestmark = pytest.mark.usefixtures("shared_media")  # the shared rows' files
@@ -306,6 +307,25 @@ TABLE.update({
     "notifications:remove": Row(lambda w: [_device(w).pk], "post", {},
                                 _obj({"operator"}, ok=302)),
     "notifications:acknowledge": Row(None, "post", {"token": "x"}, _all(403, anon=403)),
+})
+
+
+def _segment(w):
+    """A recorded segment of the shared camera (the file too), made on use."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return stored_segment(w.a_camera, timezone.now() - timedelta(hours=1))
+
+
+# Recordings: the camera is shared with Polres A for live only, so its footage is reviewed
+# by its owner agency and administrators (outward cameras) only; the full matrix of
+# recordings is tests/recordings/test_recording_access.py.
+REVIEWERS = {"kpu", "admin"}
+TABLE.update({
+    "api:recording-timeline": Row(CAMERA, "get", None, _api_obj(REVIEWERS)),
+    "recordings:segment": Row(lambda w: [_segment(w).pk], "get", None, _obj(REVIEWERS)),
 })
 
 

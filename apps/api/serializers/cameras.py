@@ -64,8 +64,8 @@ class CameraShareSerializer(HiddenCameraMixin, ModelSerializer):
     class Meta:
         model = CameraShare
         fields = ["id", "camera", "camera_name", "grantee", "grantee_name", "operation",
-                  "basis", "valid_from", "valid_until", "granted_by_name", "granted_at",
-                  "revoked_at", "revoke_reason", "active"]
+                  "basis", "recordings", "valid_from", "valid_until", "granted_by_name",
+                  "granted_at", "revoked_at", "revoke_reason", "active"]
         read_only_fields = fields
 
 
@@ -75,6 +75,10 @@ class ShareGrantSerializer(Serializer):
     grantee = serializers.IntegerField(min_value=1, help_text="The security agency's id.")
     basis = serializers.CharField(max_length=255)
     operation = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    recordings = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also grant reviewing the recordings made within the share's period "
+                  "(false: live only).")
     valid_from = AwareDateTimeField(required=False, allow_null=True)
     valid_until = AwareDateTimeField(required=False, allow_null=True)
 

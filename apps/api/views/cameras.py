@@ -115,7 +115,8 @@ class CameraShareViewSet(MarkCameraVisibility, ReadOnlyViewSet):
                                   field="operation", message=_("Unknown operation."))
         share = services.share_grant(
             camera=camera, grantee=grantee, basis=data["basis"], by=user, operation=operation,
-            valid_from=data.get("valid_from"), valid_until=data.get("valid_until"))
+            valid_from=data.get("valid_from"), valid_until=data.get("valid_until"),
+            recordings=data["recordings"])
         return self.respond(share, 201)
 
     @extend_schema(request=ShareRevokeSerializer, responses={200: CameraShareSerializer},
