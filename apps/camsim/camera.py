@@ -73,6 +73,7 @@ class CameraSpec:
     password: str = field(default="", repr=False)
     auth_scheme: str = "digest"
     seed: int = 1
+    keyint: int = 0  # frames from one keyframe to the next; 0: one a second
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,8 @@ class SimCamera:
         with self._render_lock:
             if self._parameter_sets is None:
                 spec = self.spec
-                encoder = H264Encoder(spec.width, spec.height, spec.fps, spec.bitrate)
+                encoder = H264Encoder(spec.width, spec.height, spec.fps, spec.bitrate,
+                                      keyint=spec.keyint)
                 blank = np.zeros((spec.height, spec.width, 3), np.uint8)
                 found = parameter_sets(encoder.encode(blank, keyframe=True))
                 if found is None:
@@ -277,7 +279,8 @@ class SimCamera:
         if h264_clients:
             if self._encoder is None:
                 spec = self.spec
-                self._encoder = H264Encoder(spec.width, spec.height, spec.fps, spec.bitrate)
+                self._encoder = H264Encoder(spec.width, spec.height, spec.fps,
+                                            spec.bitrate, keyint=spec.keyint)
             nals = self._encoder.encode(frame)
             keyframe = is_keyframe(nals)
             if garbage:

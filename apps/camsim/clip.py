@@ -10,13 +10,15 @@ import av
 import numpy as np
 
 
-def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float, bitrate: int = 0) -> int:
-    """Write BGR frames as H.264 (libx264, baseline-like, no B-frames); returns the count."""
+def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float, bitrate: int = 0,
+               keyint: int = 0) -> int:
+    """Write BGR frames as H.264 (libx264, baseline-like, no B-frames, a keyframe every
+    `keyint` frames, by default one a second); returns the count."""
     count = 0
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
         stream.pix_fmt = "yuv420p"
-        options = {"preset": "veryfast", "bf": "0", "g": str(max(1, round(fps)))}
+        options = {"preset": "veryfast", "bf": "0", "g": str(keyint or max(1, round(fps)))}
         if bitrate:
             stream.bit_rate = bitrate
         stream.options = options

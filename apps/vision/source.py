@@ -101,6 +101,9 @@ class Grab:
     stream_time: float
     nbytes: int | None
     plausible: bool
+    # False for a frame received and left undecoded (keyframe-only decoding): nothing to
+    # retrieve, but the stream is alive.
+    decoded: bool = True
 
 
 class Capture(Protocol):

@@ -1,10 +1,11 @@
 """Reading a camera: RTSP(S), HTTP(S) MJPEG, HTTP(S) JPEG snapshots, or a local file (tests).
 
 One StreamReader per camera, run in a worker thread. It reads at the stream's own pace,
-decodes every frame (an H.264 decoder must) but hands over only the frames due for analysis
-(5 fps by default), reconnects with exponential backoff, and keeps health figures. What it
-reads through: apps.vision.videocapture (RTSP via apps.vision.rtsprelay, files; PyAV/FFmpeg)
-and apps.vision.httpcapture (MJPEG, snapshots); the vocabulary is in apps.vision.source.
+decodes every frame (an H.264 decoder must) or, when its DecodeSwitch says so, keyframes only
+(apps.vision.decoding), and hands over only the frames due for analysis (5 fps by default),
+reconnects with exponential backoff, and keeps health figures. What it reads through:
+apps.vision.videocapture (RTSP via apps.vision.rtsprelay, files; PyAV/FFmpeg) and
+apps.vision.httpcapture (MJPEG, snapshots); the vocabulary is in apps.vision.source.
 
 Video is demuxed and decoded by FFmpeg through PyAV rather than OpenCV's VideoCapture:
 OpenCV converts every frame it returns to full-size BGR (1 ms at 720p, as much as all the
@@ -29,6 +30,7 @@ from collections import deque
 from collections.abc import Callable
 
 from apps.core.netguard import CheckedUrl, UrlPolicy, UrlRejected, check_url
+from apps.vision.decoding import DecodeSwitch
 from apps.vision.frames import Frame
 from apps.vision.httpcapture import HttpCapture, JpegPollCapture, MjpegCapture
 from apps.vision.recorder import RecordingTap
@@ -63,7 +65,8 @@ class StreamReader:
     quickly (it delays the next read). An exception from it ends run() and propagates.
     `on_health` is called whenever the state changes. A `recorder` gets every video packet
     before it is decoded, or every JPEG as received, from this same connection
-    (apps.vision.recorder).
+    (apps.vision.recorder). `decoding` chooses between full and keyframe-only decoding of
+    video (RTSP, files) and may be switched while the reader runs; JPEG sources ignore it.
     """
 
     def __init__(
@@ -76,9 +79,11 @@ class StreamReader:
         on_health: HealthCallback | None = None,
         backoff: Backoff | None = None,
         recorder: RecordingTap | None = None,
+        decoding: DecodeSwitch | None = None,
     ) -> None:
         self.source = source
         self._recorder = recorder
+        self.decoding = decoding or DecodeSwitch()
         self.policy = policy
         self._on_frame = on_frame
         self._on_health = on_health
@@ -164,7 +169,7 @@ class StreamReader:
                 raise StreamError("URL scheme does not match the source kind")
             if kind == SourceKind.FILE:
                 return VideoCapture(checked.path, self.source, self._stop,
-                                    tap=self._recorder)
+                                    tap=self._recorder, decoding=self.decoding)
             if checked.scheme not in ("rtsp", "rtsps"):
                 raise StreamError("URL scheme does not match the source kind")
             return self._through_relay(checked)
@@ -184,7 +189,8 @@ class StreamReader:
         except RelayFailed as exc:
             raise StreamError(str(exc)) from None
         try:
-            return VideoCapture(relay.url, source, self._stop, relay=relay, tap=self._recorder)
+            return VideoCapture(relay.url, source, self._stop, relay=relay, tap=self._recorder,
+                                decoding=self.decoding)
         except StreamError as exc:
             relay.close()
             raise StreamError(relay.failure or str(exc)) from None
@@ -204,8 +210,9 @@ class StreamReader:
                 or grabbed.stream_time < last_analysed  # a looped file started again
                 or grabbed.stream_time - last_analysed >= interval * 0.9
             )
-            pixels = capture.retrieve() if due and grabbed.plausible else None
-            good = grabbed.plausible and (pixels is not None or not due)
+            wanted = due and grabbed.plausible and grabbed.decoded
+            pixels = capture.retrieve() if wanted else None
+            good = grabbed.plausible and (pixels is not None or not wanted)
             self._record_frame(now, grabbed.nbytes, good, capture)
             if not good:
                 bad_in_row += 1

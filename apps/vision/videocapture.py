@@ -19,6 +19,7 @@ from apps.vision.rtsprelay import RtspRelay
 from apps.vision.source import EndOfStream, Grab, SourceConfig, SourceKind, StreamError
 
 if TYPE_CHECKING:
+    from apps.vision.decoding import DecodeSwitch
     from apps.vision.recorder import RecordingTap
 
 # Only the protocols a camera needs may be opened, so a playlist or redirect cannot make
@@ -56,13 +57,16 @@ _FFMPEG_FAILURES = (av.error.FFmpegError, OSError)
 
 
 class VideoCapture:
-    """RTSP(S) or a file through PyAV: every packet is decoded, on one thread per camera
-    (FFmpeg's default thread pool costs ~20 % more CPU in total, and cameras are already
-    spread over threads); PyAV releases the GIL while decoding."""
+    """RTSP(S) or a file through PyAV: every packet is decoded (or, as `decoding` says, the
+    keyframes only: apps.vision.decoding), on one thread per camera (FFmpeg's default thread
+    pool costs ~20 % more CPU in total, and cameras are already spread over threads); PyAV
+    releases the GIL while decoding."""
 
     def __init__(self, target: str, source: SourceConfig, stop: threading.Event, *,
-                 relay: RtspRelay | None = None, tap: RecordingTap | None = None) -> None:
+                 relay: RtspRelay | None = None, tap: RecordingTap | None = None,
+                 decoding: DecodeSwitch | None = None) -> None:
         self._source = source
+        self._decoding = decoding
         self._stop = stop
         self._relay = relay
         self._tap = tap
@@ -96,10 +100,10 @@ class VideoCapture:
         self._started: float | None = None
 
     def grab(self) -> Grab:
-        frame, nbytes, plausible = self._next_frame()
+        frame, nbytes, plausible, decoded = self._next_frame()
         self._frame = frame
         if not self._is_file:
-            return Grab(time.monotonic(), nbytes, plausible)
+            return Grab(time.monotonic(), nbytes, plausible, decoded)
         if frame is not None and frame.time is not None:
             self._last_position = frame.time
         stream_time = self._offset + self._last_position
@@ -108,11 +112,12 @@ class VideoCapture:
             if self._started is None:
                 self._started = now - stream_time
             self._stop.wait(max(0.0, self._started + stream_time - now))
-        return Grab(stream_time, nbytes, plausible)
+        return Grab(stream_time, nbytes, plausible, decoded)
 
-    def _next_frame(self) -> tuple[av.VideoFrame | None, int | None, bool]:
-        """The next decoded frame with the size of the packets read for it; (None, size,
-        False) for a packet the decoder refused."""
+    def _next_frame(self) -> tuple[av.VideoFrame | None, int | None, bool, bool]:
+        """The next decoded frame with the size of the packets read for it, plausible and
+        decoded; (None, size, False, True) for a packet the decoder refused, (None, size,
+        True, False) for one the decoding mode skips (it still counts as a frame received)."""
         nbytes = 0
         while not self._decoded:
             started = time.monotonic()
@@ -133,11 +138,16 @@ class VideoCapture:
             if self._tap is not None and packet.size:
                 # Recorded as received, before decoding (the writer copies, never decodes).
                 self._tap.video_packet(packet, datetime.now(UTC))
+            if (self._decoding is not None and packet.size
+                    and not self._decoding.admit(packet.is_keyframe)):
+                if packet.pts is not None and packet.time_base is not None:
+                    self._last_position = float(packet.pts * packet.time_base)
+                return None, nbytes, True, False
             try:
                 self._decoded.extend(packet.decode())
             except _FFMPEG_FAILURES:
-                return None, nbytes, False
-        return self._decoded.popleft(), nbytes, True
+                return None, nbytes, False, True
+        return self._decoded.popleft(), nbytes, True, True
 
     def _end_of_input(self) -> None:
         if not self._is_file:
@@ -171,6 +181,10 @@ class VideoPixels:
     def __init__(self, frame: av.VideoFrame) -> None:
         self._frame = frame
         self._colour: np.ndarray | None = None
+
+    @property
+    def keyframe(self) -> bool:
+        return bool(self._frame.key_frame)
 
     def small_grey(self, width: int = ANALYSIS_WIDTH) -> np.ndarray:
         frame = self._frame

@@ -12,6 +12,7 @@ import av
 
 from apps.camsim import Simulator
 from apps.core.netguard import UrlPolicy
+from apps.vision.decoding import DecodeSwitch
 from apps.vision.frames import Frame
 from apps.vision.recorder import Recorder, SegmentFlags
 from apps.vision.recordgate import RecordMode
@@ -31,11 +32,11 @@ class Finished:
 
 @contextmanager
 def recording(url: str, kind: SourceKind, recorder: Recorder, policy: UrlPolicy,
-              ) -> Iterator[list[Frame]]:
+              decoding: DecodeSwitch | None = None) -> Iterator[list[Frame]]:
     frames: list[Frame] = []
     source = SourceConfig(url, kind, open_timeout=3, read_timeout=3)
     reader = StreamReader(source, frames.append, policy=policy, recorder=recorder,
-                          backoff=Backoff(first=0.2, maximum=1.0))
+                          backoff=Backoff(first=0.2, maximum=1.0), decoding=decoding)
     thread = threading.Thread(target=reader.run, daemon=True)
     thread.start()
     try:

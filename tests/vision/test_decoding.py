@@ -1,0 +1,161 @@
+"""Keyframe-only and full decoding (apps.vision.decoding) on real H.264 streams: what gets
+decoded in each mode, the switch up landing on a keyframe, and recordings that do not depend
+on the mode (the recorder gets every packet before the decoding gate)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import av
+
+from apps.camsim import Simulator
+from apps.camsim.clip import write_clip
+from apps.core.netguard import UrlPolicy
+from apps.vision.decoding import DecodeMode, DecodeSwitch
+from apps.vision.frames import Frame
+from apps.vision.recorder import Recorder
+from apps.vision.recordgate import RecordMode
+from apps.vision.source import SourceConfig, SourceKind
+from apps.vision.stream import StreamReader
+from apps.vision.videocapture import VideoPixels
+from tests.vision.helpers import scene_frames
+from tests.vision.test_recorder import Finished, opened, recording
+from tests.vision.test_stream import FAST_BACKOFF
+from tests.waiting import wait_until
+
+K, P = True, False
+
+
+def admitted(switch: DecodeSwitch, packets: list[bool]) -> list[bool]:
+    return [switch.admit(keyframe) for keyframe in packets]
+
+
+def test_keyframe_mode_decodes_keyframes_only_and_switches_down_at_once() -> None:
+    switch = DecodeSwitch()
+    assert admitted(switch, [K, P, P]) == [True, True, True]
+    switch.set(DecodeMode.KEYFRAMES)
+    assert switch.effective == DecodeMode.KEYFRAMES
+    assert admitted(switch, [P, P, K, P, P, K]) == [False, False, True, False, False, True]
+    assert (switch.decoded, switch.skipped) == (5, 4)
+
+
+def test_switching_up_takes_effect_at_the_next_keyframe() -> None:
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+    switch.set(DecodeMode.FULL)
+    assert switch.effective == DecodeMode.KEYFRAMES  # in the middle of a group of pictures
+    assert admitted(switch, [P, P]) == [False, False]
+    assert admitted(switch, [K, P, P]) == [True, True, True]
+    assert switch.effective == DecodeMode.FULL
+
+
+@dataclass(frozen=True)
+class Seen:
+    keyframe: bool
+    effective: DecodeMode
+
+
+def test_the_reader_switches_on_a_live_rtsp_stream(simulator: Simulator,
+                                                   loopback_policy: UrlPolicy) -> None:
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+    seen: list[Seen] = []
+
+    def analyse(frame: Frame) -> None:
+        assert isinstance(frame.pixels, VideoPixels)
+        seen.append(Seen(frame.pixels.keyframe, switch.effective))
+
+    source = SourceConfig(simulator.urls("cam-a")["rtsp"], SourceKind.RTSP,
+                          open_timeout=3, read_timeout=3)
+    reader = StreamReader(source, analyse, policy=loopback_policy, backoff=FAST_BACKOFF,
+                          decoding=switch)
+    thread = threading.Thread(target=reader.run, daemon=True)
+    thread.start()
+    try:
+        # Keyframes only (one a second at 15 fps): 14 packets in 15 are read, not decoded.
+        wait_until(lambda: len(seen) >= 3 and switch.skipped >= 28, timeout=15)
+        assert all(s.keyframe for s in seen)
+        assert switch.skipped >= 10 * (switch.decoded - 1)
+        assert reader.health().frames >= switch.skipped  # received frames still count
+
+        switch.set(DecodeMode.FULL)
+        before = len(seen)
+        wait_until(lambda: sum(not s.keyframe for s in seen[before:]) >= 5, timeout=10)
+        upgraded = seen[before:]
+        first_full = next(s for s in upgraded if s.effective == DecodeMode.FULL)
+        assert first_full.keyframe  # full decoding begins at a keyframe
+        assert reader.health().corrupt_frames == 0  # no predicted frame without its reference
+
+        skipped = switch.skipped
+        switch.set(DecodeMode.KEYFRAMES)
+        wait_until(lambda: switch.skipped > skipped, timeout=5)  # at once: the next packet
+        after = len(seen)
+        wait_until(lambda: len(seen) >= after + 2, timeout=10)
+        assert all(s.keyframe for s in seen[after:])
+    finally:
+        reader.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+class PacketLog:
+    """A recording tap that keeps every packet it is given, and may flip the decoding mode
+    as packets pass (so a file run switches at known packets)."""
+
+    def __init__(self, switch: DecodeSwitch, flip_every: int = 0) -> None:
+        self.packets: list[tuple[bytes, int | None, bool]] = []
+        self._switch = switch
+        self._flip_every = flip_every
+
+    def video_opened(self, stream: av.video.stream.VideoStream) -> None:
+        pass
+
+    def video_packet(self, packet: av.Packet, received: datetime) -> None:
+        self.packets.append((bytes(packet), packet.pts, packet.is_keyframe))
+        if self._flip_every and len(self.packets) % self._flip_every == 0:
+            full = self._switch.wanted == DecodeMode.FULL
+            self._switch.set(DecodeMode.KEYFRAMES if full else DecodeMode.FULL)
+
+    def jpeg(self, data: bytes, received: datetime) -> None:
+        pass
+
+    def closed(self) -> None:
+        pass
+
+
+def test_recorded_packets_are_identical_whatever_the_mode(
+        tmp_path: Path, loopback_policy: UrlPolicy) -> None:
+    clip = tmp_path / "gate.mp4"
+    write_clip(clip, (frame for _, frame in scene_frames(6.0, 10.0)), 10.0)
+    source = SourceConfig(f"file://{clip}", SourceKind.FILE, realtime=False)
+    logs, analysed = [], []
+    for mode, flip_every in ((DecodeMode.FULL, 0), (DecodeMode.KEYFRAMES, 0),
+                             (DecodeMode.FULL, 7)):
+        switch = DecodeSwitch(mode)
+        log = PacketLog(switch, flip_every)
+        frames: list[Frame] = []
+        StreamReader(source, frames.append, policy=loopback_policy, recorder=log,
+                     decoding=switch).run()
+        logs.append(log.packets)
+        analysed.append(len(frames))
+    assert len(logs[0]) == 60
+    assert logs[0] == logs[1] == logs[2]
+    full, keyframes, switching = analysed
+    assert keyframes == 6 < switching < full  # one keyframe a second
+
+
+def test_an_rtsp_recording_in_keyframe_mode_is_complete(
+        tmp_path: Path, simulator: Simulator, loopback_policy: UrlPolicy) -> None:
+    done = Finished()
+    recorder = Recorder(tmp_path, RecordMode.CONTINUOUS, done, max_seconds=2.0)
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+    with recording(simulator.urls("cam-b")["rtsp"], SourceKind.RTSP, recorder,
+                   loopback_policy, decoding=switch):
+        wait_until(lambda: len(done.segments) >= 2, timeout=15, what="two segments")
+    assert switch.skipped > 10 * switch.decoded
+    for segment, _flags in done.segments[:2]:
+        codec, first_key, decoded, duration = opened(segment)
+        assert (codec, first_key) == ("h264", True)
+        assert decoded == segment.packets  # every frame was recorded, not just keyframes
+        assert 1.5 <= duration <= 2.05
