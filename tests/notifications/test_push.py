@@ -1,5 +1,6 @@
 """Web Push: devices subscribe from their page, every raise and escalation reaches the devices
-of the people who may see the alert, encrypted for each device and signed with the portal's
+of the people who may see the alert (of a high alert, the people its escalation step told:
+tests/alerts/test_escalation.py), encrypted for each device and signed with the portal's
 VAPID key (a test push service decrypts and checks them), cut to what each person may see;
 every attempt is recorded, a device the push service says is gone is removed, a hanging push
 service holds only its own requests, and "Acknowledge" works once from the notification."""
@@ -213,3 +214,49 @@ def test_administrators_read_the_attempts_in_the_admin(client, world, service,
     client.force_login(world.a.users["operator"])
     response = client.get(reverse("admin:notifications_pushattempt_changelist"))
     assert response.status_code in (302, 403)
+
+
+# The access matrix for notifications: what each person of both cities gets of an alert from
+# an inward camera at city A's warehouse. "kind": the alert's kind only (no camera, no
+# detail), "full": as raised; "+ack": offered "Acknowledge". Anyone else: nothing at all.
+INWARD_ALERT_NOTIFIED = {
+    ("A", "operator"): "kind+ack", ("A", "commander"): "kind+ack", ("A", "padal"): "kind+ack",
+    ("A", "field_tni"): "kind", ("A", "field_pemda"): "kind",  # the operation's agencies
+    ("A", "kpu"): "full",  # the owner agency
+    ("A", "admin"): "kind", ("B", "admin"): "kind",
+}
+
+
+def test_the_access_matrix_of_notifications(client, world, service,
+                                            django_capture_on_commit_callbacks):
+    from apps.access import policy
+
+    camera = Camera.objects.create(facility=world.a.facilities["warehouse"], name=CAMERA_NAME,
+                                   source_kind="rtsp", url="rtsp://192.168.77.14/arsip",
+                                   orientation=Orientation.INWARD)
+    people = {(city.key, who): user for city in (world.a, world.b)
+              for who, user in city.users.items()}
+    devices = {person: service(f"{person[0]}-{person[1]}") for person in people}
+    for person, device in devices.items():
+        _subscribe(client, people[person], device)
+    alert = _raise(world, django_capture_on_commit_callbacks, key="inward:1", camera=camera,
+                   title=f"Gerakan: {CAMERA_NAME}", severity=Alert.Severity.MEDIUM)
+    got = {}
+    for person, device in devices.items():
+        if not device.received:
+            continue
+        [message] = device.received
+        payload = message["payload"]
+        if CAMERA_NAME in str(payload):
+            assert payload["title"] == f"Gerakan: {CAMERA_NAME}", person
+            cut = "full"
+        else:
+            assert payload["title"] == str(alert.get_kind_display()), person
+            assert "Rak 3" not in payload["body"] and "192.168" not in str(payload), person
+            cut = "kind"
+        got[person] = cut + ("+ack" if "ack" in payload else "")
+    assert got == INWARD_ALERT_NOTIFIED
+    for person, user in people.items():  # and the matrix is the policy's
+        assert (person in got) == policy.can(user, policy.Action.VIEW, alert), person
+        assert got.get(person, "").endswith("+ack") == policy.can(
+            user, policy.Action.OPERATE, alert), person
