@@ -193,19 +193,20 @@ def _first_notice(alert: Alert, action: str, now) -> None:
     if not escalation.escalates(alert):
         _record(alert, action)
         return
+    chain = escalation.chain_for(alert.facility, alert.severity)
     people = list(escalation.on_duty(alert, now))
     step, role = 0, ""
     if not people:
-        step, role = 1, escalation.chain_for(alert.facility, alert.severity).step(1).role
+        step, role = 1, chain.step(1).role
         people = list(escalation.step_people(alert, role))
     event = _record(alert, action, step=step, role=role)
-    _notified(alert, event, people, now)
+    _notified(alert, event, people, chain, now)
 
 
-def _notified(alert: Alert, event: AlertEvent, people: list[User], now) -> None:
+def _notified(alert: Alert, event: AlertEvent, people: list[User], chain: escalation.Chain,
+              now) -> None:
     """`event` told `people`; the chain's next notice is due after the step's wait."""
     event.notified.set(people)
-    chain = escalation.chain_for(alert.facility, alert.severity)
     due = now + chain.wait_after(event.step, told_anyone=bool(people))
     Alert.objects.filter(pk=alert.pk).update(escalation_step=event.step, escalation_due_at=due)
     alert.escalation_step, alert.escalation_due_at = event.step, due
@@ -236,7 +237,7 @@ def alert_escalation_fire(alert_id: int, *, now=None) -> bool:
         role = chain.step(step).role
         event = _record(alert, AlertEvent.Action.ESCALATED, step=step, role=role,
                         repeat=repeat)
-        _notified(alert, event, list(escalation.step_people(alert, role)), now)
+        _notified(alert, event, list(escalation.step_people(alert, role)), chain, now)
     return True
 
 
