@@ -20,6 +20,16 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+# How long before its armed hours a camera decodes in full: long enough for the switch to
+# reach a keyframe (at most a few seconds on a well-set camera) and for the motion
+# background to settle on full-rate frames before the first moment that counts.
+ARMING_LEAD = timedelta(seconds=30)
+# The lead is looked at in steps this long, so an armed period shorter than the lead is
+# not jumped over (armed hours are set to the minute).
+_LEAD_STEP = timedelta(seconds=10)
 
 
 class DecodeMode(enum.StrEnum):
@@ -67,3 +77,18 @@ class DecodeSwitch:
             else:
                 self.skipped += 1
             return decode
+
+
+def needed_mode(now: datetime, armed_at: Callable[[datetime], bool], *, live: bool,
+                event_open: bool, lead: timedelta = ARMING_LEAD) -> DecodeMode:
+    """What one camera must decode at `now`: everything while it is armed or will be within
+    `lead`, while someone watches it live at full rate, or while an event on it is open;
+    keyframes otherwise. `armed_at(moment)` answers from the camera's armed hours."""
+    if live or event_open:
+        return DecodeMode.FULL
+    moment, end = now, now + lead
+    while moment < end:
+        if armed_at(moment):
+            return DecodeMode.FULL
+        moment += _LEAD_STEP
+    return DecodeMode.FULL if armed_at(end) else DecodeMode.KEYFRAMES

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
@@ -14,7 +14,7 @@ import av
 from apps.camsim import Simulator
 from apps.camsim.clip import write_clip
 from apps.core.netguard import UrlPolicy
-from apps.vision.decoding import DecodeMode, DecodeSwitch
+from apps.vision.decoding import ARMING_LEAD, DecodeMode, DecodeSwitch, needed_mode
 from apps.vision.frames import Frame
 from apps.vision.recorder import Recorder
 from apps.vision.recordgate import RecordMode
@@ -27,6 +27,40 @@ from tests.vision.test_stream import FAST_BACKOFF
 from tests.waiting import wait_until
 
 K, P = True, False
+FULL, KEYFRAMES = DecodeMode.FULL, DecodeMode.KEYFRAMES
+NIGHT_STARTS = datetime(2026, 12, 7, 22, 0, tzinfo=UTC)
+
+
+def armed_band(start: datetime, minutes: float):
+    """Armed hours as the watcher asks about them: armed in [start, start + minutes)."""
+    end = start + timedelta(minutes=minutes)
+    return lambda moment: start <= moment < end
+
+
+def mode_at(seconds_to_start: float, minutes: float = 480.0, *, live: bool = False,
+            event_open: bool = False) -> DecodeMode:
+    now = NIGHT_STARTS - timedelta(seconds=seconds_to_start)
+    return needed_mode(now, armed_band(NIGHT_STARTS, minutes), live=live, event_open=event_open)
+
+
+def test_an_idle_camera_decodes_keyframes() -> None:
+    assert mode_at(3600) == KEYFRAMES
+    assert mode_at(-9 * 3600) == KEYFRAMES  # after its armed hours ended
+
+
+def test_armed_hours_and_their_lead_decode_in_full() -> None:
+    assert mode_at(-60) == FULL  # armed
+    assert mode_at(ARMING_LEAD.total_seconds()) == FULL
+    assert mode_at(ARMING_LEAD.total_seconds() - 1) == FULL
+    assert mode_at(ARMING_LEAD.total_seconds() + 1) == KEYFRAMES
+    # Armed hours as short as a minute, starting inside the lead, are not jumped over.
+    assert mode_at(ARMING_LEAD.total_seconds() - 5, minutes=1) == FULL
+
+
+def test_a_live_viewer_or_an_open_event_decodes_in_full() -> None:
+    assert mode_at(3600, live=True) == FULL
+    assert mode_at(3600, event_open=True) == FULL
+    assert mode_at(3600, live=False, event_open=False) == KEYFRAMES  # the need ended
 
 
 def admitted(switch: DecodeSwitch, packets: list[bool]) -> list[bool]:
