@@ -79,13 +79,20 @@ class _Sink:
 
 def bundle_zip(export: EvidenceExport) -> Iterator[bytes]:
     """The bundle's files as one ZIP (stored, not compressed: video does not shrink), read
-    from the storage as it is sent. The caller has checked the user may see `export`."""
+    from the storage as it is sent. The caller has checked the user may see `export`. The
+    rows are read now; the iterator touches only the storage (it may run in another
+    thread)."""
+    files = list(export.files.order_by("pk").values_list("name", "storage_name"))
+    return _zip_stream(files, _zip_time(export))
+
+
+def _zip_stream(files: list[tuple[str, str]], date_time: tuple) -> Iterator[bytes]:
     store = services.storage()
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bundle:
-        for file in export.files.order_by("pk"):
-            info = zipfile.ZipInfo(file.name, date_time=_zip_time(export))
-            with store.open(file.storage_name, "rb") as source, \
+        for name, storage_name in files:
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            with store.open(storage_name, "rb") as source, \
                     bundle.open(info, "w", force_zip64=True) as target:
                 while chunk := source.read(ZIP_CHUNK):
                     target.write(chunk)

@@ -121,7 +121,7 @@ def test_the_zip_holds_every_file_and_each_download_is_recorded(world, gate, t0,
     client.force_login(kpu)
     response = client.get(reverse("exports:download", args=[export.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    bundle = zipfile.ZipFile(io.BytesIO(b"".join(response)))
     for file in export.files.all():
         assert hashlib.sha256(bundle.read(file.name)).hexdigest() == file.sha256
     assert ViewRecord.objects.filter(camera=gate, kind="export").count() == 2
