@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 # Bounds of one export: a bundle is made by one worker in one go, and handed over whole.
 MAX_SPAN = timedelta(hours=6)
 MAX_CAMERAS = 8
+# Masked footage is decoded and encoded again (at least 4× real time on one core): at most
+# this much of it (cameras served masked × span) in one export.
+MAX_MASKED = timedelta(hours=1)
 FOLDER = "exports"  # in the "recordings" storage: exports/<id>/<file>
 MANIFEST_FORMAT = "posko-evidence-v1"
 # How often a busy masked rendition is asked again (each ask waits up to a minute).
@@ -76,6 +80,12 @@ def export_request(*, user: User, cameras: Sequence[Camera], start: datetime, en
         pk__in=[c.pk for c in cameras]).values_list("pk", flat=True))
     if len(reviewable) != len(cameras):
         raise PermissionDenied
+    masked = sum(policy.needs_masked_recording(user, camera) for camera in cameras)
+    if masked * (end - start) > MAX_MASKED:
+        raise ValidationError(
+            _("Masked footage is made anew for you: at most %(minutes)d minutes of it in one "
+              "export (cameras with privacy masks × span).") % {
+                "minutes": MAX_MASKED // timedelta(minutes=1)}, code="too_much_masked")
     segments = policy.scope(user, RecordingSegment.objects.filter(
         camera__in=cameras, start__lt=end, end__gt=start))
     found = {}
@@ -175,7 +185,9 @@ def _bundle(export: EvidenceExport, store: Storage, saved: list[str]) -> list[Ev
     files: list[EvidenceFile] = []
     cameras = export.cameras.select_related("facility__region").order_by("facility__name",
                                                                            "name", "pk")
-    with tempfile.TemporaryDirectory() as work:
+    spool = Path(settings.RECORDINGS_SPOOL) / FOLDER  # local disk for the files being made
+    spool.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=spool) as work:
         for camera in cameras:
             masked = policy.needs_masked_recording(export.requested_by, camera)
             segments = list(export.segments.filter(camera=camera).order_by("start", "pk"))

@@ -161,6 +161,13 @@ def test_bounds_and_an_empty_span_are_clear_errors(world, gate, t0, tmp_path) ->
         ask(kpu, [gate], t0 - timedelta(hours=1), t0 - timedelta(minutes=30))
     with pytest.raises(ValidationError, match="legal basis"):
         ask(kpu, [gate], t0, t0 + timedelta(seconds=5), legal_basis="")
+    masked = Camera.objects.create(facility=gate.facility, name="Masked", source_kind="mjpeg",
+                                   url="http://127.0.0.1:8554/mjpeg/m", privacy_masks=LEFT_HALF,
+                                   orientation=Orientation.OUTWARD)
+    share(masked, world, recordings=True, since=t0 - timedelta(hours=2))
+    with pytest.raises(ValidationError, match="Masked footage"):
+        ask(world.a.users["operator"], [masked], t0, t0 + exports.MAX_MASKED
+            + timedelta(seconds=1))
     many = [Camera.objects.create(facility=gate.facility, name=f"K{i}", source_kind="mjpeg",
                                   url=f"http://127.0.0.1:8554/mjpeg/{i}")
             for i in range(exports.MAX_CAMERAS)]
