@@ -191,3 +191,28 @@ def test_the_owner_reads_the_playback_in_the_access_record(world, gate, client) 
     assert world.a.users["operator"].full_name in text
     assert "Rekaman" in text
     assert "10.00.00" in text or "10:00:00" in text  # the footage watched, facility time
+
+
+def test_under_asgi_the_file_is_streamed_in_chunks_not_read_whole(world, gate) -> None:
+    """Daphne serves the portal: a synchronous iterator would be read whole into memory
+    before the first byte is sent; the view gives ASGI requests an asynchronous one."""
+    import asyncio
+
+    from django.test import AsyncRequestFactory
+
+    from apps.recordings import views
+
+    segment = stored_segment(gate, T0, payload=PAYLOAD * 60)  # 600 KiB: three chunks
+    request = AsyncRequestFactory().get(reverse("recordings:segment", args=[segment.pk]),
+                                        headers={"Range": "bytes=100-"})
+    request.user = world.a.users["kpu"]
+    response = views.segment(request, segment.pk)
+    assert response.status_code == 206
+    assert response.is_async
+
+    async def read() -> list[bytes]:
+        return [chunk async for chunk in response]
+
+    chunks = asyncio.run(read())
+    assert len(chunks) == 3 and max(map(len, chunks)) == views.CHUNK
+    assert b"".join(chunks) == (PAYLOAD * 60)[100:]
