@@ -59,6 +59,9 @@ MAX_CAMERAS = 8
 MAX_MASKED = timedelta(hours=1)
 FOLDER = "exports"  # in the "recordings" storage: exports/<id>/<file>
 MANIFEST_FORMAT = "posko-evidence-v1"
+# An export not complete this long after it was asked for was interrupted (the task's own
+# time limit is an hour).
+INTERRUPTED_AFTER = timedelta(hours=6)
 # How often a busy masked rendition is asked again (each ask waits up to a minute).
 RENDITION_ATTEMPTS = 3
 
@@ -295,6 +298,19 @@ def manifest_of(export: EvidenceExport, files: Sequence[EvidenceFile], segments)
                  "start": _moment(export.start, zone), "end": _moment(export.end, zone)},
         "files": videos,
     }
+
+
+def exports_interrupted(now: datetime | None = None) -> int:
+    """Fail the exports still queued or being made long after they were asked for (their
+    worker was killed, or the broker lost the task): they say so, and keep their hold until
+    a commander releases it. Returns how many."""
+    now = now or timezone.now()
+    return EvidenceExport.objects.filter(
+        status__in=(EvidenceExport.Status.QUEUED, EvidenceExport.Status.RUNNING),
+        requested_at__lt=now - INTERRUPTED_AFTER,
+    ).update(status=EvidenceExport.Status.FAILED, finished_at=now,
+             error=_("The bundle was interrupted before it was complete; ask for the "
+                     "export again."))
 
 
 # --- holds ----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Recordings' periodic task (apps.core.periodic collects it for Celery beat and the
+"""Recordings' periodic tasks (apps.core.periodic collects it for Celery beat and the
 in-process scheduler)."""
 
 BEAT_SCHEDULE = {
     "recordings-retention": {"task": "recordings.retention", "schedule": 600.0},
+    "recordings-exports-interrupted": {"task": "recordings.exports_interrupted",
+                                       "schedule": 600.0},
 }

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from apps.recordings import capacity, renditions, services
-from apps.recordings.exports import export_build
+from apps.recordings.exports import export_build, exports_interrupted
 
 # A stored file without a row this old is an orphan (its writer died between the file and
 # the row); younger, its row may still be on its way.
@@ -36,3 +36,10 @@ def export_bundle(export_id: int) -> str:
     """Make the bundle of a queued evidence export (apps.recordings.exports); its status."""
     export = export_build(export_id)
     return export.status if export is not None else "not built"
+
+
+@shared_task(name="recordings.exports_interrupted", time_limit=120, soft_time_limit=100,
+             ignore_result=True)
+def exports_interrupted_check() -> int:
+    """Fail evidence exports whose build was interrupted; returns how many."""
+    return exports_interrupted()

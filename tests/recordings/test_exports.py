@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
-from apps.recordings import exports, services
+from apps.core.periodic import beat_schedule
+from apps.recordings import exports, services, tasks
 from apps.recordings.models import EvidenceExport, EvidenceFile, RecordingSegment
 from apps.records.chain import chain_verify
 from apps.records.models import ChainEntry, Incident, Source
@@ -346,3 +347,17 @@ def test_the_segment_walk_is_bounded_and_takes_the_longest_unchecked_first(
     assert RecordingSegment.objects.filter(checked_at__isnull=False).count() == 4
     segments_check(limit=len(segments) - 4)  # the one never checked comes first
     assert not RecordingSegment.objects.filter(checked_at__isnull=True).exists()
+
+
+def test_an_interrupted_export_fails_and_keeps_its_hold(world, gate, t0, tmp_path) -> None:
+    record(gate, tmp_path / "rec", t0, 10, max_seconds=10)
+    export = ask(world.a.users["kpu"], [gate], t0, t0 + timedelta(seconds=8))
+    EvidenceExport.objects.filter(pk=export.pk).update(status="running")  # its worker died
+    assert tasks.exports_interrupted_check.name in {
+        entry["task"] for entry in beat_schedule().values()}
+    assert tasks.exports_interrupted_check() == 0
+    assert exports.exports_interrupted(timezone.now() + exports.INTERRUPTED_AFTER) == 1
+    export.refresh_from_db()
+    assert export.status == "failed" and export.error
+    assert exports.export_build(export.pk) is None  # a late delivery builds nothing
+    assert all(segment.held for segment in export.segments.all())
