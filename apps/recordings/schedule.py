@@ -1,4 +1,4 @@
-"""Recordings' periodic tasks (apps.core.periodic collects it for Celery beat and the
+"""Recordings' periodic tasks (apps.core.periodic collects them for Celery beat and the
 in-process scheduler)."""
 
 BEAT_SCHEDULE = {
