@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.access import policy
 from apps.alerts.models import Alert
 from apps.cameras.models import Camera
+from apps.core.timing import MAX_YEAR, MIN_YEAR
 from apps.recordings.models import RecordingSegment
 
 # A timeline covers a facility-local day: 24 h, 23 or 25 on the days the clocks change.
@@ -59,12 +60,15 @@ def _moment(text: str | None, field: str, zone) -> datetime | None:
     except ValueError:
         moment = day = None
     if day is not None:
-        return datetime.combine(day, time.min, zone)
+        moment = datetime.combine(day, time.min, zone)
     if moment is None:
         raise ValidationError({field: _("Not a date and time (ISO 8601).")})
     if moment.tzinfo is None:
         raise ValidationError({field: _(
             "Give the time with its UTC offset, e.g. 2026-02-14T08:00:00+07:00.")})
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:  # and no arithmetic near datetime's limits
+        raise ValidationError({field: _("The year must be between %(low)d and %(high)d.") % {
+            "low": MIN_YEAR, "high": MAX_YEAR}})
     return moment
 
 

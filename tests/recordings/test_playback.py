@@ -74,6 +74,8 @@ def test_the_timeline_lists_the_day_with_markers_in_a_fixed_number_of_queries(
     ({"start": "2026-12-07T10:00:00"}, "start"),  # no offset: refused, not guessed
     ({"start": "2026-12-07T10:00:00%2B07:00", "end": "2026-12-07T09:00:00%2B07:00"}, "end"),
     ({"start": "2026-12-07", "end": "2026-12-09"}, "end"),  # beyond a day
+    ({"start": "9999-12-31"}, "start"),  # no day after it to end at
+    ({"start": "0001-01-01T00:00:00%2B14:00"}, "start"),  # before datetime's first moment
 ])
 def test_a_span_that_cannot_be_read_is_a_readable_400(gate, owner, query, field) -> None:
     answer = owner.get(timeline_url(gate, **query))
