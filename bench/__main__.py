@@ -20,6 +20,7 @@ RUNS = [
     ["bench.city_bench", "--scale", *(["0.1"] if QUICK else ["1.0", "0.1"])],
     ["bench.push_bench"],
     ["bench.escalation_bench"],
+    ["bench.escalation_bench", "--cluster"],
     ["bench.offline_bench", "--trials", "1" if QUICK else "3"],
     ["bench.rendition_bench", "--seconds", "20" if QUICK else "60"],
     ["bench.playback_bench"],
