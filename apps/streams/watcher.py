@@ -34,6 +34,7 @@ from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
 from apps.streams.livestate import is_live
 from apps.streams.recording import camera_recorder
+from apps.vision.decoding import DecodeMode, DecodeSwitch, needed_mode
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
@@ -201,6 +202,7 @@ class Watcher:
         self.holder = holder or worker_name()
         self.stop_event = threading.Event()
         self.lease: Lease | None = None
+        self.decoding: DecodeSwitch | None = None  # the current session's decoding mode
 
     def run(self) -> bool:
         """False when another watcher holds the camera (nothing was done)."""
@@ -294,10 +296,18 @@ class Watcher:
                 datetime.fromtimestamp(frame.wall_time, UTC)),
         )
         health = _HealthTracker(camera)
+
+        def decoding_need() -> DecodeMode:
+            return needed_mode(timezone.now(), camera.is_armed_at, live=live(),
+                               event_open=pipeline.event_open)
+
+        # Keyframes only unless the camera is armed (or soon), watched live or has an open
+        # event; asked again at every flush below.
+        decoding = self.decoding = DecodeSwitch(decoding_need())
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
-                              recorder=recorder)
+                              recorder=recorder, decoding=decoding)
         thread = threading.Thread(target=_closing_connections(reader.run),
                                   name=f"reader-{camera.pk}", daemon=True)
         thread.start()
@@ -306,6 +316,7 @@ class Watcher:
         try:
             while thread.is_alive() and not self._should_stop():
                 self.stop_event.wait(min(renew_every, HEALTH_FLUSH_SECONDS))
+                decoding.set(decoding_need())
                 health.flush(reader.health(), self.holder)
                 if not self._renew():
                     self.stop_event.set()

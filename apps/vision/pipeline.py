@@ -84,6 +84,12 @@ class CameraPipeline:
         self._evidence_due = _Due(config.evidence_interval)
         self._motion_active = False
 
+    @property
+    def event_open(self) -> bool:
+        """An event on this camera is open: a tamper report stands, or an event's clip is
+        still being collected (apps.vision.decoding decodes in full meanwhile)."""
+        return bool(self.tamper.active) or self.clips.collecting
+
     def process(self, frame: Frame) -> None:
         t = frame.stream_time
         live = self._is_live()

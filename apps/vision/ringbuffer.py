@@ -82,6 +82,11 @@ class ClipCollector:
         self._open.append(Clip(key, event_at, event_at + self.after, before))
         return True
 
+    @property
+    def collecting(self) -> bool:
+        """Whether a clip is still being collected (an event less than `after` ago)."""
+        return bool(self._open)
+
     def push(self, at: float, jpeg: bytes) -> list[Clip]:
         self.ring.push(at, jpeg)
         done: list[Clip] = []

@@ -1,0 +1,111 @@
+"""A watcher decodes what its camera needs (apps.vision.decoding): keyframes while nobody
+needs more, every frame while it is armed, watched live or has an open event, on real
+RTSP/H.264 streams from the simulator."""
+
+from __future__ import annotations
+
+import threading
+from datetime import time as clock
+
+import pytest
+
+from apps.alerts.models import Alert
+from apps.cameras.models import Camera, CameraHealth, Orientation
+from apps.camsim import CameraSpec, Simulator
+from apps.camsim.scene import SceneState
+from apps.streams.leases import DatabaseLeases
+from apps.streams.livestate import mark_live
+from apps.streams.watcher import Watcher
+from apps.vision.decoding import DecodeMode, DecodeSwitch
+from tests.waiting import wait_until
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    specs = [CameraSpec("idle", 320, 180, 10.0, 300_000, SceneState(), seed=3)]
+    with Simulator(specs) as sim:
+        yield sim
+
+
+@pytest.fixture(autouse=True)
+def _short_evidence_clips(settings):
+    settings.CAMERA_EVIDENCE_BEFORE = 4.0
+    settings.CAMERA_EVIDENCE_AFTER = 4.0
+
+
+@pytest.fixture
+def watch():
+    running: list[tuple[Watcher, threading.Thread]] = []
+
+    def start(camera: Camera) -> Watcher:
+        watcher = Watcher(camera.pk, store=DatabaseLeases(), holder="test")
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        running.append((watcher, thread))
+        return watcher
+
+    yield start
+    for watcher, thread in running:
+        watcher.stop_event.set()
+        thread.join(timeout=15)
+
+
+def _camera(world, url: str, **extra) -> Camera:
+    return Camera.objects.create(
+        facility=world.a.facilities["warehouse"], name="Gudang rtsp", source_kind="rtsp",
+        url=url, orientation=Orientation.OUTWARD, idle_snapshot_interval=1.0, **extra)
+
+
+def _switch(watcher: Watcher) -> DecodeSwitch:
+    return wait_until(lambda: watcher.decoding, timeout=10, what="a reading session")
+
+
+def _decoding(watcher: Watcher, mode: DecodeMode) -> bool:
+    return watcher.decoding is not None and watcher.decoding.effective == mode
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_camera_decodes_keyframes_until_someone_watches_it_live(
+        world, simulator, watch):
+    camera = _camera(world, simulator.urls("idle")["rtsp"])
+    watcher = watch(camera)
+    switch = _switch(watcher)
+    assert switch.wanted == DecodeMode.KEYFRAMES
+    wait_until(lambda: switch.skipped >= 30, timeout=15, what="packets left undecoded")
+    # Health counts the frames received, not the ones decoded: the camera is online at 10 fps.
+    wait_until(lambda: (h := CameraHealth.objects.filter(camera=camera).first())
+               and h.state == "online" and 8 <= h.fps <= 12, timeout=15)
+
+    mark_live([camera.pk], seconds=3.0)  # a viewer opens the tile, then leaves
+    wait_until(lambda: _decoding(watcher, DecodeMode.FULL), timeout=8, what="full decoding")
+    decoded = switch.decoded
+    wait_until(lambda: switch.decoded >= decoded + 10, timeout=5, what="every frame decoded")
+    wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=10,
+               what="keyframes again once the viewer left")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_armed_camera_decodes_every_frame(world, simulator, watch):
+    camera = _camera(world, simulator.urls("idle")["rtsp"],
+                     armed_from=clock(0, 0), armed_until=clock(23, 59, 59))
+    switch = _switch(watch(camera))
+    assert switch.wanted == DecodeMode.FULL
+    wait_until(lambda: switch.decoded >= 30, timeout=15)
+    assert switch.skipped == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_tamper_event_decodes_in_full_until_it_clears(world, simulator, watch):
+    camera = _camera(world, simulator.urls("idle")["rtsp"])
+    watcher = watch(camera)
+    switch = _switch(watcher)
+    wait_until(lambda: switch.decoded >= 6, timeout=20, what="the scene learnt on keyframes")
+    simulator.control("idle", "cover")
+    try:
+        wait_until(lambda: Alert.objects.filter(camera=camera, kind="tamper").exists(),
+                   timeout=12, what="the covered lens reported from keyframes")
+        wait_until(lambda: _decoding(watcher, DecodeMode.FULL), timeout=6)
+    finally:
+        simulator.control("idle", "uncover")
+    wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=25,
+               what="keyframes again once the report cleared")
