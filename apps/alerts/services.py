@@ -233,7 +233,11 @@ def alert_escalation_fire(alert_id: int, *, now=None) -> bool:
                  escalated_at=Coalesce("escalated_at", Value(now))):
             return False
         alert.escalated_at = alert.escalated_at or now
-        repeat = alert.events.filter(action=AlertEvent.Action.ESCALATED, step=step).count()
+        # How often this step told before, since the alert was last raised or reopened.
+        since = (alert.events.filter(action__in=[AlertEvent.Action.RAISED,
+                                                 AlertEvent.Action.REOPENED])
+                 .order_by("-pk").values_list("pk", flat=True).first()) or 0
+        repeat = alert.events.filter(step=step, pk__gte=since).count()
         role = chain.step(step).role
         event = _record(alert, AlertEvent.Action.ESCALATED, step=step, role=role,
                         repeat=repeat)

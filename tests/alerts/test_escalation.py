@@ -165,6 +165,8 @@ def test_the_nearest_regions_chain_for_the_severity_is_used(world, clock):
     assert _notices(critical)[0][:2] == (1, Role.POST_COMMANDER)
     critical.refresh_from_db()
     assert critical.escalation_due_at == NOW + 8 * MIN  # one step: repeats every 7 min
+    assert critical.pk in _sweep_at(clock, NOW + 8 * MIN)
+    assert _notices(critical)[-1][:3] == (1, Role.POST_COMMANDER, 1)  # its first repeat
 
     elsewhere = _raise(world.b.facilities["warehouse"], key="b")  # city B has no chain
     assert _notices(elsewhere)[0][:2] == (1, Role.OPERATOR)
