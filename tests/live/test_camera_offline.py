@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import pytest
 from asgiref.sync import sync_to_async
 
+from apps.alerts.models import Alert
 from apps.cameras.models import CameraHealth
 from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
 from apps.streams.leases import DatabaseLeases
 from apps.streams.watcher import Watcher
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +80,26 @@ def test_a_stalled_or_refusing_camera_is_an_offline_alert_on_the_operators_wall(
             await wall.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_a_dropped_connection_back_within_the_grace_raises_nothing(live_world, simulator):
+    """With the default grace, a camera that drops its connection and answers the reconnection
+    is never alerted (the grace counts from the last frame, and the reader is back in a
+    second or two)."""
+    camera = live_world.gate
+    camera.url = simulator.urls("gate")["mjpeg"]
+    camera.save(update_fields=["url"])
+    watcher = Watcher(camera.pk, store=DatabaseLeases(), holder="test")
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: CameraHealth.objects.filter(camera=camera, state="online").exists(),
+                   30, what="the camera online")
+        simulator.control("gate", "drop")
+        wait_until(lambda: CameraHealth.objects.filter(
+            camera=camera, state="online", reconnects__gte=1).exists(), 30,
+            what="the camera online again after a reconnection")
+        assert not Alert.objects.filter(camera=camera, kind="camera_offline").exists()
+    finally:
+        watcher.stop_event.set()
+        thread.join(timeout=15)
