@@ -218,3 +218,39 @@ def test_under_asgi_the_file_is_streamed_in_chunks_not_read_whole(world, gate) -
     chunks = asyncio.run(read())
     assert len(chunks) == 3 and max(map(len, chunks)) == views.CHUNK
     assert b"".join(chunks) == (PAYLOAD * 60)[100:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_players_simultaneous_range_requests_make_one_record() -> None:
+    """A browser asks for several ranges of a segment at once: one playback, one row."""
+    import threading
+
+    from django.db import connection as default_connection
+    from django.test import RequestFactory
+
+    from apps.cameras.records import record_playback
+    from tests.conftest import build_world
+
+    if default_connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite writes one at a time anyway)")
+    world = build_world()
+    gate = gate_and_inside_cameras(world.a)[0]
+    segment = stored_segment(gate, T0)
+    owner = world.a.users["kpu"]
+    start = threading.Barrier(8)
+
+    def play() -> None:
+        request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.7")
+        request.user = owner
+        try:
+            start.wait(timeout=10)
+            record_playback(request=request, segment=segment)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=play) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert ViewRecord.objects.filter(kind=ViewRecord.Kind.RECORDING).count() == 1
