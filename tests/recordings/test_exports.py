@@ -72,7 +72,7 @@ def video_duration(data: bytes) -> tuple[float, bool, bool]:
         return seconds, packets[0].is_keyframe, bool(container.streams.audio)
 
 
-def test_a_bundle_is_made_from_real_segments(world, gate, t0, tmp_path) -> None:
+def test_a_bundle_is_made_from_real_segments(world, gate, t0, tmp_path, client) -> None:
     record(gate, tmp_path / "rec", t0, 40, max_seconds=10)
     kpu = world.a.users["kpu"]
     start, end = t0 + timedelta(seconds=7.3), t0 + timedelta(seconds=31.1)
@@ -111,6 +111,12 @@ def test_a_bundle_is_made_from_real_segments(world, gate, t0, tmp_path) -> None:
     assert segments and all(s.held and f"#{export.pk}" in s.hold_reason for s in segments)
     view = ViewRecord.objects.get(camera=gate, kind=ViewRecord.Kind.EXPORT)
     assert view.viewer == kpu and view.footage_start == start and view.footage_end == end
+    client.force_login(kpu)
+    page = client.get(reverse("cameras:access_record")).content.decode()
+    local = timezone.localtime(start, gate.facility.zoneinfo)
+    with translation.override("id"):
+        assert str(ViewRecord.Kind.EXPORT.label) in page
+    assert f"{local:%Y-%m-%d %H:%M:%S} – " in page  # the span exported
 
 
 def test_the_zip_holds_every_file_and_each_download_is_recorded(world, gate, t0, tmp_path,
