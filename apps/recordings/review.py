@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from apps.places.models import Facility
 BEFORE_ALERT = timedelta(seconds=10)
 # The frame step when the camera's frame rate is not known yet.
 DEFAULT_FPS = 10.0
+PER_PAGE = 100  # cameras on a page of the list
 
 
 def _reviewable(user):
@@ -59,9 +61,10 @@ def replay_links(user, alerts) -> None:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    """Every camera the person may review, by facility."""
-    cameras = _reviewable(request.user).order_by("facility__name", "name")
-    return render(request, "recordings/index.html", {"cameras": cameras})
+    """Every camera the person may review, by facility, a page at a time."""
+    cameras = _reviewable(request.user).order_by("facility__name", "facility_id", "name")
+    page = Paginator(cameras, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "recordings/index.html", {"page": page})
 
 
 @login_required

@@ -151,3 +151,15 @@ def test_an_alert_just_after_local_midnight_plays_from_the_day_before(
                                  first_raised_at=midnight, last_raised_at=midnight)
     client.force_login(world.a.users["kpu"])
     assert "?tanggal=2026-12-06&amp;t=23%3A59%3A55" in client.get(alert.get_absolute_url()).text
+
+
+def test_the_list_of_cameras_comes_a_page_at_a_time(client, world, cameras, monkeypatch) -> None:
+    monkeypatch.setattr("apps.recordings.review.PER_PAGE", 1)
+    gate, inside = cameras
+    client.force_login(world.a.users["kpu"])
+    first = client.get(reverse("review:index"))
+    second = client.get(reverse("review:index") + "?page=2")
+    links = [reverse("review:camera", args=[c.pk]) for c in (gate, inside)]
+    assert [link in first.text for link in links].count(True) == 1
+    assert [link in second.text for link in links].count(True) == 1
+    assert "?page=2" in first.text
