@@ -192,7 +192,12 @@ def test_the_owner_reads_the_playback_in_the_access_record(world, gate, client) 
     assert page.status_code == 200
     assert world.a.users["operator"].full_name in text
     assert "Rekaman" in text
-    assert "10.00.00" in text or "10:00:00" in text  # the footage watched, facility time
+    assert "2026-12-07 10:00:00 – 10:01:00 WIB" in text  # the footage, in the camera's time
+    csv = client.get(reverse("cameras:access_record"), {"since": "2020-01-01", "format": "csv"})
+    assert "2026-12-07 10:00:00 – 10:01:00 WIB" in csv.content.decode("utf-8-sig")
+    listed = client.get("/api/view-records/", {"kind": "recording"}).json()["results"]
+    assert [(r["footage_start"], r["footage_end"]) for r in listed] == [
+        ("2026-12-07T10:00:00+07:00", "2026-12-07T10:01:00+07:00")]
 
 
 def test_under_asgi_the_file_is_streamed_in_chunks_not_read_whole(world, gate) -> None:

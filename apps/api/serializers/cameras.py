@@ -96,8 +96,8 @@ class ViewRecordSerializer(HiddenCameraMixin, ModelSerializer):
     class Meta:
         model = ViewRecord
         fields = ["id", "camera", "camera_name", "viewer", "viewer_name", "viewer_agency",
-                  "viewer_agency_name", "kind", "started_at", "ended_at", "address",
-                  "user_agent"]
+                  "viewer_agency_name", "kind", "started_at", "ended_at", "footage_start",
+                  "footage_end", "address", "user_agent"]
         read_only_fields = fields
 
     def get_viewer_agency_name(self, record) -> str | None:
