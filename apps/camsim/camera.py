@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from apps.camsim.auth import Credentials
+from apps.camsim.busy import Busy
 from apps.camsim.h264 import (
     H264Encoder,
     Packetizer,
@@ -40,7 +41,7 @@ class Fault(enum.StrEnum):
     FLOOD = "flood"  # ten times the frame rate
 
 
-_SCENE_ACTIONS: dict[str, tuple[str, bool]] = {
+_SCENE_ACTIONS: dict[str, tuple[str, bool | Busy | None]] = {
     "day": ("night", False),
     "night": ("night", True),
     "person": ("person", True),
@@ -55,6 +56,8 @@ _SCENE_ACTIONS: dict[str, tuple[str, bool]] = {
     "unfreeze": ("frozen", False),
     "lights-on": ("lights", True),
     "lights-off": ("lights", False),
+    **{busy.value: ("busy", busy) for busy in Busy},
+    "calm": ("busy", None),
 }
 _FAULT_ACTIONS = {fault.value: fault for fault in Fault if fault != Fault.NONE}
 _ONE_SHOT = {"drop": False, "drop-mid-frame": True}

@@ -14,6 +14,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from apps.camsim.busy import Busy, draw_busy
+
 NOISE_FRAMES = 6
 
 
@@ -28,6 +30,7 @@ class SceneState:
     blurred: bool = False
     frozen: bool = False
     lights: bool = False
+    busy: Busy | None = None  # a crowd, dense traffic or a street market in view
 
 
 class SceneRenderer:
@@ -48,6 +51,8 @@ class SceneRenderer:
         else:
             base = _background(self.width, self.height, self.seed, state.night, state.shifted)
             frame = base.copy()
+            if state.busy is not None:
+                draw_busy(frame, state.busy, t, self.seed)
             if state.person:
                 _draw_person(frame, t)
             if state.lights:

@@ -77,6 +77,16 @@ class TamperConfig:
     # Normal scenes, people, lights and defocus stay above 0.8; a camera turned by a third of
     # its view falls below 0.5.
     moved_correlation: float = 0.6
+    # ... but a crowd crossing the picture, dense traffic or a market lower it as much while
+    # the camera stands still. What tells them apart: the parts of the picture that stood
+    # still since the previous look (the background between the passers-by) still match the
+    # reference when the camera is in place (0.8 and more on the simulator's busy scenes, at
+    # most 0.7 for a camera turned away, busy or not). A blurred tiny pixel that changed by
+    # less than `still_max_diff` stood still; with less than `min_still_fraction` of the
+    # picture still, nothing can be told and the camera is not called moved.
+    moved_still_correlation: float = 0.75
+    still_max_diff: float = 4.0
+    min_still_fraction: float = 0.1
     # Largest pixel difference between frames still counted as "the same picture" (a stalled
     # encoder re-sends a frame with small requantisation changes).
     frozen_max_diff: int = 6
@@ -149,6 +159,7 @@ class TamperDetector:
         self._previous: np.ndarray | None = None
         self._last_t: float | None = None
         self._last_scene_t: float | None = None
+        self._previous_scene: _Scene | None = None
 
     @property
     def active(self) -> frozenset[TamperKind]:
@@ -176,7 +187,8 @@ class TamperDetector:
             self._last_scene_t = t
             scene = _measure_scene(focus, tiny, cfg.focus_grid)
             if not conditions[TamperKind.COVERED]:
-                conditions.update(self._scene_conditions(scene, metrics))
+                conditions.update(self._scene_conditions(scene, self._previous_scene, metrics))
+            self._previous_scene = scene
             learning = self._learn(scene, t)
         events: list[TamperEvent] = []
         for kind, state in self._states.items():
@@ -206,8 +218,10 @@ class TamperDetector:
             conditions[TamperKind.FROZEN] = largest <= cfg.frozen_max_diff
         return conditions, metrics
 
-    def _scene_conditions(self, scene: _Scene, metrics: dict[str, float]) -> dict[TamperKind, bool]:
-        """A defocused lens and a moved camera, judged against the reference."""
+    def _scene_conditions(self, scene: _Scene, previous: _Scene | None,
+                          metrics: dict[str, float]) -> dict[TamperKind, bool]:
+        """A defocused lens and a moved camera, judged against the reference (and, for a
+        moved camera, the previous look at the scene)."""
         cfg = self.config
         ref = self._reference
         conditions: dict[TamperKind, bool] = {}
@@ -222,7 +236,17 @@ class TamperDetector:
 
         correlation = min(_correlation(scene.tiny, ref.tiny), _correlation(scene.edges, ref.edges))
         metrics["correlation"] = correlation
-        conditions[TamperKind.MOVED] = correlation < cfg.moved_correlation
+        moved = correlation < cfg.moved_correlation
+        if moved and previous is not None:
+            still = (cv2.absdiff(scene.tiny, previous.tiny) < cfg.still_max_diff).astype(np.uint8)
+            fraction = cv2.countNonZero(still) / still.size
+            metrics["still_fraction"] = fraction
+            moved = fraction >= cfg.min_still_fraction
+            if moved:
+                still_correlation = _correlation(scene.tiny, ref.tiny, still)
+                metrics["still_correlation"] = still_correlation
+                moved = still_correlation < cfg.moved_still_correlation
+        conditions[TamperKind.MOVED] = moved
         return conditions
 
     def _learn(self, scene: _Scene, t: float) -> bool:
@@ -310,16 +334,16 @@ def _percentiles(rows: np.ndarray, low: float, high: float) -> tuple[np.ndarray,
     return ordered[:, round(low * last)], ordered[:, round(high * last)]
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson's correlation of two float32 pictures of one size, as
-    (E[ab] - E[a]E[b]) / (sd(a) sd(b)): four OpenCV calls (which sum in double precision)
-    instead of centring both pictures first."""
-    mean_a, sd_a = cv2.meanStdDev(a)
-    mean_b, sd_b = cv2.meanStdDev(b)
+def _correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Pearson's correlation of two float32 pictures of one size (over the non-zero pixels
+    of a uint8 `mask` if given), as (E[ab] - E[a]E[b]) / (sd(a) sd(b)): four OpenCV calls
+    (which sum in double precision) instead of centring both pictures first."""
+    mean_a, sd_a = cv2.meanStdDev(a, mask=mask)
+    mean_b, sd_b = cv2.meanStdDev(b, mask=mask)
     denominator = float(sd_a[0, 0] * sd_b[0, 0])
     if denominator < 1e-6:
         return 0.0
-    covariance = cv2.mean(cv2.multiply(a, b))[0] - float(mean_a[0, 0] * mean_b[0, 0])
+    covariance = cv2.mean(cv2.multiply(a, b), mask=mask)[0] - float(mean_a[0, 0] * mean_b[0, 0])
     return covariance / denominator
 
 
