@@ -113,6 +113,18 @@ def step_people(alert: Alert, role: str) -> QuerySet[User]:
     return policy.alert_assignees(alert).filter(role_assignments__role=role)
 
 
+def schedule_upcoming(now: datetime, within: timedelta) -> int:
+    """Schedule again every notice due in the next `within`: after a restart of embedded
+    mode (whose timers live in the process) the sweep at start puts them back on time; a
+    notice scheduled twice is told once. Returns how many were scheduled."""
+    upcoming = list(Alert.objects.filter(
+        state=Alert.State.OPEN, escalation_due_at__gt=now,
+        escalation_due_at__lte=now + within).values_list("pk", "escalation_due_at"))
+    for alert_id, due in upcoming:
+        schedule(alert_id, due)
+    return len(upcoming)
+
+
 def schedule(alert_id: int, due: datetime) -> None:
     """Run the alert's next notice at `due` (Celery's eta in cluster mode, the in-process
     runner's timer in embedded mode); the sweep runs it if this is lost."""

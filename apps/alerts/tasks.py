@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -10,8 +10,12 @@ from apps.alerts.services import alert_escalate_due, alert_escalation_fire
 
 @shared_task(name="alerts.escalate", time_limit=60, soft_time_limit=50, ignore_result=True)
 def escalate_due_alerts() -> int:
-    """The sweep: escalation steps whose scheduled task was lost."""
-    return len(alert_escalate_due())
+    """The sweep: escalation steps whose scheduled task was lost are told now, and those due
+    before the next sweep are scheduled again (the first sweep after a restart)."""
+    told = len(alert_escalate_due())
+    escalation.schedule_upcoming(timezone.now(),
+                                 timedelta(seconds=escalation.SWEEP_SECONDS))
+    return told
 
 
 @shared_task(name="alerts.escalate_step", time_limit=60, soft_time_limit=50,

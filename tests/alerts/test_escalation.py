@@ -297,3 +297,19 @@ def test_a_reopened_alert_starts_the_chain_again_and_a_cleared_one_stops_it(worl
     assert alert.events.order_by("id").last().action == AlertEvent.Action.REOPENED
     assert _notices(alert)[-1] == (1, Role.OPERATOR, 0, [world.a.users["operator"].username])
     assert alert.escalation_due_at == NOW + 33 * MIN
+
+
+def test_the_sweep_tells_what_is_due_and_schedules_what_comes_before_the_next(
+        world, clock, monkeypatch):
+    from apps.alerts.tasks import escalate_due_alerts
+
+    overdue, soon, later = (_raise(world.a.facilities["warehouse"], key=k)
+                            for k in ("overdue", "soon", "later"))
+    Alert.objects.filter(pk=overdue.pk).update(escalation_due_at=NOW - MIN)
+    Alert.objects.filter(pk=soon.pk).update(escalation_due_at=NOW + timedelta(seconds=20))
+    scheduled = []
+    monkeypatch.setattr(escalation, "schedule", lambda *args: scheduled.append(args))
+    assert escalate_due_alerts() == 1
+    assert _notices(overdue)[-1][:2] == (2, Role.POST_COMMANDER)
+    assert scheduled == [(soon.pk, NOW + timedelta(seconds=20))]  # not `later` (in 3 min)
+    assert later.escalation_due_at == NOW + 3 * MIN
