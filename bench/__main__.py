@@ -11,6 +11,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 RUNS = [
     ["bench.vision_bench", *(["--quick"] if QUICK else ["--memory-minutes", "10"])],
+    ["bench.decode_bench", *(["--quick"] if QUICK else [])],
     ["bench.recording_bench", *(["--quick"] if QUICK else [])],
     ["bench.coverage_bench"],
     ["bench.live_bench", "--seconds", "20" if QUICK else "60"],

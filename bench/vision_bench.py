@@ -83,7 +83,7 @@ def analysis() -> CameraPipeline:
     return CameraPipeline(config, NullSink(), is_live=lambda: True)
 
 
-def make_clip(path: Path, seconds: float) -> int:
+def make_clip(path: Path, seconds: float, keyint: int = 0) -> int:
     renderer = SceneRenderer(WIDTH, HEIGHT, "bench-gate")
     state = SceneState(person=True)
     start = time.time()
@@ -91,7 +91,7 @@ def make_clip(path: Path, seconds: float) -> int:
         renderer.render(state, i / FPS, datetime.fromtimestamp(start + i / FPS))
         for i in range(round(seconds * FPS))
     )
-    return write_clip(path, frames, FPS, BITRATE)
+    return write_clip(path, frames, FPS, BITRATE, keyint)
 
 
 def decode_only(path: Path) -> tuple[float, int]:

@@ -1,0 +1,143 @@
+"""Decoding what is needed (issue 20): python -m bench.decode_bench [--quick]
+
+On the gate clip of bench.vision_bench (1280x720, 15 fps, 2 Mbit/s, someone walking by), one
+core, each camera read through StreamReader and its pipeline as a watcher runs them:
+  (a) CPU per camera-second of each role (armed: motion alerts; watched live: a snapshot a
+      second; idle: a snapshot every 10 s) fully decoded and on keyframes only, for keyframe
+      intervals of 1 and 2 s; the city mix of 16 cameras (2 armed and 2 watched, decoded in
+      full; 12 idle, on keyframes) over the same 16 all fully decoded, and cameras per core
+      for the mix;
+  (b) tamper detection delay per kind on the labelled tamper clips (apps.camsim.clip) with
+      keyframes 2 s apart, the tamper starting right after one (the worst case), keyframes
+      only and, for comparison, full decoding;
+  (c) motion on an armed camera: the same events at the same moments as before the decoding
+      switch existed (an armed camera decodes in full).
+Prints `bench: <name> = <value> <unit>` lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+
+from apps.camsim.clip import TAMPER_CHANGES, write_tamper_clip
+from apps.vision.decoding import DecodeMode, DecodeSwitch
+from apps.vision.frames import Frame
+from apps.vision.pipeline import CameraPipeline, PipelineConfig
+from apps.vision.source import SourceConfig, SourceKind
+from apps.vision.stream import StreamReader
+from apps.vision.videocapture import enable_file_sources
+from bench.vision_bench import FPS, GATE, LOOPBACK, PRIVACY, NullSink, _one_core, make_clip, report
+from tests.vision.keyframes import report_delay
+
+# The city mix of the issue: cameras per role, and the decoding mode each needs.
+MIX = {"armed": 2, "watched": 2, "idle": 12}
+NEEDS = {"armed": DecodeMode.FULL, "watched": DecodeMode.FULL, "idle": DecodeMode.KEYFRAMES}
+TAMPER_SIZE = (640, 360)
+
+
+class MotionLog(NullSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.motion_at: list[float] = []
+
+    def motion(self, result, frame: Frame, clip_key: str | None) -> None:
+        self.motion_at.append(round(frame.stream_time, 3))
+
+
+def pipeline(role: str, sink: NullSink) -> CameraPipeline:
+    config = PipelineConfig(motion_zones=(GATE.polygon,), privacy_masks=PRIVACY,
+                            live_interval=1.0, idle_interval=10.0)
+    return CameraPipeline(config, sink, is_live=lambda: role == "watched",
+                          is_armed=lambda frame: role == "armed")
+
+
+def read(path: Path, role: str, decoding: DecodeSwitch | None) -> tuple[float, MotionLog]:
+    """CPU seconds to read the clip as a camera of `role` (as fast as it decodes)."""
+    sink = MotionLog()
+    source = SourceConfig(f"file://{path}", SourceKind.FILE, realtime=False)
+    reader = StreamReader(source, pipeline(role, sink).process, policy=LOOPBACK,
+                          decoding=decoding)
+    started = time.process_time()
+    reader.run()
+    return time.process_time() - started, sink
+
+
+def keyframe_share(path: Path) -> float:
+    with av.open(str(path)) as container:
+        sizes = [(p.size, p.is_keyframe) for p in container.demux(video=0) if p.size]
+    return sum(size for size, key in sizes if key) / sum(size for size, _ in sizes)
+
+
+def mix_benchmarks(seconds: float, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for keyframe_seconds in (1, 2):
+            path = Path(folder) / f"gate-{keyframe_seconds}.mp4"
+            make_clip(path, seconds, keyint=round(keyframe_seconds * FPS))
+            suffix = "" if keyframe_seconds == 1 else f"_keyint{keyframe_seconds}s"
+            report(f"decode_keyframe_bytes_share{suffix}", keyframe_share(path), "")
+            cpu: dict[tuple[str, DecodeMode], list[float]] = {}
+            with _one_core():
+                for _ in range(runs):  # interleaved: a busy moment weighs on all alike
+                    for role in MIX:
+                        for mode in DecodeMode:
+                            used, _sink = read(path, role, DecodeSwitch(mode))
+                            cpu.setdefault((role, mode), []).append(used)
+            per_second = {key: statistics.median(values) / seconds * 1000
+                          for key, values in cpu.items()}
+            for (role, mode), value in sorted(per_second.items()):
+                report(f"decode_{role}_{mode.value}_cpu_per_camera_second{suffix}", value, "ms")
+            mix = sum(n * per_second[role, NEEDS[role]] for role, n in MIX.items())
+            full = sum(n * per_second[role, DecodeMode.FULL] for role, n in MIX.items())
+            cameras = sum(MIX.values())
+            report(f"decode_mix_cpu_ratio{suffix}", mix / full, "x")
+            report(f"decode_mix_cpu_per_camera_second{suffix}", mix / cameras, "ms")
+            report(f"decode_mix_cameras_per_core{suffix}", 1000 * cameras / mix, "cameras")
+            report(f"decode_all_full_cameras_per_core{suffix}", 1000 * cameras / full, "cameras")
+            if keyframe_seconds == 1:
+                motion_benchmarks(path)
+
+
+def motion_benchmarks(path: Path) -> None:
+    """An armed camera decodes in full: its motion events must be today's, frame for frame."""
+    _cpu, today = read(path, "armed", None)
+    _cpu, switched = read(path, "armed", DecodeSwitch(DecodeMode.FULL))
+    report("decode_armed_motion_events", len(switched.motion_at), "events")
+    report("decode_armed_motion_same_as_before", float(today.motion_at == switched.motion_at),
+           "")
+    if switched.motion_at:
+        report("decode_armed_first_motion_at", switched.motion_at[0], "s")
+
+
+def tamper_benchmarks(folder: Path) -> None:
+    keyint = round(2 * FPS)
+    for kind in sorted(TAMPER_CHANGES):
+        clip = write_tamper_clip(folder / f"{kind}.mp4", kind, size=TAMPER_SIZE, fps=FPS,
+                                 keyint=keyint)
+        for mode, name in ((DecodeMode.KEYFRAMES, "keyframe"), (DecodeMode.FULL, "full")):
+            delay = report_delay(clip, mode, LOOPBACK)
+            report(f"{name}_tamper_delay_{kind}", float("nan") if delay is None else delay, "s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a shorter clip, fewer runs")
+    args = parser.parse_args(argv)
+    cv2.setNumThreads(1)  # as in a capture worker
+    enable_file_sources()
+    seconds, runs = (8.0, 2) if args.quick else (20.0, 5)
+    mix_benchmarks(seconds, runs)
+    with tempfile.TemporaryDirectory() as folder:
+        tamper_benchmarks(Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
