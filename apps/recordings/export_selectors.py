@@ -28,6 +28,7 @@ class ExportDetail:
     files: list[EvidenceFile]
     holds: list[SegmentHold]
     may_release: bool
+    may_download: bool
     incidents: list[Incident]  # those it may be attached to
 
 
@@ -44,7 +45,9 @@ def export_detail_for(*, user, pk: int) -> ExportDetail:
     return ExportDetail(
         export=export,
         files=list(export.files.select_related("camera__facility__region").order_by("pk")),
-        holds=holds, may_release=policy.may_release_holds(user, export), incidents=incidents)
+        holds=holds, may_release=policy.may_release_holds(user, export),
+        may_download=export.status == EvidenceExport.Status.DONE
+        and policy.may_download_export(user, export), incidents=incidents)
 
 
 def exports_of_incident(*, user, incident: Incident) -> list[SegmentHold]:

@@ -79,7 +79,8 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def export_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     refuse_cross_site(request)
     export = policy.get_or_404(request.user, selectors.exports_for(user=request.user), pk=pk)
-    if export.status != EvidenceExport.Status.DONE:
+    if (export.status != EvidenceExport.Status.DONE
+            or not policy.may_download_export(request.user, export)):
         raise Http404
     exports.export_downloaded(export=export, user=request.user,
                               address=client_address(request),

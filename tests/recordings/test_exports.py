@@ -285,10 +285,17 @@ def test_holds_block_retention_until_a_commander_releases_them(world, gate, t0, 
     assert set(RecordingSegment.objects.values_list("pk", flat=True)) == held
 
     own_hold, incident_hold = export.holds.order_by("pk")
+    # The commander sees the export and releases; a bundle it holds unmasked is not theirs
+    # to download while the camera is shared with their agency for live only.
+    commander = world.a.users["commander"]
+    client.force_login(commander)
+    assert client.get(export.get_absolute_url()).status_code == 200
+    assert client.get(reverse("exports:download", args=[export.pk])).status_code == 200
+    CameraShare.objects.filter(camera=gate).update(recordings=False)
+    assert client.get(reverse("exports:download", args=[export.pk])).status_code == 404
     for not_commander in (world.a.users["operator"], world.a.users["kpu"]):
         with pytest.raises(PermissionDenied):
             exports.hold_release(hold=own_hold, user=not_commander, reason="Selesai")
-    commander = world.a.users["commander"]
     with pytest.raises(ValidationError):
         exports.hold_release(hold=own_hold, user=commander, reason=" ")
     exports.hold_release(hold=own_hold, user=commander, reason="Perkara selesai")
@@ -367,3 +374,26 @@ def test_an_interrupted_export_fails_and_keeps_its_hold(world, gate, t0, tmp_pat
     assert export.status == "failed" and export.error
     assert exports.export_build(export.pk) is None  # a late delivery builds nothing
     assert all(segment.held for segment in export.segments.all())
+
+
+def test_a_commander_supervises_exports_where_they_work_but_gets_no_unmasked_footage(
+        world, t0, tmp_path, client) -> None:
+    """An official's export of an inward camera: the city's commander sees it and releases
+    its hold (no other commander could), but never downloads it; another city's commander
+    does not even see it."""
+    inside = Camera.objects.create(facility=world.a.facilities["kpu_office"], name="Dalam",
+                                   source_kind="mjpeg", url="http://127.0.0.1:8554/mjpeg/in",
+                                   orientation=Orientation.INWARD)
+    record(inside, tmp_path / "rec", t0, 10, max_seconds=10)
+    export = ask(world.a.users["kpu"], [inside], t0, t0 + timedelta(seconds=8))
+    exports.export_build(export.pk)
+    hold = export.holds.get()
+    client.force_login(world.b.users["commander"])
+    assert client.get(export.get_absolute_url()).status_code == 404
+    client.force_login(world.a.users["commander"])
+    page = client.get(export.get_absolute_url())
+    assert page.status_code == 200 and b"bukti.zip" not in page.content
+    assert client.get(reverse("exports:download", args=[export.pk])).status_code == 404
+    response = client.post(reverse("exports:release", args=[hold.pk]), {"reason": "Selesai"})
+    assert response.status_code == 302 and hold.export.holds.get().release
+    assert not RecordingSegment.objects.filter(held=True).exists()

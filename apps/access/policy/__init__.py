@@ -60,7 +60,7 @@ from apps.access.policy.duty import (
     rosterable_people,
 )
 from apps.access.policy.escalation import escalation_regions, may_configure_escalation
-from apps.access.policy.exports import may_release_holds
+from apps.access.policy.exports import may_download_export, may_release_holds
 from apps.access.policy.jurisdiction import owned_facilities
 from apps.access.policy.recordings import (
     needs_masked_recording,
@@ -102,6 +102,7 @@ __all__ = [
     "may_check_record_integrity",
     "may_configure_escalation",
     "may_configure_webhooks",
+    "may_download_export",
     "may_plan_roster_at",
     "may_press_panic",
     "may_release_holds",
