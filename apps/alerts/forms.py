@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
@@ -44,7 +45,8 @@ class EscalationChainForm(forms.Form):
         label=_("Severity"), coerce=int,
         choices=[(s.value, s.label) for s in Alert.Severity if s >= Alert.Severity.HIGH])
     repeat_minutes = forms.IntegerField(
-        label=_("repeat the last step every (minutes)"), min_value=1, max_value=120, initial=5)
+        label=capfirst(_("repeat the last step every (minutes)")), min_value=1, max_value=120,
+        initial=5)
 
     def __init__(self, *args, regions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,7 +56,8 @@ class EscalationChainForm(forms.Form):
                 label=_("Step %(n)d") % {"n": n}, required=False,
                 choices=[("", "—"), *STEP_ROLES])
             self.fields[f"delay_{n}"] = forms.IntegerField(
-                label=_("after (minutes)"), min_value=0, max_value=240, required=False)
+                label=capfirst(_("after (minutes)")), min_value=0, max_value=240,
+                required=False)
 
     def clean(self):
         data = super().clean()
