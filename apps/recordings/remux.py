@@ -24,6 +24,8 @@ from typing import BinaryIO
 import av
 import av.error
 
+from apps.vision.recording import MAX_TIMESTAMP_GAP
+
 OUTPUT_OPTIONS = {"movflags": "+faststart"}  # the index first: a player starts at once
 
 
@@ -57,7 +59,8 @@ class _Output:
     time_base: Fraction
     shape: tuple
     last_dts: int | None = None
-    pending: list = field(default_factory=list)
+    pending: list = field(default_factory=list)  # the group of pictures before the span
+    pending_shown: datetime | None = None  # when its last picture is shown
 
     def ticks(self, moment: datetime) -> int:
         return round((moment - self.joined.start).total_seconds() / self.time_base)
@@ -124,9 +127,14 @@ def _copy(part: Part, destination: Path, outputs: list[_Output], start: datetime
                     output.pending.clear()
                 if packet.is_keyframe or output.pending:
                     output.pending.append((packet, decoded, pts - packet.dts, time_base))
+                    output.pending_shown = shown
                 continue
-            if packet.is_keyframe and shown == start:
-                output.pending.clear()  # the span starts with this picture: none before it
+            if output.pending and (
+                    (packet.is_keyframe and shown == start)
+                    or shown - output.pending_shown > timedelta(seconds=MAX_TIMESTAMP_GAP)):
+                # The span starts with this picture, or after a gap in the recording: what
+                # came before does not show the span's start.
+                output.pending.clear()
             for held in output.pending:
                 _mux(output, *held)
             output.pending.clear()

@@ -61,3 +61,13 @@ def test_nothing_in_the_span_is_an_error_and_leaves_no_file(tmp_path: Path) -> N
         join_segments(parts(segments), tmp_path / "out.mp4", T0 + timedelta(hours=1),
                       T0 + timedelta(hours=2))
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_span_starting_in_a_gap_starts_with_the_next_recorded_picture(tmp_path: Path) -> None:
+    first = write_segments(tmp_path / "a", T0, 10, max_seconds=10)
+    later = write_segments(tmp_path / "b", T0 + timedelta(seconds=30), 10, max_seconds=10)
+    [joined] = join_segments(parts(first + later), tmp_path / "out.mp4",
+                             T0 + timedelta(seconds=20), T0 + timedelta(seconds=35))
+    assert joined.start == T0 + timedelta(seconds=30)
+    duration, keyframe_first, _frames, _audio = probe(joined.path)
+    assert keyframe_first and 4.5 <= duration <= 5.5
