@@ -11,6 +11,7 @@ access record with the span."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -228,15 +229,14 @@ def _opener(store: Storage, segment: RecordingSegment, masked: bool):
 
 
 def _masked_name(segment: RecordingSegment) -> str:
-    for attempt in range(RENDITION_ATTEMPTS):
-        try:
+    for _attempt in range(RENDITION_ATTEMPTS - 1):
+        with contextlib.suppress(renditions.RenditionBusy):
             return renditions.masked_segment_name(segment)
-        except renditions.RenditionBusy:
-            if attempt == RENDITION_ATTEMPTS - 1:
-                raise renditions.RenditionError(
-                    _("Masking was busy for too long; ask for the export again later.")
-                ) from None
-    raise AssertionError("unreachable")
+    try:
+        return renditions.masked_segment_name(segment)
+    except renditions.RenditionBusy:
+        raise renditions.RenditionError(
+            _("Masking was busy for too long; ask for the export again later.")) from None
 
 
 def _file_stem(camera: Camera, start: datetime) -> str:
