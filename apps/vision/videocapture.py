@@ -138,11 +138,13 @@ class VideoCapture:
             if self._tap is not None and packet.size:
                 # Recorded as received, before decoding (the writer copies, never decodes).
                 self._tap.video_packet(packet, datetime.now(UTC))
-            if (self._decoding is not None and packet.size
-                    and not self._decoding.admit(packet.is_keyframe)):
-                if packet.pts is not None and packet.time_base is not None:
-                    self._last_position = float(packet.pts * packet.time_base)
-                return None, nbytes, True, False
+            if self._decoding is not None and packet.size:
+                at = (float(packet.pts * packet.time_base)
+                      if packet.pts is not None and packet.time_base is not None else None)
+                if not self._decoding.admit(packet.is_keyframe, at):
+                    if at is not None:
+                        self._last_position = at
+                    return None, nbytes, True, False
             try:
                 self._decoded.extend(packet.decode())
             except _FFMPEG_FAILURES:

@@ -85,6 +85,18 @@ def test_switching_up_takes_effect_at_the_next_keyframe() -> None:
     assert switch.effective == DecodeMode.FULL
 
 
+def test_keyframes_closer_than_the_look_interval_are_thinned() -> None:
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES, keyframe_look=2.0)
+    # A keyframe a second: every other one is decoded.
+    assert [switch.admit(K, float(t)) for t in range(6)] == [True, False] * 3
+    sparse = DecodeSwitch(DecodeMode.KEYFRAMES, keyframe_look=2.0)
+    assert [sparse.admit(K, 2.0 * t) for t in range(3)] == [True] * 3
+    assert sparse.admit(K, 0.5)  # stream time went back (a camera restarted): look again
+    # Going up to full decoding does not wait for the look interval.
+    switch.set(DecodeMode.FULL)
+    assert switch.admit(K, 6.0) and switch.admit(P, 6.1)
+
+
 @dataclass(frozen=True)
 class Seen:
     keyframe: bool
@@ -107,7 +119,8 @@ def test_the_reader_switches_on_a_live_rtsp_stream(simulator: Simulator,
     thread = threading.Thread(target=reader.run, daemon=True)
     thread.start()
     try:
-        # Keyframes only (one a second at 15 fps): 14 packets in 15 are read, not decoded.
+        # Keyframes only (one a second at 15 fps, every other one decoded): the rest of the
+        # packets are read, not decoded.
         wait_until(lambda: len(seen) >= 3 and switch.skipped >= 28, timeout=15)
         assert all(s.keyframe for s in seen)
         assert switch.skipped >= 10 * (switch.decoded - 1)
@@ -176,7 +189,8 @@ def test_recorded_packets_are_identical_whatever_the_mode(
     assert len(logs[0]) == 60
     assert logs[0] == logs[1] == logs[2]
     full, keyframes, switching = analysed
-    assert keyframes == 6 < switching < full  # one keyframe a second
+    # A keyframe a second, every other one decoded (apps.vision.decoding.KEYFRAME_LOOK).
+    assert keyframes == 3 < switching < full
 
 
 def test_an_rtsp_recording_in_keyframe_mode_is_complete(
