@@ -29,7 +29,8 @@ urlpatterns = [
     path("docs/", docs.docs, name="docs"),
     path("sync/patrol-visits/", records.SyncVisitsView.as_view(), name="sync-visits"),
     path("panic/", duty.PanicView.as_view(), name="panic"),
-    path("recordings/cameras/<int:camera_id>/", recordings.CameraRecordingsView.as_view(),
+    # Any text as the id, like the router's lookups: a malformed id answers the API's 404.
+    path("recordings/cameras/<str:camera_id>/", recordings.CameraRecordingsView.as_view(),
          name="recording-timeline"),
     path("", include(router.urls)),
 ]

@@ -17,6 +17,7 @@ class CameraRecordingsView(APIView):
 
     @extend_schema(
         parameters=[
+            OpenApiParameter("camera_id", OpenApiTypes.INT, OpenApiParameter.PATH),
             OpenApiParameter("start", OpenApiTypes.STR, description=(
                 "ISO 8601 time with its UTC offset, or a date (YYYY-MM-DD). Without `end`, "
                 "the facility-local day of `start`; without either, today.")),
@@ -26,7 +27,7 @@ class CameraRecordingsView(APIView):
         ],
         responses={200: TimelineSerializer},
     )
-    def get(self, request, camera_id: int):
+    def get(self, request, camera_id: str):
         camera = selectors.reviewable_camera(request.user, camera_id)
         start, end = selectors.timeline_span(camera, request.query_params.get("start"),
                                              request.query_params.get("end"), timezone.now())
