@@ -85,6 +85,14 @@ def segments_check(*, limit: int = SEGMENTS_PER_WALK, hash_bytes: int = HASH_BYT
     return result
 
 
+def segments_found_wrong(limit: int = SEGMENTS_PER_WALK) -> list[SegmentProblem]:
+    """The problems earlier checks found and that still stand, without reading any file
+    (for a walk that re-reads no files: the integrity page keeps showing them)."""
+    rows = (RecordingSegment.objects.exclude(check_problem="").order_by("pk")
+            .values_list("pk", "camera_id", "start", "storage_name", "check_problem")[:limit])
+    return [SegmentProblem(*row) for row in rows]
+
+
 def _check(store, segment: RecordingSegment, check_hash: bool) -> str:
     try:
         if store.size(segment.storage_name) != segment.bytes:

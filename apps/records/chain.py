@@ -203,7 +203,8 @@ def chain_verify(*, check_files: bool = True, anchors: Iterable[tuple[int, str]]
     (apps.records.anchors) beside the configured witness directory (unless `witness_dir`
     is false); `public_keys` verify anchors signed by keys no longer configured. With
     `check_files`, up to `segments` recorded segment files are checked too (the ones
-    checked longest ago: apps.recordings.integrity)."""
+    checked longest ago: apps.recordings.integrity); without, the segment files earlier
+    walks found wrong are reported again, unread."""
     report = ChainReport()
     problems = report.problems
     keys = signing.verifying_keys(tuple(public_keys))
@@ -281,10 +282,14 @@ def chain_verify(*, check_files: bool = True, anchors: Iterable[tuple[int, str]]
                 problems.append(Problem("record_unchained", None, label, pk,
                                         "a record that never entered the chain"))
 
-    if check_files and segments:
-        checked = segment_files.segments_check(limit=segments)
-        report.segments_checked, report.segments_hashed = checked.sized, checked.hashed
-        for found in checked.problems or ():
+    if segments:
+        if check_files:
+            checked = segment_files.segments_check(limit=segments)
+            report.segments_checked, report.segments_hashed = checked.sized, checked.hashed
+            wrong = checked.problems or []
+        else:  # no file is read: what earlier checks found still stands
+            wrong = segment_files.segments_found_wrong(limit=segments)
+        for found in wrong:
             problems.append(Problem(
                 "file_missing" if found.problem == segment_files.MISSING else "file_changed",
                 None, "recordings.recordingsegment", found.segment_id, found.detail))

@@ -341,6 +341,9 @@ def test_verify_records_reports_altered_bundles_and_altered_or_deleted_segments(
     assert f"recordings.recordingsegment:{altered.pk} file_changed" in text
     assert f"recordings.recordingsegment:{deleted.pk} file_missing" in text
     assert deleted.storage_name in text
+    # A walk that reads no file (the scheduled one) still shows what was found.
+    cheap = {(p.record_type, p.record_id, p.kind) for p in chain_verify(check_files=False).problems}
+    assert ("recordings.recordingsegment", deleted.pk, "file_missing") in cheap
     # A walk with a small bound still finds them again: they are checked every walk.
     again = chain_verify(segments=2)
     found = {(p.record_type, p.record_id) for p in again.problems}
