@@ -124,8 +124,8 @@ def _clicks(server: _Server, user, camera) -> list[float]:
         page.goto(url)
         page.wait_for_function("() => document.querySelectorAll('.review-span').length > 0",
                                timeout=30_000)
-        page.locator("[data-timeline]").scroll_into_view_if_needed()
-        box = page.locator("[data-timeline]").bounding_box()
+        page.locator('[data-timeline="day"]').scroll_into_view_if_needed()
+        box = page.locator('[data-timeline="day"]').bounding_box()
         positions = random.Random(19).sample(range(int(box["width"] * 0.02),
                                                    int(box["width"] * 0.98)), CLICKS)
         for offset in positions:

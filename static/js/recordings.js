@@ -16,7 +16,6 @@
   const text = (name) => root.dataset["text" + name] || "";
   const dayStart = Date.parse(data.dayStart);
   const dayEnd = Date.parse(data.dayEnd);
-  const dayLength = dayEnd - dayStart;
   const SPEEDS = [0.5, 1, 2, 4, 8];
   // Segments closer than this are drawn as one recorded span.
   const JOIN_MS = 2000;
@@ -24,8 +23,7 @@
   const DRIFT_S = 0.4;
   const clockEl = root.querySelector("[data-clock]");
   const statusEl = root.querySelector("[data-status]");
-  const timeline = root.querySelector("[data-timeline]");
-  const playhead = root.querySelector("[data-playhead]");
+  const HOUR = 3600000;
   const speedEl = root.querySelector("[data-speed]");
   const playButton = root.querySelector('[data-action="play"]');
   const timeOfDay = new Intl.DateTimeFormat("en-GB", {
@@ -41,6 +39,8 @@
     this.note = el.querySelector("[data-note]");
     [this.front, this.back] = el.querySelectorAll("[data-video]");
     this.segments = [];
+    this.spans = [];
+    this.markers = [];
     for (const video of [this.front, this.back]) {
       video.segment = -1;
       for (const name of ["ended", "playing", "seeked", "canplay", "waiting", "error"]) {
@@ -78,6 +78,7 @@
 
   Player.prototype.load = function (video, index, offset) {
     video.segment = index;
+    video.defaultPlaybackRate = state.rate;  // what loading the source resets the rate to
     // A media fragment starts the video where asked without a second request for the seek.
     video.src = this.segments[index].url + (offset > 0 ? "#t=" + offset.toFixed(3) : "");
   };
@@ -162,10 +163,9 @@
     clockEl.textContent = parts.hour + ":" + parts.minute + ":" + parts.second + " " + data.zone;
     root.dataset.clock = String(Math.round(state.t));
     root.dataset.state = state.playing ? "playing" : "paused";
-    playhead.hidden = false;
-    playhead.style.left = ((state.t - dayStart) / dayLength * 100) + "%";
-    timeline.setAttribute("aria-valuenow", String(Math.round((state.t - dayStart) / 1000)));
-    timeline.setAttribute("aria-valuetext", clockEl.textContent);
+    const hour = dayStart + Math.floor((state.t - dayStart) / HOUR) * HOUR;
+    if (hourStrip.from !== hour) hourStrip.show(hour, hour + HOUR);
+    for (const strip of [dayStrip, hourStrip]) strip.mark(state.t, clockEl.textContent);
     playButton.textContent = state.playing ? "❚❚" : "▶︎";
     playButton.setAttribute("aria-label", text(state.playing ? "Pause" : "Play"));
   }
@@ -179,43 +179,94 @@
     history.replaceState(null, "", "?" + query.toString());
   }
 
-  function place(el, from, to) {
-    el.style.left = ((from - dayStart) / dayLength * 100) + "%";
-    if (to !== undefined) el.style.width = Math.max(0.1, (to - from) / dayLength * 100) + "%";
+  // Recorded spans of one camera: segments closer than JOIN_MS make one span.
+  function spansOf(player) {
+    const spans = [];
+    for (const segment of player.segments) {
+      const last = spans[spans.length - 1];
+      if (last && segment.start - last.to <= JOIN_MS) last.to = Math.max(last.to, segment.end);
+      else spans.push({ from: segment.start, to: segment.end });
+    }
+    return spans;
   }
 
-  function draw(player, markers) {
-    const lane = timeline.querySelector('[data-lane="' + player.camera.id + '"]');
-    const spans = [];
-    let span = null;
-    for (const segment of player.segments) {
-      if (span && segment.start - span.to <= JOIN_MS) { span.to = Math.max(span.to, segment.end); continue; }
-      if (span) spans.push(span);
-      span = { from: segment.start, to: segment.end };
-    }
-    if (span) spans.push(span);
-    const fragment = document.createDocumentFragment();
-    for (const s of spans) {
-      const el = document.createElement("span");
-      el.className = "review-span";
-      place(el, Math.max(s.from, dayStart), Math.min(s.to, dayEnd));
-      fragment.append(el);
-    }
-    // One mark per kind per tenth of a percent of the day: thousands of motion marks would
-    // only draw the same pixels.
-    const drawn = new Set();
-    for (const marker of markers) {
-      const slot = marker.kind + Math.round((marker.at - dayStart) / dayLength * 1000);
-      if (drawn.has(slot) || marker.at < dayStart || marker.at >= dayEnd) continue;
-      drawn.add(slot);
-      const el = document.createElement("span");
-      el.className = "review-mark mark-" + marker.kind;
-      el.title = marker.title || text(marker.kind.charAt(0).toUpperCase() + marker.kind.slice(1));
-      place(el, marker.at);
-      fragment.append(el);
-    }
-    lane.append(fragment);
+  // A timeline over [from, to): the day, or the hour being played (fine enough to click a
+  // moment on a phone). One lane per camera with its spans and marks; a click plays from the
+  // moment under it.
+  function Strip(el, keySteps) {
+    this.el = el;
+    this.playhead = el.querySelector("[data-playhead]");
+    this.from = null;
+    el.addEventListener("click", (event) => {
+      const box = el.getBoundingClientRect();
+      seek(this.from + (event.clientX - box.left) / box.width * (this.to - this.from), true);
+    });
+    el.addEventListener("keydown", (event) => {
+      const moves = { ArrowLeft: -keySteps[0], ArrowRight: keySteps[0],
+                      PageUp: -keySteps[1], PageDown: keySteps[1] };
+      if (event.key in moves) seek(state.t + moves[event.key]);
+      else if (event.key === "Home") seek(this.from);
+      else if (event.key === "End") seek(this.to - 1);
+      else if (event.key === " " || event.key === "Enter") seek(state.t, !state.playing);
+      else return;
+      event.preventDefault();
+    });
   }
+
+  Strip.prototype.place = function (el, from, to) {
+    const length = this.to - this.from;
+    el.style.left = ((from - this.from) / length * 100) + "%";
+    if (to !== undefined) el.style.width = Math.max(0.1, (to - from) / length * 100) + "%";
+  };
+
+  Strip.prototype.show = function (from, to) {
+    this.from = from;
+    this.to = to;
+    for (const player of players) {
+      const lane = this.el.querySelector('[data-lane="' + player.camera.id + '"]');
+      const fragment = document.createDocumentFragment();
+      for (const span of player.spans) {
+        if (span.to <= from || span.from >= to) continue;
+        const el = document.createElement("span");
+        el.className = "review-span";
+        this.place(el, Math.max(span.from, from), Math.min(span.to, to));
+        fragment.append(el);
+      }
+      // One mark per kind per thousandth of the strip: thousands of motion marks would only
+      // draw the same pixels.
+      const drawn = new Set();
+      for (const marker of player.markers) {
+        const slot = marker.kind + Math.round((marker.at - from) / (to - from) * 1000);
+        if (drawn.has(slot) || marker.at < from || marker.at >= to) continue;
+        drawn.add(slot);
+        const el = document.createElement("span");
+        el.className = "review-mark mark-" + marker.kind;
+        el.title = marker.title || text(marker.kind.charAt(0).toUpperCase() + marker.kind.slice(1));
+        this.place(el, marker.at);
+        fragment.append(el);
+      }
+      lane.replaceChildren(fragment);
+    }
+    const labels = this.el.nextElementSibling;
+    if (labels && labels.hasAttribute("data-labels")) {
+      labels.querySelectorAll("span").forEach((label, index, all) => {
+        const parts = Object.fromEntries(timeOfDay.formatToParts(
+          new Date(from + (to - from) * index / all.length)).map((p) => [p.type, p.value]));
+        label.textContent = parts.hour + ":" + parts.minute;
+      });
+    }
+  };
+
+  Strip.prototype.mark = function (t, label) {
+    if (this.from === null) return;
+    this.playhead.hidden = false;
+    this.place(this.playhead, t);
+    this.el.setAttribute("aria-valuenow", String(Math.round((t - this.from) / 1000)));
+    this.el.setAttribute("aria-valuetext", label);
+  };
+
+  const dayStrip = new Strip(root.querySelector('[data-timeline="day"]'), [60000, 600000]);
+  const hourStrip = new Strip(root.querySelector('[data-timeline="hour"]'), [5000, 60000]);
 
   function jumpToEvent(direction) {
     const target = direction > 0
@@ -245,19 +296,6 @@
     state.rate = SPEEDS.includes(Number(speedEl.value)) ? Number(speedEl.value) : 1;
     tick();
   });
-  timeline.addEventListener("click", (event) => {
-    const box = timeline.getBoundingClientRect();
-    seek(dayStart + (event.clientX - box.left) / box.width * dayLength, true);
-  });
-  timeline.addEventListener("keydown", (event) => {
-    const moves = { ArrowLeft: -60000, ArrowRight: 60000, PageUp: -600000, PageDown: 600000 };
-    if (event.key in moves) seek(state.t + moves[event.key]);
-    else if (event.key === "Home") seek(dayStart);
-    else if (event.key === "End") seek(dayEnd - 1);
-    else if (event.key === " " || event.key === "Enter") seek(state.t, !state.playing);
-    else return;
-    event.preventDefault();
-  });
 
   async function loadDay(player) {
     const query = new URLSearchParams({ start: data.dayStart, end: data.dayEnd });
@@ -270,13 +308,14 @@
       url: s.url, start: Date.parse(s.start), end: Date.parse(s.end),
     })).sort((a, b) => a.start - b.start);
     root.querySelector('[data-player="' + player.camera.id + '"] [data-masked]').hidden = !day.masked;
-    const markers = day.markers.map((m) => ({ kind: m.kind, at: Date.parse(m.at), title: m.title }));
-    draw(player, markers);
-    return markers;
+    player.spans = spansOf(player);
+    player.markers = day.markers.map((m) => ({ kind: m.kind, at: Date.parse(m.at), title: m.title }));
+    return player.markers;
   }
 
   Promise.all(players.map(loadDay)).then((markerLists) => {
     events = Array.from(new Set(markerLists.flat().map((m) => m.at))).sort((a, b) => a - b);
+    dayStrip.show(dayStart, dayEnd);
     const first = Math.min(...players.map((p) => (p.segments[0] ? p.segments[0].start : Infinity)));
     const asked = data.start ? Date.parse(data.start) : NaN;
     if (!Number.isNaN(asked)) seek(asked, true, true);  // from a link to a moment: play it
