@@ -77,7 +77,7 @@ for _role in (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER, Role.FACILITY_
     _NAV[_role] = [*_NAV[_role], RECORDINGS]
 # --- end of recorded footage
 
-# --- evidence exports (apps.recordings.exports): for those who export recorded footage.
+# --- evidence exports (apps.recordings.exports): beside recordings, for those who export.
 EXPORTS = NavItem(_("Evidence exports"), "exports:list")
 for _role in (Role.OPERATOR, Role.COMMANDER, Role.POST_COMMANDER, Role.FACILITY_OFFICIAL):
     _NAV[_role] = [*_NAV[_role], EXPORTS]
