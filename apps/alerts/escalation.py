@@ -108,6 +108,19 @@ def on_duty(alert: Alert, now: datetime) -> QuerySet[User]:
     return policy.alert_assignees(alert).filter(Q(pk__in=watching) | Q(pk__in=padal))
 
 
+def first_told(alert: Alert, now: datetime) -> QuerySet[User]:
+    """Who hears a high alert first: the people on duty for its facility. A panic press is
+    told at once to every operator and Padal who may act on it as well: a guard in danger
+    cannot wait for the chain's later steps to reach a Padal out on patrol."""
+    people = on_duty(alert, now)
+    if alert.kind != Alert.Kind.PANIC:
+        return people
+    responders = policy.alert_assignees(alert).filter(
+        role_assignments__role__in=[Role.OPERATOR, Role.POST_COMMANDER]).values("pk")
+    return policy.alert_assignees(alert).filter(
+        Q(pk__in=people.values("pk")) | Q(pk__in=responders))
+
+
 def step_people(alert: Alert, role: str) -> QuerySet[User]:
     """The people of `role` who may act on the alert."""
     return policy.alert_assignees(alert).filter(role_assignments__role=role)

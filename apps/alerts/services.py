@@ -188,13 +188,14 @@ def alert_resolve(*, alert: Alert, user: User, comment: str) -> Alert:
 
 
 def _first_notice(alert: Alert, action: str, now) -> None:
-    """Record the raise (or reopening); a high alert is told first to the people on duty,
-    or, with nobody on duty, to the chain's first step at once."""
+    """Record the raise (or reopening); a high alert is told first to the people on duty
+    (and a panic press to every operator and Padal: escalation.first_told), or, with nobody
+    to tell, to the chain's first step at once."""
     if not escalation.escalates(alert):
         _record(alert, action)
         return
     chain = escalation.chain_for(alert.facility, alert.severity)
-    people = list(escalation.on_duty(alert, now))
+    people = list(escalation.first_told(alert, now))
     step, role = 0, ""
     if not people:
         step, role = 1, chain.step(1).role

@@ -129,6 +129,20 @@ def test_the_people_on_duty_are_told_first(world, clock):
                                   sorted([operator.username, second_operator.username]))
 
 
+def test_a_panic_press_is_told_at_once_to_every_operator_and_padal(world, clock):
+    """Nobody is on a watch or a shift here: a motion alert would wait for the chain, a
+    guard's panic reaches the command center and the Padal with its first notice."""
+    warehouse = world.a.facilities["warehouse"]
+    alert = alert_raise(kind=Alert.Kind.PANIC, severity=Alert.Severity.CRITICAL,
+                        facility=warehouse, dedup_key="panic:t", title="Tombol panik")[0]
+    told = _notices(alert)[0]
+    assert told[:2] == (0, "")
+    assert {world.a.users["operator"].username, world.a.users["padal"].username} <= set(told[3])
+    assert world.a.users["field_polri"].username not in told[3]
+    assert told[3] == sorted(u.username for u in escalation.step_people(alert, Role.OPERATOR)
+                             | escalation.step_people(alert, Role.POST_COMMANDER))
+
+
 def test_a_step_with_nobody_to_tell_hands_on_at_once(world, clock):
     world.a.users["operator"].set_roles({Role.FIELD_OFFICER})
     alert = _raise(world.a.facilities["warehouse"])
