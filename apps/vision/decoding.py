@@ -25,7 +25,9 @@ decoded.
 from __future__ import annotations
 
 import enum
+import statistics
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -34,6 +36,9 @@ from datetime import datetime, timedelta
 # background to settle on full-rate frames before the first moment that counts.
 ARMING_LEAD = timedelta(seconds=30)
 KEYFRAME_LOOK = 2.0
+# The longest keyframe interval for which tamper is promised within 10 s on keyframes only;
+# a camera sending them further apart should be set to a shorter GOP ("I-frame interval").
+MAX_KEYFRAME_INTERVAL = 2.0
 # The lead is looked at in steps this long, so an armed period shorter than the lead is
 # not jumped over (armed hours are set to the minute).
 _LEAD_STEP = timedelta(seconds=10)
@@ -55,6 +60,8 @@ class DecodeSwitch:
         self._effective = mode
         self._keyframe_look = keyframe_look
         self._looked_at: float | None = None  # stream time of the last keyframe decoded
+        self._keyframe_at: float | None = None  # ... and of the last keyframe received
+        self._intervals: deque[float] = deque(maxlen=5)
         self.decoded = 0  # packets handed to the decoder
         self.skipped = 0  # packets read and not decoded
 
@@ -70,6 +77,12 @@ class DecodeSwitch:
         """The mode packets are decoded in now (full only from a keyframe on)."""
         return self._effective
 
+    @property
+    def keyframe_interval(self) -> float | None:
+        """The stream's measured keyframe interval in seconds (median of the last five)."""
+        with self._lock:
+            return statistics.median(self._intervals) if self._intervals else None
+
     def set(self, mode: DecodeMode) -> None:
         with self._lock:
             self._wanted = mode
@@ -80,6 +93,8 @@ class DecodeSwitch:
         """Whether to decode the next packet (a keyframe or not; `at`: its stream time in
         seconds, if known)."""
         with self._lock:
+            if keyframe:
+                self._measure(at)
             if self._effective == DecodeMode.KEYFRAMES and keyframe:
                 self._effective = self._wanted  # up to full here, at a keyframe
             decode = self._effective == DecodeMode.FULL or (keyframe and self._look_due(at))
@@ -90,6 +105,13 @@ class DecodeSwitch:
             else:
                 self.skipped += 1
             return decode
+
+    def _measure(self, at: float | None) -> None:
+        last, self._keyframe_at = self._keyframe_at, at
+        if at is None or last is None or at < last:
+            self._intervals.clear()  # time went back: a new stream
+        elif at > last:
+            self._intervals.append(at - last)
 
     def _look_due(self, at: float | None) -> bool:
         last = self._looked_at
@@ -111,3 +133,8 @@ def needed_mode(now: datetime, armed_at: Callable[[datetime], bool], *, live: bo
             return DecodeMode.FULL
         moment += _LEAD_STEP
     return DecodeMode.FULL if armed_at(end) else DecodeMode.KEYFRAMES
+
+
+def keyframes_too_far_apart(interval: float | None) -> bool:
+    """Whether a camera's keyframe interval breaks the tamper promise on keyframes only."""
+    return interval is not None and interval > MAX_KEYFRAME_INTERVAL * 1.05

@@ -72,6 +72,7 @@ class StreamHealth:
     frames: int
     corrupt_frames: int
     error: str | None  # the last failure, redacted
+    keyframe_interval: float | None = None  # seconds, measured on video streams
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,7 @@ class StreamReader:
             frames=self._frames,
             corrupt_frames=self._corrupt,
             error=self._error,
+            keyframe_interval=self.decoding.keyframe_interval,
         )
 
     def _is_degraded(self, age: float, fps: float, span: float) -> bool:

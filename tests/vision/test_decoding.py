@@ -5,16 +5,24 @@ on the mode (the recorder gets every packet before the decoding gate)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import pytest
 
-from apps.camsim import Simulator
+from apps.camsim import CameraSpec, Simulator
 from apps.camsim.clip import write_clip
 from apps.core.netguard import UrlPolicy
-from apps.vision.decoding import ARMING_LEAD, DecodeMode, DecodeSwitch, needed_mode
+from apps.vision.decoding import (
+    ARMING_LEAD,
+    DecodeMode,
+    DecodeSwitch,
+    keyframes_too_far_apart,
+    needed_mode,
+)
 from apps.vision.frames import Frame
 from apps.vision.recorder import Recorder
 from apps.vision.recordgate import RecordMode
@@ -95,6 +103,51 @@ def test_keyframes_closer_than_the_look_interval_are_thinned() -> None:
     # Going up to full decoding does not wait for the look interval.
     switch.set(DecodeMode.FULL)
     assert switch.admit(K, 6.0) and switch.admit(P, 6.1)
+
+
+def test_the_keyframe_interval_is_measured_from_the_keyframes_received() -> None:
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+    assert switch.keyframe_interval is None
+    for t in range(9):
+        switch.admit(t % 3 == 0, t * 0.5)  # a keyframe every 1.5 s, whether decoded or not
+    assert switch.keyframe_interval == 1.5
+    assert not keyframes_too_far_apart(1.5)
+    assert not keyframes_too_far_apart(2.0)
+    assert keyframes_too_far_apart(3.0)
+    assert not keyframes_too_far_apart(None)  # not known yet (or not a video stream)
+
+
+@pytest.fixture(scope="module")
+def long_gop() -> Iterator[Simulator]:
+    # A camera set to a keyframe every 3 s: too far apart for tamper on keyframes.
+    with Simulator([CameraSpec("long-gop", 320, 180, 10.0, 300_000, keyint=30)]) as sim:
+        yield sim
+
+
+def test_a_camera_with_keyframes_too_far_apart_is_told_apart(
+        simulator: Simulator, long_gop: Simulator, loopback_policy: UrlPolicy) -> None:
+    sources = {
+        "long": SourceConfig(long_gop.urls("long-gop")["rtsp"], SourceKind.RTSP),
+        "normal": SourceConfig(simulator.urls("cam-a")["rtsp"], SourceKind.RTSP),
+    }
+    readers = {name: StreamReader(source, lambda frame: None, policy=loopback_policy,
+                                  backoff=FAST_BACKOFF, decoding=DecodeSwitch(KEYFRAMES))
+               for name, source in sources.items()}
+    threads = [threading.Thread(target=r.run, daemon=True) for r in readers.values()]
+    for thread in threads:
+        thread.start()
+    try:
+        intervals = wait_until(
+            lambda: (found := {n: r.health().keyframe_interval for n, r in readers.items()})
+            and None not in found.values() and found, timeout=15, what="keyframe intervals")
+    finally:
+        for reader in readers.values():
+            reader.stop()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert abs(intervals["long"] - 3.0) < 0.1 and keyframes_too_far_apart(intervals["long"])
+    assert abs(intervals["normal"] - 1.0) < 0.1
+    assert not keyframes_too_far_apart(intervals["normal"])
 
 
 @dataclass(frozen=True)
