@@ -3,11 +3,11 @@
 Issue 19's figure: a click on a 6-day-old moment of a camera's day timeline → the video
 playing at that moment, p95 over 20 clicks (goal ≤ 1 s). Builds 7 days of continuous
 one-minute segments of one camera (10,080 rows of apps.recordings, each file a link to one
-real fragmented MP4 written by apps.vision's writer), serves the portal (test settings, a
-threaded WSGI server in this process, static files from their folders) and drives the review
-page in Debian's Chromium, signed in as the camera's owner agency. The time is taken from the
-click to the page showing the camera playing within a second of the clicked moment (the
-player's own state: the video element ready, not seeking, not paused).
+real fragmented MP4 written by apps.vision's writer), serves the portal with Daphne (test
+settings: static files from their folders) and drives the review page in Debian's Chromium,
+signed in as the camera's owner agency. The time is taken from the click to the page showing
+the camera playing within a second of the clicked moment (the player's own state: the video
+element ready, not seeking, not paused).
 
 The database: a throwaway one beside bench.coverage_bench's (created and dropped here).
 """
@@ -20,7 +20,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from datetime import time as clock
@@ -74,30 +73,34 @@ def _footage(root: Path, work: Path, now: datetime):
     return city.users["kpu"], camera
 
 
-class _Server:
-    """The portal over HTTP on a free local port, in threads of this process."""
+class _Daphne:
+    """The portal served by Daphne (as `manage.py serve` does) on a free local port, with this
+    process's environment (the bench's database, settings and recordings)."""
 
-    def __init__(self) -> None:
-        from django.contrib.staticfiles.handlers import StaticFilesHandler
-        from django.core.handlers.wsgi import WSGIHandler
-        from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    def __init__(self, work: Path) -> None:
+        from tests.integration.processes import Processes, free_port
 
-        class QuietHandler(WSGIRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.processes = Processes(dict(os.environ), work)
 
-        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        self.httpd.set_app(StaticFilesHandler(WSGIHandler()))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def __enter__(self) -> _Daphne:
+        import socket
 
-    def __enter__(self) -> _Server:
-        self.thread.start()
+        from tests.waiting import wait_until
+
+        self.processes.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
+                             "--port", str(self.port), "portal.asgi:application")
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_until(listening, 60, what="daphne listening")
         return self
 
     def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.processes.stop_all()
 
 
 PLAYING_AT = """([wanted]) => {
@@ -108,7 +111,7 @@ PLAYING_AT = """([wanted]) => {
 }"""
 
 
-def _clicks(server: _Server, user, camera) -> list[float]:
+def _clicks(server: _Daphne, user, camera) -> list[float]:
     from django.urls import reverse
     from django.utils import timezone
 
@@ -163,7 +166,7 @@ def main() -> int:
 
         call_command("migrate", verbosity=0)
         user, camera = _footage(work / "recordings", work / "writer", timezone.now())
-        with _Server() as server:
+        with _Daphne(work) as server:
             latencies = sorted(_clicks(server, user, camera))
         report("recording_playback_start_p50", statistics.median(latencies), "ms")
         report("recording_playback_start_p95", latencies[int(len(latencies) * 0.95) - 1], "ms")
