@@ -11,16 +11,22 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
       keyframes 2 s apart, the tamper starting right after one (the worst case), keyframes
       only and, for comparison, full decoding;
   (c) motion on an armed camera: the same events at the same moments as before the decoding
-      switch existed (an armed camera decodes in full).
+      switch existed (an armed camera decodes in full);
+  (d) the same mix live: 16 readers of the simulator's RTSP stream (720p, a keyframe a
+      second) in a child process on one core, the mix against all 16 decoding in full.
 Prints `bench: <name> = <value> <unit>` lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,7 +40,20 @@ from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.source import SourceConfig, SourceKind
 from apps.vision.stream import StreamReader
 from apps.vision.videocapture import enable_file_sources
-from bench.vision_bench import FPS, GATE, LOOPBACK, PRIVACY, NullSink, _one_core, make_clip, report
+from bench.vision_bench import (
+    BITRATE,
+    FPS,
+    GATE,
+    HEIGHT,
+    LOOPBACK,
+    PRIVACY,
+    WIDTH,
+    NullSink,
+    _one_core,
+    _simulator_url,
+    make_clip,
+    report,
+)
 from tests.vision.keyframes import report_delay
 
 # The city mix of the issue: cameras per role, and the decoding mode each needs.
@@ -126,14 +145,73 @@ def tamper_benchmarks(folder: Path) -> None:
             report(f"{name}_tamper_delay_{kind}", float("nan") if delay is None else delay, "s")
 
 
+def watch_mix(url: str, all_full: bool, seconds: float) -> dict[str, float]:
+    """Child process: the 16 cameras of the mix reading `url`; CPU and wall seconds."""
+    stop = threading.Event()
+    readers = []
+    for role, count in MIX.items():
+        mode = DecodeMode.FULL if all_full else NEEDS[role]
+        readers += [StreamReader(SourceConfig(url, SourceKind.RTSP, label=f"{role}-{i}"),
+                                 pipeline(role, NullSink()).process, stop, policy=LOOPBACK,
+                                 decoding=DecodeSwitch(mode))
+                    for i in range(count)]
+    threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
+    for thread in threads:
+        thread.start()
+    time.sleep(5.0)  # connected, and past the burst of buffered frames after opening
+    wall_started, cpu_started = time.monotonic(), time.process_time()
+    time.sleep(seconds)
+    result = {"cpu": time.process_time() - cpu_started, "wall": time.monotonic() - wall_started,
+              "frames": min(r.health().frames for r in readers)}
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    return result
+
+
+def live_benchmarks(seconds: float) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "apps.camsim", "--camera", "live", "--size", f"{WIDTH}x{HEIGHT}",
+         "--fps", str(FPS), "--bitrate", str(BITRATE), "--person", "--http-port", "0",
+         "--rtsp-port", "0"], stdout=subprocess.PIPE, text=True)
+    shares = {}
+    try:
+        if len(cpus) > 1:
+            os.sched_setaffinity(simulator.pid, cpus[1:])  # its encoding is not counted
+        url = _simulator_url(simulator)
+        for name in ("mix", "full"):
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.decode_bench", "--live-child", url,
+                 "--seconds", str(seconds), *(["--all-full"] if name == "full" else [])],
+                capture_output=True, text=True, check=True,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus[:1])) if len(cpus) > 1 else None)
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            shares[name] = result["cpu"] / result["wall"]
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+    cameras = sum(MIX.values())
+    report("decode_live_mix_cpu_ratio", shares["mix"] / shares["full"], "x")
+    report("decode_live_mix_cameras_per_core", cameras / shares["mix"], "cameras")
+    report("decode_live_all_full_cameras_per_core", cameras / shares["full"], "cameras")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a shorter clip, fewer runs")
+    parser.add_argument("--live-child", help=argparse.SUPPRESS)
+    parser.add_argument("--all-full", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=20.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # as in a capture worker
     enable_file_sources()
+    if args.live_child:
+        print(json.dumps(watch_mix(args.live_child, args.all_full, args.seconds)))
+        return 0
     seconds, runs = (8.0, 2) if args.quick else (20.0, 5)
     mix_benchmarks(seconds, runs)
+    live_benchmarks(8.0 if args.quick else 20.0)
     with tempfile.TemporaryDirectory() as folder:
         tamper_benchmarks(Path(folder))
     return 0
