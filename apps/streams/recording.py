@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.db import close_old_connections, connection
 from apps.cameras.models import Camera, RecordingMode
 from apps.recordings import capacity
 from apps.recordings.services import segment_recorded
+from apps.streams.leases import LeaseStore, lease_store
 from apps.vision.recorder import Recorder, SegmentFlags
 from apps.vision.recordgate import RecordMode
 from apps.vision.recording import Segment, probe_segment
@@ -139,35 +140,46 @@ def camera_recorder(camera: Camera) -> tuple[Recorder, SegmentStore] | None:
     return recorder, store
 
 
-def store_spool(holders: Callable[[list[int]], dict[int, str]], host: str) -> int:
+def store_spool(leases: LeaseStore, host: str) -> int:
     """Store what this machine's spool holds for every camera not being recorded here now:
     run when a worker starts. The spool is local and per worker machine, so a camera that
     moved to another machine while this one was down (or was deleted, or turned off) still
-    gets the segments written here; a camera whose lease a watcher on this host (`host`)
+    gets the segments written here. A camera whose lease a watcher on this host (`host`)
     holds is left to it (its session stored its leftovers when it began, and it may be
-    writing now). Returns the segments stored."""
+    writing now); one nobody holds is leased for the sweep, so no watcher starts writing its
+    folder meanwhile. Returns the segments stored."""
     root = Path(settings.RECORDINGS_SPOOL)
     if not root.is_dir():
         return 0
     folders = {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()}
-    held = holders(sorted(folders))
+    held = leases.holders(sorted(folders))
     cameras = Camera.objects.in_bulk(folders)
     stored = 0
     for camera_id, folder in sorted(folders.items()):
-        if held.get(camera_id, "").split(":")[0] == host:
+        holder = held.get(camera_id)
+        if holder is not None and holder.split(":")[0] == host:
             continue
         camera = cameras.get(camera_id)
-        left = leftovers(camera_id)
         if camera is None:
             # The camera is gone, and its index with it: nothing to store the files under.
-            for segment in left:
-                segment.path.unlink(missing_ok=True)
-        elif left:
-            store = SegmentStore(camera)
-            for segment in left:
-                store(segment, SegmentFlags())
-            store.close()
-            stored += len(left)
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        lease = None
+        if holder is None:
+            lease = leases.acquire(camera_id, f"{host}:spool")
+            if lease is None:
+                continue  # a watcher took it just now: its session stores the leftovers
+        try:
+            left = leftovers(camera_id)
+            if left:
+                store = SegmentStore(camera)
+                for segment in left:
+                    store(segment, SegmentFlags())
+                store.close()
+                stored += len(left)
+        finally:
+            if lease is not None:
+                leases.release(lease)
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty
     return stored
@@ -185,10 +197,8 @@ def sweep_spool_once() -> None:
     _spool_swept.set()
 
     def sweep() -> None:
-        from apps.streams.leases import lease_store
-
         try:
-            stored = store_spool(lease_store().holders, socket.gethostname())
+            stored = store_spool(lease_store(), socket.gethostname())
             if stored:
                 logger.info("stored %d segments left in the spool", stored)
         except Exception:

@@ -139,10 +139,12 @@ def test_a_starting_worker_stores_its_spool_for_cameras_not_recorded_here(
             for camera in (moved, off, here, gone)}
     gone_folder = spool_folder(gone.pk)
     gone.delete()
-    holders = {moved.pk: "worker-b:41:7", here.pk: "worker-a:12:3"}
+    leases = DatabaseLeases()
+    assert leases.acquire(moved.pk, "worker-b:41:7") is not None
+    assert leases.acquire(here.pk, "worker-a:12:3") is not None
 
-    assert store_spool(lambda ids: {i: holders[i] for i in ids if i in holders},
-                       "worker-a") == 2
+    assert store_spool(leases, "worker-a") == 2
+    assert leases.holders([off.pk]) == {}  # leased for the sweep only
     stored = dict(RecordingSegment.objects.values_list("camera_id", "sha256"))
     assert stored == {moved.pk: sums[moved.pk], off.pk: sums[off.pk]}
     for row in RecordingSegment.objects.all():
