@@ -302,8 +302,9 @@ class Watcher:
                                event_open=pipeline.event_open)
 
         # Keyframes only unless the camera is armed (or soon), watched live or has an open
-        # event; asked again at every flush below.
-        decoding = self.decoding = DecodeSwitch(decoding_need())
+        # event; asked again at every flush below, and a live viewer at every keyframe (its
+        # first pictures must not wait for the flush).
+        decoding = self.decoding = DecodeSwitch(decoding_need(), wake=live)
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),

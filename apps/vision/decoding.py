@@ -54,7 +54,11 @@ class DecodeSwitch:
     `admit` is asked by the reader's thread for every video packet."""
 
     def __init__(self, mode: DecodeMode = DecodeMode.FULL, *,
-                 keyframe_look: float = KEYFRAME_LOOK) -> None:
+                 keyframe_look: float = KEYFRAME_LOOK,
+                 wake: Callable[[], bool] | None = None) -> None:
+        # `wake` is asked at every keyframe while decoding keyframes only: a need that should
+        # not wait for the next `set` (a live viewer opening the camera's tile).
+        self._wake = wake
         self._lock = threading.Lock()
         self._wanted = mode
         self._effective = mode
@@ -92,7 +96,11 @@ class DecodeSwitch:
     def admit(self, keyframe: bool, at: float | None = None) -> bool:
         """Whether to decode the next packet (a keyframe or not; `at`: its stream time in
         seconds, if known)."""
+        woken = (keyframe and self._wake is not None
+                 and self._effective == DecodeMode.KEYFRAMES and self._wake())
         with self._lock:
+            if woken:
+                self._wanted = DecodeMode.FULL
             if keyframe:
                 self._measure(at)
             if self._effective == DecodeMode.KEYFRAMES and keyframe:

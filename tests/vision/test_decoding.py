@@ -105,6 +105,16 @@ def test_keyframes_closer_than_the_look_interval_are_thinned() -> None:
     assert switch.admit(K, 6.0) and switch.admit(P, 6.1)
 
 
+def test_a_wake_up_call_switches_up_at_the_keyframe_itself() -> None:
+    viewer = False
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES, wake=lambda: viewer)
+    assert admitted(switch, [K, P]) == [True, False]
+    viewer = True
+    assert admitted(switch, [P]) == [False]  # asked at keyframes only
+    assert admitted(switch, [K, P]) == [True, True]
+    assert switch.wanted == DecodeMode.FULL
+
+
 def test_the_keyframe_interval_is_measured_from_the_keyframes_received() -> None:
     switch = DecodeSwitch(DecodeMode.KEYFRAMES)
     assert switch.keyframe_interval is None
