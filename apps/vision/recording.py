@@ -104,6 +104,9 @@ class _OpenSegment:
         self.path = path
         self.start = start
         self.first_dts = first_dts
+        # The earliest wall-clock start its packets imply (arrival minus the time into the
+        # segment): see `SegmentWriter.write`.
+        self.earliest = start
         self.last_dts = first_dts - 1
         self.end_ticks = 0
         self.packets = 0
@@ -129,7 +132,7 @@ class _OpenSegment:
         # On an error the fragments already written stay playable: still index the file.
         with contextlib.suppress(av.error.FFmpegError, OSError):
             self.container.close()
-        return finish_file(self.path, self.start, float(self.end_ticks * time_base),
+        return finish_file(self.path, self.earliest, float(self.end_ticks * time_base),
                            self.packets)
 
     def abandon(self) -> None:
@@ -187,13 +190,20 @@ class SegmentWriter:
         if current is not None and packet.is_keyframe and self._should_cut(current, dts):
             finished = self._close()
             current = None
+        now = received or self._clock()
         if current is None:
             if not packet.is_keyframe:
                 self.dropped += 1
                 return finished
-            now = received or self._clock()
             current = self._open = _OpenSegment(
                 self._template, segment_path(self._directory, now), now, dts)
+        else:
+            # A new connection hands over what FFmpeg read while it probed the stream (about
+            # two seconds of it) all at once: the first segment's keyframe arrives late by
+            # that much, and the segment would be indexed later than what it shows. Packets
+            # that came on time say when the segment really began.
+            began = now - timedelta(seconds=float((dts - current.first_dts) * self._time_base))
+            current.earliest = min(current.earliest, began)
         if packet.is_keyframe:
             if self._last_keyframe is not None and dts > self._last_keyframe:
                 self._keyframe_interval = dts - self._last_keyframe

@@ -98,6 +98,30 @@ def test_file_is_cut_at_keyframes_into_segments_within_the_limit(
     assert writer.dropped == 0
 
 
+def test_a_segment_begins_when_its_footage_did_not_when_the_probe_handed_it_over(
+        tmp_path: Path, loopback_policy: object) -> None:
+    """A new connection's first 1.6 s come at once after FFmpeg's probe: the segment is
+    indexed from the packets that arrived on time, not from its late first keyframe."""
+    clock = FakeClock()
+    out = tmp_path / "segments"
+    out.mkdir()
+    burst = 1.6
+    with av.open(str(clip(tmp_path, 5.0)), options=ffmpeg_options(SourceKind.FILE)) as source:
+        video = source.streams.video[0]
+        writer = SegmentWriter(video, out, max_seconds=60.0, clock=clock)
+        for packet in source.demux(video):
+            if packet.dts is None:
+                continue
+            media = float(packet.dts * video.time_base)
+            # Received 0.1 s after it was filmed, except the probe's burst, all at `burst`.
+            clock.now = T0 + timedelta(seconds=max(media, burst) + 0.1)
+            assert writer.write(packet) is None
+        segment = writer.close()
+    assert segment is not None
+    assert abs((segment.start - (T0 + timedelta(seconds=0.1))).total_seconds()) < FRAME / 2
+    assert abs(segment.seconds - 5.0) < FRAME
+
+
 def test_packets_before_the_first_keyframe_are_not_written(tmp_path: Path,
                                                             loopback_policy: object) -> None:
     with av.open(str(clip(tmp_path, 2.0)), options=ffmpeg_options(SourceKind.FILE)) as source:
