@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 # reach a keyframe (at most a few seconds on a well-set camera) and for the motion
 # background to settle on full-rate frames before the first moment that counts.
 ARMING_LEAD = timedelta(seconds=30)
+# Seconds of stream time between keyframes decoded in keyframe mode (see above).
 KEYFRAME_LOOK = 2.0
 # The longest keyframe interval for which tamper is promised within 10 s on keyframes only;
 # a camera sending them further apart should be set to a shorter GOP ("I-frame interval").
