@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from apps.access import policy
 from apps.alerts.models import Alert
@@ -67,7 +68,10 @@ def test_ninety_percent_of_the_quota_raises_one_alert_resolved_once_pruned(
     assert alert.is_open and alert.camera_id is None
     assert alert.facility == camera.facility
     assert alert.params == {"msg": "recordings.storage", "reason": "quota", "percent": 90}
-    assert alert.shown_title == "Recording storage nearly full (90 %)"
+    with translation.override("id"):  # the portal's language
+        assert alert.shown_title == "Penyimpanan rekaman hampir penuh (90 %)"
+    with translation.override("en"):
+        assert alert.shown_title == "Recording storage nearly full (90 %)"
     administrators = policy.users_who_may_view_alert(alert)
     assert world.a.users["admin"] in administrators
     assert world.a.users["operator"] in administrators  # the facility is in an operation
