@@ -20,7 +20,6 @@ a late timer would show:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import sys
@@ -74,36 +73,17 @@ def _fired(due: dict[int, datetime]) -> list[float]:
 
 
 def embedded() -> int:
-    from bench.coverage_bench import bench_url, create_database, drop_database
-    from bench.push_bench import _push_service, device
+    from bench.push_bench import device, push_world
 
-    url = bench_url()
-    if not url.startswith(("postgres://", "postgresql://")):
-        print("bench: escalation needs PostgreSQL", file=sys.stderr)
-        return 2
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
-    context = multiprocessing.get_context("spawn")
-    port_out, arrivals, stop = context.Queue(), context.Queue(), context.Event()
-    service = context.Process(target=_push_service, args=(port_out, arrivals, stop), daemon=True)
-    service.start()
-    create_database(url)
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connections
-
+    with push_world("escalation") as (port, _arrivals):
         from apps.core.background import runner
         from apps.notifications.models import PushAttempt
         from tests.cast import build_city
         from tests.waiting import wait_until
 
-        call_command("migrate", verbosity=0)
         city = build_city("A", "Asia/Jakarta")
         padal = city.users["padal"]  # the default chain's second step
-        device(padal, port_out.get(timeout=30), "padal").save()
+        device(padal, port, "padal").save()
         runner.start(schedule={})  # the timer and executor of embedded mode; no sweep
         try:
             due = _raise_and_schedule(city)
@@ -117,12 +97,6 @@ def embedded() -> int:
         report("escalation_step_fired_p95", percentile(fired, 0.95), "ms")
         report("escalation_step_delay_p95", percentile(pushed, 0.95), "ms")
         report("escalation_step_delay_max", max(pushed), "ms")
-        for conn in connections.all():
-            conn.close()
-    finally:
-        stop.set()
-        service.join(timeout=5)
-        drop_database(url)
     return 0
 
 

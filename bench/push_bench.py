@@ -12,11 +12,13 @@ the test settings (loopback push endpoints allowed) against a throwaway PostgreS
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 
 SUBSCRIPTIONS = 200
 ROUNDS = 3
@@ -79,13 +81,17 @@ def _subscriptions(port: int):
     return city
 
 
-def main() -> int:
+@contextlib.contextmanager
+def push_world(label: str) -> Iterator[tuple[int, object]]:
+    """A throwaway PostgreSQL database (bench.coverage_bench.bench_url) migrated on the test
+    settings (loopback push endpoints allowed), with the push service in a child process:
+    yields its port and the queue of its arrival times; drops the database after."""
     from bench.coverage_bench import bench_url, create_database, drop_database
 
     url = bench_url()
     if not url.startswith(("postgres://", "postgresql://")):
-        print("bench: push needs PostgreSQL", file=sys.stderr)
-        return 2
+        print(f"bench: {label} needs PostgreSQL", file=sys.stderr)
+        sys.exit(2)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
     context = multiprocessing.get_context("spawn")
@@ -98,14 +104,27 @@ def main() -> int:
 
         django.setup()
         from django.core.management import call_command
-        from django.db import connections, transaction
+        from django.db import connections
+
+        call_command("migrate", verbosity=0)
+        yield port_out.get(timeout=30), arrivals
+        for conn in connections.all():
+            conn.close()
+    finally:
+        stop.set()
+        service.join(timeout=5)
+        drop_database(url)
+
+
+def main() -> int:
+    with push_world("push") as (port, arrivals):
+        from django.db import transaction
 
         from apps.alerts.models import Alert
         from apps.alerts.services import alert_raise
         from apps.notifications.models import PushAttempt
 
-        call_command("migrate", verbosity=0)
-        city = _subscriptions(port_out.get(timeout=30))
+        city = _subscriptions(port)
         latencies: list[float] = []
         for round_ in range(ROUNDS):
             raised_at = time.time()
@@ -121,12 +140,6 @@ def main() -> int:
         report("push_200_p50", statistics.median(latencies), "s")
         report("push_200_p95", latencies[int(len(latencies) * 0.95) - 1], "s")
         report("push_200_max", latencies[-1], "s")
-        for conn in connections.all():
-            conn.close()
-    finally:
-        stop.set()
-        service.join(timeout=5)
-        drop_database(url)
     return 0
 
 
