@@ -33,22 +33,12 @@ from tests.integration.processes import (
 from tests.waiting import wait_until
 
 SETUP = """
+import json
 from apps.accounts.models import User
-from apps.org.models import Region, Agency
-from apps.places.models import Facility, Operation
 from apps.cameras.models import Camera
 from apps.cameras.services import share_grant
-from bench.sessions import signed_in_session
-import datetime, json
-r = Region.objects.create(name="Kota Bench", level="city", timezone="Asia/Jakarta")
-polres = Agency.objects.create(name="Polres Bench", pillar="polri", unit_kind="polres", region=r)
-kpu = Agency.objects.create(name="KPU Bench", pillar="kpu", unit_kind="kpu_kota", region=r)
-f = Facility.objects.create(name="Gudang Bench", kind="kpu_warehouse", owner_agency=kpu, region=r)
-op = Operation.objects.create(name="Op", responsible_agency=polres,
-    starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2027, 12, 31))
-op.facilities.add(f)
-official = User.objects.create(username="kpu.bench", full_name="KPU", agency=kpu)
-official.set_roles({{"facility_official"}})
+from bench.sessions import bench_world, signed_in_session
+f, polres, official = bench_world()
 cameras = []
 for i in range({cameras}):
     c = Camera.objects.create(facility=f, name=f"Kamera {{i}}", source_kind="mjpeg",

@@ -1,5 +1,6 @@
-"""Signed-in sessions for the benchmarks' websockets, made inside a portal process
-(`manage.py shell`): past both login steps, as a real sign-in leaves them."""
+"""What the live benchmarks make inside a portal process (`manage.py shell`): their small
+world (a city, its Polres and KPU, an operation) and signed-in sessions for their
+websockets, past both login steps, as a real sign-in leaves them."""
 
 from __future__ import annotations
 
@@ -28,3 +29,28 @@ def signed_in_session(user) -> str:
         store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store.create()
     return store.session_key
+
+
+def bench_world(facility: str = "Gudang Bench"):
+    """(facility, Polres, KPU official): a KPU warehouse of the city "Kota Bench" in a running
+    operation of its Polres, and an official of the KPU that owns it (who shares cameras)."""
+    import datetime
+
+    from apps.accounts.models import User
+    from apps.org.models import Agency, Region
+    from apps.places.models import Facility, Operation
+
+    city = Region.objects.create(name="Kota Bench", level="city", timezone="Asia/Jakarta")
+    polres = Agency.objects.create(name="Polres Bench", pillar="polri", unit_kind="polres",
+                                   region=city)
+    kpu = Agency.objects.create(name="KPU Bench", pillar="kpu", unit_kind="kpu_kota",
+                                region=city)
+    warehouse = Facility.objects.create(name=facility, kind="kpu_warehouse", owner_agency=kpu,
+                                        region=city)
+    operation = Operation.objects.create(name="Op", responsible_agency=polres,
+                                         starts_on=datetime.date(2026, 1, 1),
+                                         ends_on=datetime.date(2027, 12, 31))
+    operation.facilities.add(warehouse)
+    official = User.objects.create(username="kpu.bench", full_name="KPU", agency=kpu)
+    official.set_roles({"facility_official"})
+    return warehouse, polres, official
