@@ -4,9 +4,6 @@ policy; a guessed id is a 404."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.access import policy
 from apps.cameras.records import client_address
 from apps.core.private_files import PRIVATE_HEADERS, refuse_cross_site
+from apps.core.streaming import streamed_body
 from apps.recordings import export_selectors as selectors
 from apps.recordings import exports
 from apps.recordings.export_forms import AttachForm, ExportForm, ReleaseForm
@@ -85,19 +83,12 @@ def export_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     exports.export_downloaded(export=export, user=request.user,
                               address=client_address(request),
                               user_agent=request.headers.get("User-Agent", ""))
-    response = StreamingHttpResponse(_async_chunks(selectors.bundle_zip(export)),
+    response = StreamingHttpResponse(streamed_body(request, selectors.bundle_zip(export)),
                                      content_type="application/zip")
     for name, value in PRIVATE_HEADERS.items():
         response[name] = value
     response["Content-Disposition"] = f'attachment; filename="bukti-{export.pk}.zip"'
     return response
-
-
-async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    # Under ASGI a synchronous iterator would be read whole into memory before sending.
-    read = sync_to_async(next, thread_sensitive=False)
-    while (data := await read(chunks, None)) is not None:
-        yield data
 
 
 @login_required

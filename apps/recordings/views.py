@@ -5,11 +5,9 @@ owner's access record before the first byte is sent."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_safe
 from apps.access import policy
 from apps.cameras.records import record_playback
 from apps.core.private_files import refuse_cross_site
+from apps.core.streaming import streamed_body
 from apps.recordings import selectors
 from apps.recordings.ranges import MalformedRange, RangeNotSatisfiable, parse_range
 from apps.recordings.renditions import RenditionBusy, RenditionError, masked_segment_name
@@ -42,14 +41,6 @@ def _chunks(handle, start: int, length: int) -> Iterator[bytes]:
                 return
             length -= len(data)
             yield data
-
-
-async def _chunks_async(handle, start: int, length: int) -> AsyncIterator[bytes]:
-    # Under ASGI a synchronous iterator would be read whole into memory before sending.
-    chunks = _chunks(handle, start, length)
-    read = sync_to_async(next, thread_sensitive=False)
-    while (data := await read(chunks, None)) is not None:
-        yield data
 
 
 def _refusal(status: int, message: str, size: int | None = None) -> HttpResponse:
@@ -100,8 +91,7 @@ def segment(request: HttpRequest, pk: int) -> HttpResponse:
         body = iter(())
     else:
         record_playback(request=request, segment=found)
-        body = (_chunks_async(handle, start, length) if isinstance(request, ASGIRequest)
-                else _chunks(handle, start, length))
+        body = streamed_body(request, _chunks(handle, start, length))
     response = StreamingHttpResponse(body, status=206 if wanted else 200,
                                      content_type="video/mp4")
     response["Content-Length"] = str(length)
