@@ -256,6 +256,22 @@ def test_recorded_packets_are_identical_whatever_the_mode(
     assert keyframes == 3 < switching < full
 
 
+def test_recorded_segment_files_are_byte_identical_whatever_the_mode(
+        tmp_path: Path, loopback_policy: UrlPolicy) -> None:
+    clip = tmp_path / "gate.mp4"
+    write_clip(clip, (frame for _, frame in scene_frames(6.0, 10.0)), 10.0)
+    source = SourceConfig(f"file://{clip}", SourceKind.FILE, realtime=False)
+    hashes = {}
+    for mode in DecodeMode:
+        done = Finished()
+        recorder = Recorder(tmp_path / mode.value, RecordMode.CONTINUOUS, done, max_seconds=2.0)
+        StreamReader(source, lambda frame: None, policy=loopback_policy, recorder=recorder,
+                     decoding=DecodeSwitch(mode)).run()
+        hashes[mode] = [(segment.packets, segment.sha256) for segment, _flags in done.segments]
+    assert len(hashes[FULL]) == 3
+    assert hashes[FULL] == hashes[KEYFRAMES]
+
+
 def test_an_rtsp_recording_in_keyframe_mode_is_complete(
         tmp_path: Path, simulator: Simulator, loopback_policy: UrlPolicy) -> None:
     done = Finished()
