@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core import credentials
+from apps.vision.decoding import MAX_KEYFRAME_INTERVAL, keyframes_too_far_apart
 
 
 class Orientation(models.TextChoices):
@@ -351,6 +352,8 @@ class CameraHealth(models.Model):
     bitrate_kbps = models.FloatField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # Seconds between the stream's keyframes, measured by the reader (video streams only).
+    keyframe_interval = models.FloatField(_("keyframe interval"), null=True, blank=True)
     last_frame_at = models.DateTimeField(null=True, blank=True)
     reconnects = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=120, blank=True)
@@ -366,6 +369,16 @@ class CameraHealth(models.Model):
     @property
     def display_state(self) -> str:
         return "tampered" if self.tamper else self.state
+
+    @property
+    def keyframes_too_far_apart(self) -> bool:
+        """Whether tampering can be missed for longer than promised while the camera decodes
+        keyframes only (apps.vision.decoding)."""
+        return keyframes_too_far_apart(self.keyframe_interval)
+
+    @property
+    def keyframe_limit(self) -> float:
+        return MAX_KEYFRAME_INTERVAL
 
 
 class CameraStateChange(models.Model):

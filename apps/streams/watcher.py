@@ -398,6 +398,8 @@ class _HealthTracker:
             CameraHealth.objects.update_or_create(camera=self.camera, defaults={
                 "state": state, "fps": round(health.fps, 2),
                 "bitrate_kbps": round(health.bitrate / 1000, 1) if health.bitrate else None,
+                "keyframe_interval": round(health.keyframe_interval, 2)
+                if health.keyframe_interval else None,
                 "last_frame_at": last_frame, "reconnects": health.reconnects,
                 "worker": worker, "updated_at": now,
             })

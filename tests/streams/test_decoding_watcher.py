@@ -72,9 +72,12 @@ def test_an_idle_camera_decodes_keyframes_until_someone_watches_it_live(
     switch = _switch(watcher)
     assert switch.wanted == DecodeMode.KEYFRAMES
     wait_until(lambda: switch.skipped >= 30, timeout=15, what="packets left undecoded")
-    # Health counts the frames received, not the ones decoded: the camera is online at 10 fps.
+    # Health counts the frames received, not the ones decoded: the camera is online at 10 fps,
+    # with the keyframe a second its camera page shows.
     wait_until(lambda: (h := CameraHealth.objects.filter(camera=camera).first())
-               and h.state == "online" and 8 <= h.fps <= 12, timeout=15)
+               and h.state == "online" and 8 <= h.fps <= 12
+               and h.keyframe_interval is not None and 0.8 <= h.keyframe_interval <= 1.2,
+               timeout=15)
 
     mark_live([camera.pk], seconds=3.0)  # a viewer opens the tile, then leaves
     wait_until(lambda: _decoding(watcher, DecodeMode.FULL), timeout=8, what="full decoding")
