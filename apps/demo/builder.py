@@ -22,7 +22,8 @@ from django.utils import timezone
 from apps.accounts import mfa
 from apps.accounts.mfa import TWO_FACTOR_ROLES
 from apps.accounts.models import Role, User
-from apps.cameras.models import Camera, CameraShare, Orientation
+from apps.alerts.models import CommandWatch
+from apps.cameras.models import Camera, CameraShare, Orientation, RecordingMode
 from apps.cameras.services import share_grant
 from apps.demo.cameras import DEMO_CAMERAS, stream_url
 from apps.demo.cities import CITIES, CitySpec
@@ -188,6 +189,7 @@ def build_demo(*, with_history: bool = True) -> list[Login]:
         admin.save(update_fields=["is_staff"])
     logins.append(Login("admin.demo", Role.ADMINISTRATOR.label, "—"))
     _build_cameras()
+    _build_command_watches()
     _build_demo_authenticators()
     # Guard posts, standards and a roster around today with real gaps (apps.duty).
 
@@ -226,6 +228,7 @@ def _build_cameras() -> None:
                 "orientation": Orientation.OUTWARD if spec.outward else Orientation.INWARD,
                 "armed_from": time(18, 0) if spec.armed else None,
                 "armed_until": time(6, 0) if spec.armed else None,
+                "recording_mode": spec.recording,
             },
         )
         if not spec.outward:
@@ -240,4 +243,19 @@ def _build_cameras() -> None:
         ):
             if not CameraShare.objects.valid_at().filter(camera=camera, grantee=grantee).exists():
                 share_grant(camera=camera, grantee=grantee, by=owner_official,
-                            basis="MoU KPU–Polri 29 Desember 2022; surat permohonan Kapolres")
+                            basis="MoU KPU–Polri 29 Desember 2022; surat permohonan Kapolres",
+                            recordings=spec.recording != RecordingMode.OFF
+                            and grantee.unit_kind == U.POLRES)
+
+
+def _build_command_watches() -> None:
+    """Each city's operators are on watch at its command center around today (the alert
+    escalation tells the people on duty first: apps.alerts.escalation)."""
+    now = timezone.now()
+    for operator in User.objects.filter(role_assignments__role=Role.OPERATOR,
+                                        agency__region__level=Region.Level.CITY):
+        watching = CommandWatch.objects.filter(person=operator, start__lte=now, end__gt=now)
+        if not watching.exists():
+            CommandWatch.objects.create(person=operator, region=operator.agency.region,
+                                        start=now - timedelta(hours=12),
+                                        end=now + timedelta(days=30))

@@ -17,15 +17,19 @@ class DemoCamera:
     source: str = "mjpeg"  # or "rtsp"
     night: bool = False
     armed: bool = False  # armed 18:00–06:00 local time
+    # Its owner's recording mode; a recorded outward camera's Polres share grants its
+    # recordings too (investigating is police work), the other shares live view only.
+    recording: str = "off"
 
 
 DEMO_CAMERAS = (
-    DemoCamera("kpu-gerbang", "Kantor KPU Kota Karangsari", "Gerbang depan", True),
+    DemoCamera("kpu-gerbang", "Kantor KPU Kota Karangsari", "Gerbang depan", True,
+               recording="events"),
     DemoCamera("kpu-lobi", "Kantor KPU Kota Karangsari", "Lobi dalam", False),
     DemoCamera("bawaslu-depan", "Kantor Bawaslu Kota Karangsari", "Halaman depan", True),
     DemoCamera("bawaslu-ruang", "Kantor Bawaslu Kota Karangsari", "Ruang rapat", False),
     DemoCamera("gudang-gerbang", "Gudang Logistik KPU Kota Karangsari", "Gerbang gudang",
-               True, source="rtsp", night=True, armed=True),
+               True, source="rtsp", night=True, armed=True, recording="continuous"),
     DemoCamera("gudang-dalam", "Gudang Logistik KPU Kota Karangsari", "Ruang logistik",
                False, armed=True),
     DemoCamera("tw-kpu-depan", "Kantor KPU Kota Tanjung Wangi", "Gerbang depan", True),

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.crypto import new_key
@@ -83,6 +84,31 @@ def test_demo_is_idempotent(db):
     assert (User.objects.count(), Facility.objects.count(), Operation.objects.count()) == counts
     zones = set(Facility.objects.values_list("region__timezone", flat=True))
     assert zones == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
+
+
+def test_demo_records_and_shares_recordings_and_puts_operators_on_watch(db):
+    """What a visitor of the demo can try: footage to review (the warehouse gate records all
+    the time, the KPU gate around events), reviewable by the Polres only, whose operator is
+    on watch (told first of a high alert)."""
+    from apps.access import policy
+    from apps.alerts.models import CommandWatch
+    from apps.cameras.models import Camera, CameraShare
+
+    build_demo(with_history=False)
+    build_demo(with_history=False)
+    modes = dict(Camera.objects.exclude(recording_mode="off")
+                 .values_list("facility__name", "recording_mode"))
+    assert modes == {"Gudang Logistik KPU Kota Karangsari": "continuous",
+                     "Kantor KPU Kota Karangsari": "events"}
+    with_recordings = CameraShare.objects.valid_at().filter(recordings=True)
+    assert set(with_recordings.values_list("grantee__name", flat=True)) == {"Polres Karangsari"}
+    assert with_recordings.count() == 2
+    operator = User.objects.get(username="operator.karangsari")
+    gate = Camera.objects.get(facility__name="Gudang Logistik KPU Kota Karangsari",
+                              name="Gerbang gudang")
+    assert policy.reviewable_cameras(operator).filter(pk=gate.pk).exists()
+    now = timezone.now()
+    assert CommandWatch.objects.filter(person=operator, start__lte=now, end__gt=now).count() == 1
 
 
 def test_demo_refuses_outside_demo_mode(db, settings):
