@@ -123,7 +123,7 @@ def test_no_hand_written_date_input_without_the_browser_format():
         for tag in re.findall(r'<input[^>]*type="(?:date|time|datetime-local)"[^>]*>',
                               template.read_text()):
             value = re.search(r'value="([^"]*)"', tag)
-            assert value is None or re.search(r"\|date:'(Y-m-d|H:i|Y-m-d\\\\TH:i)'",
+            assert value is None or re.search(r"\|(date|time):'(Y-m-d|H:i|H:i:s|Y-m-d\\\\TH:i)'",
                                               value.group(1)), (template.name, tag)
 
 
