@@ -55,8 +55,9 @@ def replay_links(user, alerts) -> None:
     cameras = {c.pk: c for c in _reviewable(user).filter(pk__in=ids)} if ids else {}
     for alert in alerts:
         camera = cameras.get(alert.camera_id)
+        # Redaction's copies say the camera is hidden (never `alert.camera`: one query each).
         alert.replay_url = (review_url(camera, alert.first_raised_at - BEFORE_ALERT)
-                            if camera and alert.camera is not None else "")
+                            if camera and not getattr(alert, "camera_hidden", False) else "")
 
 
 @login_required

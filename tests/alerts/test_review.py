@@ -164,6 +164,12 @@ def test_queries_do_not_grow_with_the_alerts(operator_client, world, cameras,
     with django_assert_max_num_queries(25):
         operator_client.get(reverse("alerts:feed"), {"state": "all", "page": 2, "q": "pintu",
                                                      "facility": warehouse.pk})
+    # The owner reviews the gate's recordings: each alert's replay link, still no query each.
+    operator_client.force_login(world.a.users["kpu"])
+    with django_assert_max_num_queries(25):
+        page = operator_client.get(reverse("alerts:feed"), {"state": "all"})
+    assert "Putar dari 10 detik sebelumnya" in page.content.decode()
+    operator_client.force_login(world.a.users["operator"])
     ids = list(Alert.objects.values_list("pk", flat=True)[:10])
     with django_assert_max_num_queries(12 * len(ids)):
         operator_client.post(reverse("alerts:acknowledge_many"), {"alert": ids})
