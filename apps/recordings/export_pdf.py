@@ -1,43 +1,27 @@
 """An evidence bundle's manifest as a PDF to print, sign and hand over with the files (A4),
 in the portal's language: who exported what, why and on what legal basis, and each file's
 SHA-256. Made from the manifest itself (apps.recordings.exports.manifest_of), so the paper
-and the JSON cannot say different things; tables and styles are the daily report's
-(apps.records.report_pdf)."""
+and the JSON cannot say different things; layout, tables and styles are the
+portal's printed documents' (apps.core.pdf)."""
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, Spacer
 
-from apps.records.report_pdf import _table
+from apps.core.pdf import A4Document, table
 
 
 def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
-    buffer = io.BytesIO()
     title = _("Evidence export #%(pk)d") % {"pk": manifest["export"]}
-    footer = _("%(title)s · manifest SHA-256 %(sha)s") % {"title": title,
-                                                           "sha": manifest_sha256}
-
-    def on_page(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 6.5)
-        canvas.drawString(12 * mm, 7 * mm, footer)
-        canvas.drawRightString(A4[0] - 12 * mm, 7 * mm, str(doc.page))
-        canvas.restoreState()
-
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
-        bottomMargin=14 * mm, title=title, author=manifest["exported_by"]["name"],
-        creator="Posko")
-    styles = getSampleStyleSheet()
-    small = ParagraphStyle("small", parent=styles["Normal"], fontSize=8, leading=10)
-    width = A4[0] - 24 * mm
+    document = A4Document(
+        title=title, author=manifest["exported_by"]["name"],
+        footer=_("%(title)s · manifest SHA-256 %(sha)s") % {"title": title,
+                                                            "sha": manifest_sha256})
+    styles, small, width = document.styles, document.small, document.width
     person = manifest["exported_by"]
     span = manifest["span"]
     who = ", ".join(part for part in (
@@ -57,7 +41,7 @@ def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
     story = [
         Paragraph(escape(_("Evidence export record")), styles["Title"]),
         Paragraph(escape(title), styles["Heading3"]),
-        *_table(facts, [width * 0.25, width * 0.75], small),
+        *table(facts, [width * 0.25, width * 0.75], small),
         Spacer(1, 4 * mm),
         Paragraph(escape(_("Files")), styles["Heading2"]),
         Paragraph(escape(_("Video as recorded by the camera (copied, not re-encoded) unless "
@@ -70,7 +54,7 @@ def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
                                            "end": file["end"]["local"]},
               _("yes") if file["masked"] else _("no"), file["sha256"]]
              for file in manifest["files"]]
-    story.extend(_table(rows, [width * 0.2, width * 0.13, width * 0.13, width * 0.17,
+    story.extend(table(rows, [width * 0.2, width * 0.13, width * 0.13, width * 0.17,
                                width * 0.07, width * 0.3], small))
     story += [
         Spacer(1, 4 * mm),
@@ -81,9 +65,8 @@ def manifest_pdf_bytes(*, manifest: dict, manifest_sha256: str) -> bytes:
                   small),
         Spacer(1, 10 * mm),
         # Blank rows to sign in, above each name.
-        *_table([[_("Handed over by"), _("Received by")], *[[" ", " "]] * 3,
+        *table([[_("Handed over by"), _("Received by")], *[[" ", " "]] * 3,
                  [who, _("Name, rank, NRP/NIP")]], [width * 0.5, width * 0.5], small),
     ]
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    return document.build(story)
 

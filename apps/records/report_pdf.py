@@ -6,27 +6,19 @@ goes through `escape`: Paragraph reads markup, and a facility called "<b>" print
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
 from apps.accounts.models import User
 from apps.core.export import choice_label
+from apps.core.pdf import A4Document, table
 from apps.org.models import Agency
 from apps.records.report import DailyReport
-
-MAX_ROWS = 400
-CHUNK_ROWS = 40
-_PADDING = 6  # a table cell's default left + right padding, in points
 
 
 def _local(report: DailyReport, moment) -> str:
@@ -40,54 +32,14 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
 
 
-def _cell(value, width: float, style: ParagraphStyle):
-    """A plain string when it fits its column on one line, else a Paragraph that wraps:
-    laying out a Paragraph costs far more than a string, and most cells are short."""
-    text = str(value)
-    fits = stringWidth(text, style.fontName, style.fontSize) <= width - _PADDING
-    return text if fits and "\n" not in text else Paragraph(escape(text), style)
-
-
-def _table(rows: list[list], widths: list[float], style: ParagraphStyle) -> list[Table]:
-    """The rows as tables of `CHUNK_ROWS` rows, each under the header: splitting one long
-    table across pages re-measures every remaining row at each page break."""
-    header, *body = [[_cell(value, w, style) for value, w in zip(row, widths, strict=True)]
-                     for row in rows[:MAX_ROWS]]
-    table_style = TableStyle([
-        ("FONT", (0, 0), (-1, -1), style.fontName, style.fontSize, style.leading),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e8ee")),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#8893a0")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ])
-    tables = []
-    for at in range(0, max(len(body), 1), CHUNK_ROWS):
-        table = Table([header, *body[at:at + CHUNK_ROWS]], colWidths=widths, repeatRows=1)
-        table.setStyle(table_style)
-        tables.append(table)
-    return tables
-
-
 def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
-    buffer = io.BytesIO()
     head = report.head
-    footer = _("Chain head %(when)s: #%(seq)d %(hash)s") % {
-        "when": _local(report, report.observed_until), "seq": head.seq, "hash": head.entry_hash}
-
-    def on_page(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 6.5)
-        canvas.drawString(12 * mm, 7 * mm, footer)
-        canvas.drawRightString(A4[0] - 12 * mm, 7 * mm, str(doc.page))
-        canvas.restoreState()
-
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
-        bottomMargin=14 * mm, title=_("Daily situation report"), author=str(user),
-        creator="Posko",
-    )
-    styles = getSampleStyleSheet()
-    small = ParagraphStyle("small", parent=styles["Normal"], fontSize=8, leading=10)
-    width = A4[0] - 24 * mm
+    document = A4Document(
+        title=_("Daily situation report"), author=str(user),
+        footer=_("Chain head %(when)s: #%(seq)d %(hash)s") % {
+            "when": _local(report, report.observed_until), "seq": head.seq,
+            "hash": head.entry_hash})
+    styles, small, width = document.styles, document.small, document.width
     where = report.region.name if report.region else _("all regions of the operation")
     story = [
         Paragraph(escape(_("Daily situation report (laporan harian)")), styles["Title"]),
@@ -107,7 +59,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
              _("Missed windows"), _("Checks"), _("Incidents")]]
     rows += [[line.facility.name, _pct(line.coverage_pct), line.visits, line.required,
               line.missed, line.checks, line.incidents] for line in report.facilities]
-    story.extend(_table(rows, [width * 0.34] + [width * 0.11] * 6, small))
+    story.extend(table(rows, [width * 0.34] + [width * 0.11] * 6, small))
 
     story += [Paragraph(escape(_("Patrols")), styles["Heading2"]),
               Paragraph(escape(_("%(patrols)d patrols, %(visits)d checkpoint visits, "
@@ -119,7 +71,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows += [[p.team_name, str(p.leader), p.get_mode_display(), _local(report, p.started_at),
                   _local(report, p.ending.ended_at) if hasattr(p, "ending") else "—",
                   p.visit_count] for p in report.patrols]
-        story.extend(_table(rows, [width * 0.22, width * 0.2, width * 0.12, width * 0.18,
+        story.extend(table(rows, [width * 0.22, width * 0.2, width * 0.12, width * 0.18,
                                    width * 0.18, width * 0.1], small))
 
     story.append(Paragraph(escape(_("Joint warehouse checks")), styles["Heading2"]))
@@ -130,7 +82,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
                   _("yes") if c.check.has_discrepancy else _("no"),
                   ", ".join(choice_label(Agency.Pillar, s) for s in c.signed) or "—",
                   _("yes") if c.complete else _("no")] for c in report.checks]
-        story.extend(_table(rows, [width * 0.3, width * 0.2, width * 0.15, width * 0.2,
+        story.extend(table(rows, [width * 0.3, width * 0.2, width * 0.15, width * 0.2,
                                    width * 0.15], small))
     else:
         story.append(Paragraph(escape(_("No check this day.")), small))
@@ -141,7 +93,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows += [[_local(report, i.incident.occurred_at), i.incident.facility.name,
                   i.incident.get_category_display(), i.incident.get_source_display(),
                   i.state_label] for i in report.incidents]
-        story.extend(_table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.15,
+        story.extend(table(rows, [width * 0.2, width * 0.3, width * 0.2, width * 0.15,
                                    width * 0.15], small))
     else:
         story.append(Paragraph(escape(_("No incident this day.")), small))
@@ -151,22 +103,21 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
         rows = [[_("Camera"), _("Facility"), _("Uptime")]]
         rows += [[c.camera.name, c.camera.facility.name, _pct(c.uptime_pct)]
                  for c in report.cameras]
-        story.extend(_table(rows, [width * 0.4, width * 0.4, width * 0.2], small))
+        story.extend(table(rows, [width * 0.4, width * 0.4, width * 0.2], small))
     else:
         story.append(Paragraph(escape(_("No camera available to you.")), small))
 
     story.append(Paragraph(escape(_("Alerts by kind")), styles["Heading2"]))
     rows = [[_("Kind"), _("Alerts")]] + [[k, n] for k, n in report.alerts_by_kind]
-    story.extend(_table(rows, [width * 0.7, width * 0.3], small) if report.alerts_by_kind
+    story.extend(table(rows, [width * 0.7, width * 0.3], small) if report.alerts_by_kind
                  else [Paragraph(escape(_("No alert this day.")), small)])
 
     story += [Spacer(1, 4 * mm), Paragraph(escape(_("Record integrity")), styles["Heading2"]),
-              Paragraph(escape(footer), small)]
+              Paragraph(escape(document.footer), small)]
     if report.anchor is not None:
         story.append(Paragraph(escape(_("Published anchor of %(day)s: #%(seq)d %(hash)s") % {
             "day": report.anchor.day, "seq": report.anchor.seq,
             "hash": report.anchor.entry_hash}), small))
         story.append(Paragraph(escape(_("Signed with anchor key %(key)s: %(signature)s") % {
             "key": report.anchor.key_id, "signature": report.anchor.signature}), small))
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    return document.build(story)

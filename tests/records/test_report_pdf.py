@@ -10,10 +10,11 @@ from django.core.paginator import Paginator
 
 from apps.accounts.models import User
 from apps.cameras.models import Camera
+from apps.core.pdf import CHUNK_ROWS
 from apps.places.models import Facility, Operation
 from apps.records.chain import ChainHead
 from apps.records.report import CameraLine, DailyReport, FacilityLine
-from apps.records.report_pdf import CHUNK_ROWS, daily_report_pdf_bytes
+from apps.records.report_pdf import daily_report_pdf_bytes
 
 
 def _page_text(pdf: bytes) -> str:
