@@ -173,7 +173,7 @@ class Row:
 
     @property
     def footage(self) -> str:
-        """The span of footage played back (recordings), in the camera's local time."""
+        """The span of footage played back or exported, in the camera's local time."""
         first, last = self.session.footage_start, self.session.footage_end
         if first is None or last is None:
             return ""
@@ -287,7 +287,7 @@ def export(record: AccessRecord) -> CsvExport:
     """The whole filtered record as the page shows it, for a spreadsheet."""
     csv = CsvExport("catatan-akses-kamera.csv")
     csv.row(_("Camera"), _("Facility"), _("Viewed by"), _("Agency"), _("Kind"), _("From"),
-            _("To"), _("Duration"), _("Views"), _("Address"), _("Footage played back"))
+            _("To"), _("Duration"), _("Views"), _("Address"), _("Span of footage"))
     found = sessions(record.records, limit=EXPORT_LIMIT)
     for row in rows_for(record.form.user, found):
         csv.row(
