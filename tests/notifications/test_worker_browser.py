@@ -133,17 +133,22 @@ def _push(worker, live_server, alert: Alert, viewer, token: str = "") -> None:
         "data": json.dumps(payload)})
 
 
-def test_a_push_message_is_shown_as_the_alerts_notification(browser_page, live_server, world):
+def test_a_push_message_is_shown_as_the_alerts_notification(desktop, browser_page, live_server,
+                                                             world):
+    """Read as the worker shows it (the desktop's server keeps it shown: without one, the
+    browser may close a notification it could not hand over between two looks)."""
     page = browser_page
     alert = _alert(world)
     _push(_worker(page, live_server), live_server, alert, world.a.users["operator"])
 
-    page.wait_for_function("""() => navigator.serviceWorker.ready
-        .then(r => r.getNotifications()).then(n => n.length > 0)""")
-    shown_notification = page.evaluate("""() => navigator.serviceWorker.ready
-        .then(r => r.getNotifications()).then(([n]) => ({
-          title: n.title, body: n.body, tag: n.tag, data: n.data,
-          actions: n.actions.map(a => [a.action, a.title])}))""")
+    assert desktop.next_shown()["summary"] == "Pintu gudang terbuka"
+    shown_notification = page.evaluate("""async () => {
+        const registration = await navigator.serviceWorker.ready;
+        const [n] = await registration.getNotifications();
+        return n && {title: n.title, body: n.body, tag: n.tag, data: n.data,
+                     actions: n.actions.map(a => [a.action, a.title])};
+    }""")
+    assert shown_notification is not None
     assert shown_notification["title"] == "Pintu gudang terbuka"
     assert "Rak 3" in shown_notification["body"]
     assert shown_notification["tag"] == f"alert-{alert.pk}"
