@@ -19,7 +19,6 @@ import os
 import random
 import statistics
 import struct
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,9 +27,7 @@ from tests.integration.processes import (
     Processes,
     cluster_env,
     free_port,
-    start_redis,
 )
-from tests.waiting import wait_until
 
 SETUP = """
 import json
@@ -202,26 +199,14 @@ def run(args, database_url: str) -> None:
                       web_port=web_port, LOG_LEVEL="WARNING")
     processes = Processes(env, work)
     try:
-        start_redis(processes, redis_port)
-        processes.manage("migrate", "--noinput", "-v0")
-        processes.manage("collectstatic", "--noinput", "-v0")  # cluster Daphne requires them
+        processes.prepare_cluster(redis_port)
         per_user = 10
         users = -(-args.viewers // per_user)
         world = json.loads(processes.manage(
             "shell", "--no-imports", "-c",
             SETUP.format(cameras=args.cameras, users=users, per_user=per_user),
         ).split("\n")[-2])
-        daphne = processes.start(
-            "daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port",
-            str(web_port), "--websocket-max-message-size", "65536", "portal.asgi:application")
-
-        def listening() -> bool:
-            import socket
-
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", web_port)) == 0
-
-        wait_until(listening, 30, what="daphne listening")
+        daphne = processes.start_daphne(web_port, "--websocket-max-message-size", "65536")
         url = f"ws://127.0.0.1:{web_port}/ws/live/"
         viewers = [Viewer() for _ in range(args.viewers)]
         counts = {"published": 0}

@@ -25,8 +25,7 @@ from pathlib import Path
 from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
 from bench.live_bench import ScratchDatabase, report
-from tests.integration.processes import Processes, cluster_env, free_port, start_redis
-from tests.waiting import wait_until
+from tests.integration.processes import Processes, cluster_env, free_port
 
 KINDS = ("rtsp", "mjpeg")
 FAULTS = {"stall": "camera_stall_offline_alert", "refuse": "camera_refused_offline_alert"}
@@ -154,22 +153,11 @@ def run(trials: int, simulator: Simulator, database_url: str) -> dict[str, list]
                       web_port=web_port, LOG_LEVEL="WARNING")
     processes = Processes(env, work)
     try:
-        start_redis(processes, redis_port)
-        processes.manage("migrate", "--noinput", "-v0")
-        processes.manage("collectstatic", "--noinput", "-v0")  # cluster Daphne requires them
+        processes.prepare_cluster(redis_port)
         urls = {kind: simulator.urls(kind)[kind] for kind in KINDS}
         world = json.loads(processes.manage(
             "shell", "--no-imports", "-c", SETUP.format(urls=urls)).split("\n")[-2])
-        processes.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
-                        "--port", str(web_port), "portal.asgi:application")
-
-        def listening() -> bool:
-            import socket
-
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", web_port)) == 0
-
-        wait_until(listening, 30, what="daphne listening")
+        processes.start_daphne(web_port)
         processes.start("watchers", sys.executable, "manage.py", "shell", "--no-imports", "-c",
                         WATCH.format(cameras=list(world["cameras"].values())))
         wall = Wall(world["cameras"])

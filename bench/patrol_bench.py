@@ -16,7 +16,6 @@ import argparse
 import http.client
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,9 +29,7 @@ from tests.integration.processes import (
     Processes,
     cluster_env,
     free_port,
-    start_redis,
 )
-from tests.waiting import wait_until
 
 OFFICERS = 20
 
@@ -137,25 +134,10 @@ def run(args, database_url: str) -> None:
     processes = Processes(env, work)
     results = Results()
     try:
-        start_redis(processes, redis_port)
-        processes.manage("migrate", "--noinput", "-v0")
-        processes.manage("collectstatic", "--noinput", "-v0")  # cluster Daphne requires them
+        processes.prepare_cluster(redis_port)
         world = json.loads(processes.manage(
             "shell", "--no-imports", "-c", SETUP.format(officers=OFFICERS)).split("\n")[-2])
-        processes.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
-                        "--port", str(web_port), "portal.asgi:application")
-
-        def answering() -> bool:
-            connection = http.client.HTTPConnection("127.0.0.1", web_port, timeout=5)
-            try:
-                connection.request("GET", "/healthz")
-                return connection.getresponse().status in (200, 503)
-            except OSError:
-                return False
-            finally:
-                connection.close()
-
-        wait_until(answering, 60, what="daphne answering")
+        processes.start_daphne(web_port)
         total = round(args.rate * args.seconds)
         start = time.monotonic() + 1.0
         with ThreadPoolExecutor(max_workers=32) as pool:

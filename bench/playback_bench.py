@@ -85,18 +85,7 @@ class _Daphne:
         self.processes = Processes(dict(os.environ), work)
 
     def __enter__(self) -> _Daphne:
-        import socket
-
-        from tests.waiting import wait_until
-
-        self.processes.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
-                             "--port", str(self.port), "portal.asgi:application")
-
-        def listening() -> bool:
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", self.port)) == 0
-
-        wait_until(listening, 60, what="daphne listening")
+        self.processes.start_daphne(self.port)
         return self
 
     def __exit__(self, *exc) -> None:

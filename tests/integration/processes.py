@@ -70,6 +70,20 @@ class Processes:
     def manage(self, *args: str, timeout: float = 120) -> str:
         return self.run(sys.executable, "manage.py", *args, timeout=timeout)
 
+    def prepare_cluster(self, redis_port: int) -> None:
+        """A private Redis, the schema migrated and the static files collected (cluster
+        mode's Daphne serves collected files only)."""
+        start_redis(self, redis_port)
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")
+
+    def start_daphne(self, port: int, *options: str, timeout: float = 60) -> subprocess.Popen:
+        """Daphne serving the portal on 127.0.0.1:`port`, once it accepts connections."""
+        process = self.start("daphne", sys.executable, "-m", "daphne", "--bind", "127.0.0.1",
+                             "--port", str(port), *options, "portal.asgi:application")
+        wait_until(lambda: listening(port), timeout, what="daphne listening")
+        return process
+
     def stop_all(self) -> None:
         for process in self.started:
             if process.poll() is None:
@@ -80,6 +94,11 @@ class Processes:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=5)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start_redis(processes: Processes, port: int) -> subprocess.Popen:
