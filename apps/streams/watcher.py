@@ -297,14 +297,22 @@ class Watcher:
         )
         health = _HealthTracker(camera)
 
-        def decoding_need() -> DecodeMode:
-            return needed_mode(timezone.now(), camera.is_armed_at, live=live(),
-                               event_open=pipeline.event_open)
+        decoding: DecodeSwitch | None = None
+
+        def decoding_need(fresh: bool = False) -> DecodeMode:
+            interval = decoding.keyframe_interval if decoding is not None else None
+            return needed_mode(timezone.now(), camera.is_armed_at, live=live(fresh),
+                               event_open=pipeline.event_open, keyframe_interval=interval,
+                               live_interval=camera.snapshot_interval)
 
         # Keyframes only unless the camera is armed (or soon), watched live or has an open
-        # event; asked again at every flush below, and a live viewer at every keyframe (its
-        # first pictures must not wait for the flush).
-        decoding = self.decoding = DecodeSwitch(decoding_need(), wake=live)
+        # event; asked again at every flush below, and at every keyframe while not decoding
+        # in full: a live viewer's first picture is the first keyframe after the tile opened
+        # (the live mark is read afresh there, not from the once-a-second cache). The tamper
+        # detector asks for every keyframe while it looks into something.
+        decoding = self.decoding = DecodeSwitch(
+            decoding_need(), wake=lambda: decoding_need(fresh=True),
+            attention=lambda: pipeline.needs_attention)
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
@@ -350,16 +358,17 @@ def _closing_connections(work):
 
 
 class _Throttled:
-    """A yes/no question asked at most once a second (it may cost a Redis round trip)."""
+    """A yes/no question asked at most once a second (it may cost a Redis round trip), or
+    now if `fresh` (for callers that ask rarely themselves)."""
 
     def __init__(self, ask) -> None:
         self.ask = ask
         self.value = False
         self.asked_at = 0.0
 
-    def __call__(self) -> bool:
+    def __call__(self, fresh: bool = False) -> bool:
         now = time.monotonic()
-        if now - self.asked_at >= 1.0:
+        if fresh or now - self.asked_at >= 1.0:
             self.asked_at = now
             try:
                 self.value = self.ask()

@@ -1,9 +1,10 @@
-"""How much of a video stream is decoded: every frame, or keyframes only.
+"""How much of a video stream is decoded: every frame, every keyframe, or the keyframes
+someone needs.
 
 Decoding is nine tenths of a watcher's cost, and most cameras most of the time are neither
 armed nor watched: for them the keyframes are enough (idle snapshot, timeline, tamper checks).
-A keyframe decodes on its own, so in keyframe mode the other packets are not handed to the
-decoder at all. They are still read, counted for the stream's health and recorded (the
+A keyframe decodes on its own, so in the keyframe modes the other packets are not handed to
+the decoder at all. They are still read, counted for the stream's health and recorded (the
 recorder gets every packet before this gate is asked; apps.vision.videocapture).
 
 Skipping the packets was measured against FFmpeg's own `skip_frame = NONKEY` on the 720p gate
@@ -12,14 +13,42 @@ cheaper (the decoder never parses the skipped slices) and as correct on streams 
 B-frames, which is what IP cameras send. (With B-frames the decoder would hold each keyframe
 until the next one arrives.)
 
-Going down to keyframes takes effect at once; going up to full decoding waits for the next
-keyframe, because a predicted frame decoded without the frames it refers to is garbage.
+Three modes (`needed_mode` chooses, per camera, again every few seconds):
+- FULL, every frame: while the camera is armed (and `ARMING_LEAD` before), while an event on
+  it is open, and while someone watches it live at full rate, which means faster than its
+  keyframes come. Posko's live view is a masked JPEG snapshot every `snapshot_interval`
+  (1 s by default); a camera sending a keyframe at least that often (within `LIVE_SLACK`)
+  serves its viewer from the keyframes alone, and decoding the predicted frames in between
+  would make pictures nobody is shown.
+- EVERY_KEYFRAME: such a live viewer; each keyframe is a live picture.
+- KEYFRAMES, the keyframes someone needs, for a camera nobody needs more of. The keyframes
+  carry most of a camera's bits (89 % on the simulator's clips with one a second, 62 % with
+  one every 2 s) and decoding cost follows the bits, so the lever is how many keyframes are
+  decoded. Every packet is read anyway and its size costs nothing, so the bitstream says when
+  to look (`BitstreamWatch`). A keyframe is decoded when
+  (a) it is the first in a new `KEYFRAME_LOOK` (5 s) slot of stream time: the idle snapshot
+      and the timeline still (every 10 s, a multiple of the slot) come on time, and
+      something is looked at whatever the bitstream says;
+  (b) the bitstream says the picture changed: a keyframe a tenth larger or smaller than the
+      median of the recent ones (a covered lens, a defocused one or a turned camera change
+      how much detail there is to send), or the predicted frames since the previous keyframe
+      at under a quarter of the quietest recent group's bytes (a frozen picture sends
+      near-empty ones; a scene that merely went still after someone walked by sends what
+      it sent the last time it was still). Big predicted frames are not a sign: something
+      moving is not a tamper, a turned camera shows in its keyframes, and on a street each
+      passer-by would cost looks;
+  (c) the analysis asks for attention (`attention`): the tamper detector is learning its
+      reference, has a condition pending that is not reported yet, or a report stands.
+  A sign of change holds every keyframe decoded for `CHANGE_HOLD` (4 s), so the analysis
+  gets the second look its judgement needs and then holds the attention itself (c): on the
+  labelled tamper clips every kind is reported within 10 s with keyframes up to 2 s apart,
+  the tamper starting right after a keyframe (tests/vision/test_keyframe_tamper.py,
+  bench/decode_bench.py). The simulator's still, walking-by and busy scenes show no sign
+  once the history is filled, so they are looked at once a slot. A camera sending keyframes
+  further apart than a slot has each one decoded.
 
-In keyframe mode a keyframe is decoded only if the last one decoded is `KEYFRAME_LOOK` (2 s)
-of stream time old: a camera sending a keyframe every second is looked at every other one,
-which halves its cost, and tamper is still reported within 10 s (measured on keyframes 2 s
-apart: bench/decode_bench.py); the keyframes of cameras sending them further apart are all
-decoded.
+Going down takes effect at once; going up to full decoding waits for the next keyframe,
+because a predicted frame decoded without the frames it refers to is garbage.
 """
 
 from __future__ import annotations
@@ -35,36 +64,103 @@ from datetime import datetime, timedelta
 # reach a keyframe (at most a few seconds on a well-set camera) and for the motion
 # background to settle on full-rate frames before the first moment that counts.
 ARMING_LEAD = timedelta(seconds=30)
-# Seconds of stream time between keyframes decoded in keyframe mode (see above).
-KEYFRAME_LOOK = 2.0
+# Seconds of stream time per look in keyframe mode (see above): it divides the default idle
+# snapshot and timeline intervals (10 s), and leaves room for the second look and the
+# debouncing of a tamper within 10 s.
+KEYFRAME_LOOK = 5.0
 # The longest keyframe interval for which tamper is promised within 10 s on keyframes only;
 # a camera sending them further apart should be set to a shorter GOP ("I-frame interval").
 MAX_KEYFRAME_INTERVAL = 2.0
+# How far a keyframe interval may exceed the live snapshot interval and still serve a live
+# viewer: snapshots a tenth slower than asked are not seen, and the pipeline takes a picture
+# up to a tenth early (apps.vision.pipeline) so that arrival jitter does not skip keyframes.
+LIVE_SLACK = 0.1
 # The lead is looked at in steps this long, so an armed period shorter than the lead is
 # not jumped over (armed hours are set to the minute).
 _LEAD_STEP = timedelta(seconds=10)
+# The bitstream's signs of a change, calibrated on the simulator's labelled tamper clips, its
+# busy scenes and the 720p gate clip (1- and 2-s GOPs, day and night): keyframes of a still,
+# walking-by or busy scene stay within 6 % of their median (11 % when someone walks into
+# the live simulator's noiseless 720p scene), a covered, defocused or turned camera moves
+# them by 15 % and more; the predicted frames of a frozen picture carry 1-6 % of the quietest
+# recent group's bytes.
+_KEYFRAME_CHANGE = 0.10
+_PREDICTED_LOW = 0.25
+# Keyframes (and groups of predicted frames) the usual sizes are taken from: 8 to 16 s, long
+# enough to hold both the busy and the quiet moments of a walk-by.
+_HISTORY = 8
+_MIN_HISTORY = 3
+# After a sign of change, every keyframe is decoded for this long (stream time): the tamper
+# detector measures the scene every 2 s and tells a turned camera from passers-by by comparing
+# two measurements taken after the change.
+CHANGE_HOLD = 4.0
 
 
 class DecodeMode(enum.StrEnum):
     FULL = "full"
+    EVERY_KEYFRAME = "every_keyframe"
     KEYFRAMES = "keyframes"
+
+
+class BitstreamWatch:
+    """What the packet sizes say: whether the picture changed since the recent keyframes.
+    Fed every video packet's size (`packet`), which answers at each keyframe."""
+
+    def __init__(self) -> None:
+        self._keyframes: deque[int] = deque(maxlen=_HISTORY)
+        self._predicted: deque[int] = deque(maxlen=_HISTORY)
+        self._since_keyframe: int | None = None  # None until the first keyframe
+
+    def packet(self, keyframe: bool, size: int) -> bool:
+        """Count one packet; at a keyframe, whether the bitstream shows a change."""
+        if not keyframe:
+            if self._since_keyframe is not None:
+                self._since_keyframe += size
+            return False
+        predicted, self._since_keyframe = self._since_keyframe, 0
+        changed = (_departs(size, self._keyframes, _KEYFRAME_CHANGE)
+                   or (predicted is not None and len(self._predicted) >= _MIN_HISTORY
+                       and predicted < min(self._predicted) * _PREDICTED_LOW))
+        self._keyframes.append(size)
+        if predicted is not None:
+            self._predicted.append(predicted)
+        return changed
+
+    def reset(self) -> None:
+        """A new stream: its sizes are not comparable with the last one's."""
+        self._keyframes.clear()
+        self._predicted.clear()
+        self._since_keyframe = None
+
+
+def _departs(value: int, history: deque[int], fraction: float) -> bool:
+    """Whether `value` is more than `fraction` off the history's median."""
+    if len(history) < _MIN_HISTORY:
+        return False
+    usual = statistics.median(history)
+    return abs(value - usual) > usual * fraction
 
 
 class DecodeSwitch:
     """The mode one reader decodes in. `set` may be called from any thread (the watcher's);
-    `admit` is asked by the reader's thread for every video packet."""
+    `admit` is asked by the reader's thread for every video packet.
+
+    `wake` is asked at every keyframe while not decoding in full, for a need that should
+    not wait for the next `set` (a live viewer opening the camera's tile): the mode needed
+    now. `attention` is asked at keyframes in keyframe mode, in the reader's thread: whether
+    the analysis wants every keyframe (see the module's (c))."""
 
     def __init__(self, mode: DecodeMode = DecodeMode.FULL, *,
-                 keyframe_look: float = KEYFRAME_LOOK,
-                 wake: Callable[[], bool] | None = None) -> None:
-        # `wake` is asked at every keyframe while decoding keyframes only: a need that should
-        # not wait for the next `set` (a live viewer opening the camera's tile).
+                 wake: Callable[[], DecodeMode] | None = None,
+                 attention: Callable[[], bool] | None = None) -> None:
         self._wake = wake
+        self._attention = attention
         self._lock = threading.Lock()
         self._wanted = mode
         self._effective = mode
-        self._keyframe_look = keyframe_look
+        self._bitstream = BitstreamWatch()
         self._looked_at: float | None = None  # stream time of the last keyframe decoded
+        self._hold_until: float | None = None  # ... and the end of a change's hold
         self._keyframe_at: float | None = None  # ... and of the last keyframe received
         self._intervals: deque[float] = deque(maxlen=5)
         self.decoded = 0  # packets handed to the decoder
@@ -91,57 +187,86 @@ class DecodeSwitch:
     def set(self, mode: DecodeMode) -> None:
         with self._lock:
             self._wanted = mode
-            if mode == DecodeMode.KEYFRAMES:
+            if mode != DecodeMode.FULL:
                 self._effective = mode
 
-    def admit(self, keyframe: bool, at: float | None = None) -> bool:
+    def admit(self, keyframe: bool, at: float | None = None, size: int = 0) -> bool:
         """Whether to decode the next packet (a keyframe or not; `at`: its stream time in
-        seconds, if known)."""
-        woken = (keyframe and self._wake is not None
-                 and self._effective == DecodeMode.KEYFRAMES and self._wake())
+        seconds, if known; `size`: its bytes)."""
+        if keyframe and self._wake is not None and self._effective != DecodeMode.FULL:
+            self.set(self._wake())
         with self._lock:
-            if woken:
-                self._wanted = DecodeMode.FULL
+            changed = self._bitstream.packet(keyframe, size)
             if keyframe:
                 self._measure(at)
-            if self._effective == DecodeMode.KEYFRAMES and keyframe:
                 self._effective = self._wanted  # up to full here, at a keyframe
-            decode = self._effective == DecodeMode.FULL or (keyframe and self._look_due(at))
-            if keyframe and decode:
-                self._looked_at = at
-            if decode:
-                self.decoded += 1
-            else:
-                self.skipped += 1
-            return decode
+            mode = self._effective
+        if changed and at is not None:
+            self._hold_until = at + CHANGE_HOLD
+        decode = mode == DecodeMode.FULL or (keyframe and (
+            mode == DecodeMode.EVERY_KEYFRAME or changed or self._held(at) or self._look_due(at)
+            or (self._attention is not None and self._attention())))
+        if keyframe and decode:
+            self._looked_at = at
+        if decode:
+            self.decoded += 1
+        else:
+            self.skipped += 1
+        return decode
 
     def _measure(self, at: float | None) -> None:
         last, self._keyframe_at = self._keyframe_at, at
         if at is None or last is None or at < last:
             self._intervals.clear()  # time went back: a new stream
+            if last is not None:
+                self._bitstream.reset()
         elif at > last:
             self._intervals.append(at - last)
 
+    def _held(self, at: float | None) -> bool:
+        until = self._hold_until
+        return at is not None and until is not None and until - CHANGE_HOLD <= at < until
+
     def _look_due(self, at: float | None) -> bool:
+        """The first keyframe of a new look slot (module docstring, (a))."""
         last = self._looked_at
         # A stream time that went back (a looped file, a camera restarted) starts afresh.
         return (at is None or last is None or at < last
-                or at - last >= self._keyframe_look * 0.95)
+                or at // KEYFRAME_LOOK != last // KEYFRAME_LOOK)
+
+
+def keyframes_serve_live(keyframe_interval: float | None, live_interval: float) -> bool:
+    """Whether a camera's keyframes come often enough for its live snapshots."""
+    return (keyframe_interval is not None
+            and keyframe_interval <= live_interval * (1 + LIVE_SLACK))
 
 
 def needed_mode(now: datetime, armed_at: Callable[[datetime], bool], *, live: bool,
-                event_open: bool, lead: timedelta = ARMING_LEAD) -> DecodeMode:
+                event_open: bool, keyframe_interval: float | None = None,
+                live_interval: float = 1.0, lead: timedelta = ARMING_LEAD) -> DecodeMode:
     """What one camera must decode at `now`: everything while it is armed or will be within
-    `lead`, while someone watches it live at full rate, or while an event on it is open;
-    keyframes otherwise. `armed_at(moment)` answers from the camera's armed hours."""
-    if live or event_open:
+    `lead`, while an event on it is open, or while someone watches it live faster than its
+    keyframes come (`keyframe_interval`, measured; None while not known yet) for its live
+    snapshots every `live_interval` seconds; every keyframe for a live viewer they serve;
+    the keyframes needed otherwise. `armed_at(moment)` answers from the camera's armed
+    hours."""
+    if event_open or _armed_within(now, armed_at, lead):
         return DecodeMode.FULL
+    if live:
+        return (DecodeMode.EVERY_KEYFRAME if keyframes_serve_live(keyframe_interval,
+                                                                  live_interval)
+                else DecodeMode.FULL)
+    return DecodeMode.KEYFRAMES
+
+
+def _armed_within(now: datetime, armed_at: Callable[[datetime], bool],
+                  lead: timedelta) -> bool:
     moment, end = now, now + lead
     while moment < end:
         if armed_at(moment):
-            return DecodeMode.FULL
+            return True
         moment += _LEAD_STEP
-    return DecodeMode.FULL if armed_at(end) else DecodeMode.KEYFRAMES
+    return armed_at(end)
 
 
 def keyframes_too_far_apart(interval: float | None) -> bool:

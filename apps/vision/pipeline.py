@@ -46,6 +46,13 @@ class PipelineSink(Protocol):
     def clip(self, clip: Clip) -> None: ...
 
 
+# A picture is due up to this fraction of its interval early: frames of a live stream are
+# timed by their arrival, and a keyframe a second arriving 20 ms early must still make the
+# live snapshot (apps.vision.decoding serves live viewers from keyframes alone when they come
+# as often as the snapshots).
+EARLY = 0.1
+
+
 @dataclass
 class _Due:
     interval: float
@@ -53,7 +60,7 @@ class _Due:
 
     def __call__(self, t: float, interval: float | None = None) -> bool:
         wait = self.interval if interval is None else interval
-        if self.last is None or t - self.last >= wait or t < self.last:
+        if self.last is None or t - self.last >= wait * (1 - EARLY) or t < self.last:
             self.last = t
             return True
         return False
@@ -89,6 +96,11 @@ class CameraPipeline:
         """An event on this camera is open: a tamper report stands, or an event's clip is
         still being collected (apps.vision.decoding decodes in full meanwhile)."""
         return bool(self.tamper.active) or self.clips.collecting
+
+    @property
+    def needs_attention(self) -> bool:
+        """The tamper detector wants every keyframe (apps.vision.decoding, keyframe mode)."""
+        return self.tamper.needs_attention
 
     def process(self, frame: Frame) -> None:
         t = frame.stream_time

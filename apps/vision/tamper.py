@@ -165,6 +165,16 @@ class TamperDetector:
     def active(self) -> frozenset[TamperKind]:
         return frozenset(kind for kind, state in self._states.items() if state.active)
 
+    @property
+    def needs_attention(self) -> bool:
+        """Whether something is being looked into: the reference is being learnt, a kind of
+        tamper holds and is not reported yet, or a report stands. A reader decoding keyframes
+        only then hands over every one (apps.vision.decoding)."""
+        learning = (self._learn_until is None or self._last_t is None
+                    or self._last_t < self._learn_until)
+        return learning or any(state.since is not None or state.active
+                               for state in self._states.values())
+
     def update(self, grey: np.ndarray, t: float) -> TamperResult:
         cfg = self.config
         last = self._last_t

@@ -141,7 +141,7 @@ class VideoCapture:
             if self._decoding is not None and packet.size:
                 at = (float(packet.pts * packet.time_base)
                       if packet.pts is not None and packet.time_base is not None else None)
-                if not self._decoding.admit(packet.is_keyframe, at):
+                if not self._decoding.admit(packet.is_keyframe, at, packet.size):
                     if at is not None:
                         self._last_position = at
                     return None, nbytes, True, False

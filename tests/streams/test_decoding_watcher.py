@@ -1,10 +1,12 @@
 """A watcher decodes what its camera needs (apps.vision.decoding): keyframes while nobody
-needs more, every frame while it is armed, watched live or has an open event, on real
-RTSP/H.264 streams from the simulator."""
+needs more, every keyframe for a live viewer they serve, every frame while it is armed, has an
+open event or is watched live faster than its keyframes come, on real RTSP/H.264 streams from
+the simulator."""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import time as clock
 
 import pytest
@@ -13,6 +15,7 @@ from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraHealth, Orientation
 from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
+from apps.core import push
 from apps.streams.leases import DatabaseLeases
 from apps.streams.livestate import mark_live
 from apps.streams.watcher import Watcher
@@ -64,11 +67,29 @@ def _decoding(watcher: Watcher, mode: DecodeMode) -> bool:
     return watcher.decoding is not None and watcher.decoding.effective == mode
 
 
+class Published:
+    """The live pictures a watcher publishes: (monotonic time, packets its reader had read
+    by then)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.pictures: list[tuple[float, int]] = []
+        self.watcher: Watcher | None = None
+        real_publish = push.camera_frame
+
+        def publish_and_note(camera_id, jpeg, taken_at):
+            switch = self.watcher.decoding
+            self.pictures.append((time.monotonic(), switch.decoded + switch.skipped))
+            real_publish(camera_id, jpeg, taken_at)
+
+        monkeypatch.setattr(push, "camera_frame", publish_and_note)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_idle_camera_decodes_keyframes_until_someone_watches_it_live(
-        world, simulator, watch):
+        world, simulator, watch, monkeypatch):
+    published = Published(monkeypatch)
     camera = _camera(world, simulator.urls("idle")["rtsp"])
-    watcher = watch(camera)
+    watcher = published.watcher = watch(camera)
     switch = _switch(watcher)
     assert switch.wanted == DecodeMode.KEYFRAMES
     wait_until(lambda: switch.skipped >= 30, timeout=15, what="packets left undecoded")
@@ -79,11 +100,40 @@ def test_an_idle_camera_decodes_keyframes_until_someone_watches_it_live(
                and h.keyframe_interval is not None and 0.8 <= h.keyframe_interval <= 1.2,
                timeout=15)
 
-    mark_live([camera.pk], seconds=3.0)  # a viewer opens the tile, then leaves
+    # A viewer opens the tile, then leaves. Its live pictures (one a second) are the
+    # keyframes (one a second): each is decoded, none of the frames between them.
+    opened = time.monotonic()
+    mark_live([camera.pk], seconds=6.0)
+    read_when_opened = switch.decoded + switch.skipped
+    first = wait_until(lambda: next((packets for at, packets in published.pictures
+                                     if at >= opened), None),
+                       timeout=10, what="a first live picture")
+    # ... the first of them from the first keyframe after the tile opened (10 packets each).
+    assert first - read_when_opened <= 10
+    wait_until(lambda: _decoding(watcher, DecodeMode.EVERY_KEYFRAME), timeout=8,
+               what="every keyframe decoded")
+    decoded, skipped, pictures = switch.decoded, switch.skipped, len(published.pictures)
+    wait_until(lambda: switch.decoded >= decoded + 3, timeout=5, what="three keyframes")
+    assert switch.effective == DecodeMode.EVERY_KEYFRAME
+    assert switch.skipped - skipped <= 9 * (switch.decoded - decoded)
+    # A live picture from each.
+    assert len(published.pictures) - pictures >= switch.decoded - decoded - 1
+    wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=15,
+               what="keyframes again once the viewer left")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_view_faster_than_the_keyframes_decodes_every_frame(world, simulator, watch):
+    # Two pictures a second from a keyframe a second.
+    camera = _camera(world, simulator.urls("idle")["rtsp"], snapshot_interval=0.5)
+    watcher = watch(camera)
+    switch = _switch(watcher)
+    wait_until(lambda: switch.keyframe_interval is not None, timeout=15)
+    mark_live([camera.pk], seconds=4.0)
     wait_until(lambda: _decoding(watcher, DecodeMode.FULL), timeout=8, what="full decoding")
     decoded = switch.decoded
     wait_until(lambda: switch.decoded >= decoded + 10, timeout=5, what="every frame decoded")
-    wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=10,
+    wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=15,
                what="keyframes again once the viewer left")
 
 

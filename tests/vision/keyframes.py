@@ -26,7 +26,9 @@ def tamper_reports(path: Path, mode: DecodeMode, policy: UrlPolicy) -> list[Repo
             found.append((frame.stream_time, event.kind, event.active))
 
     source = SourceConfig(f"file://{path}", SourceKind.FILE, realtime=False)
-    StreamReader(source, analyse, policy=policy, decoding=DecodeSwitch(mode)).run()
+    # As a watcher wires it: the detector asks for every keyframe while it looks into something.
+    switch = DecodeSwitch(mode, attention=lambda: detector.needs_attention)
+    StreamReader(source, analyse, policy=policy, decoding=switch).run()
     return found
 
 

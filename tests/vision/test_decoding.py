@@ -1,6 +1,8 @@
 """Keyframe-only and full decoding (apps.vision.decoding) on real H.264 streams: what gets
-decoded in each mode, the switch up landing on a keyframe, and recordings that do not depend
-on the mode (the recorder gets every packet before the decoding gate)."""
+decoded in each mode, which keyframes keyframe mode looks at (the look slots, the bitstream's
+signs of change, the analysis's attention), the switch up landing on a keyframe, live snapshots
+at the keyframe rate, and recordings that do not depend on the mode (the recorder gets every
+packet before the decoding gate)."""
 
 from __future__ import annotations
 
@@ -18,12 +20,15 @@ from apps.camsim.clip import write_clip
 from apps.core.netguard import UrlPolicy
 from apps.vision.decoding import (
     ARMING_LEAD,
+    CHANGE_HOLD,
+    BitstreamWatch,
     DecodeMode,
     DecodeSwitch,
     keyframes_too_far_apart,
     needed_mode,
 )
-from apps.vision.frames import Frame
+from apps.vision.frames import BgrPixels, Frame
+from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.recorder import Recorder
 from apps.vision.recordgate import RecordMode
 from apps.vision.source import SourceConfig, SourceKind
@@ -35,7 +40,7 @@ from tests.vision.test_stream import FAST_BACKOFF
 from tests.waiting import wait_until
 
 K, P = True, False
-FULL, KEYFRAMES = DecodeMode.FULL, DecodeMode.KEYFRAMES
+FULL, KEYFRAMES, EVERY_KEYFRAME = DecodeMode.FULL, DecodeMode.KEYFRAMES, DecodeMode.EVERY_KEYFRAME
 NIGHT_STARTS = datetime(2026, 12, 7, 22, 0, tzinfo=UTC)
 
 
@@ -46,9 +51,11 @@ def armed_band(start: datetime, minutes: float):
 
 
 def mode_at(seconds_to_start: float, minutes: float = 480.0, *, live: bool = False,
-            event_open: bool = False) -> DecodeMode:
+            event_open: bool = False, keyframe_interval: float | None = None,
+            live_interval: float = 1.0) -> DecodeMode:
     now = NIGHT_STARTS - timedelta(seconds=seconds_to_start)
-    return needed_mode(now, armed_band(NIGHT_STARTS, minutes), live=live, event_open=event_open)
+    return needed_mode(now, armed_band(NIGHT_STARTS, minutes), live=live, event_open=event_open,
+                       keyframe_interval=keyframe_interval, live_interval=live_interval)
 
 
 def test_an_idle_camera_decodes_keyframes() -> None:
@@ -65,10 +72,24 @@ def test_armed_hours_and_their_lead_decode_in_full() -> None:
     assert mode_at(ARMING_LEAD.total_seconds() - 5, minutes=1) == FULL
 
 
-def test_a_live_viewer_or_an_open_event_decodes_in_full() -> None:
-    assert mode_at(3600, live=True) == FULL
+def test_an_open_event_decodes_in_full() -> None:
     assert mode_at(3600, event_open=True) == FULL
+    assert mode_at(3600, event_open=True, keyframe_interval=1.0) == FULL
     assert mode_at(3600, live=False, event_open=False) == KEYFRAMES  # the need ended
+
+
+def test_a_live_viewer_decodes_in_full_only_when_snapshots_outrun_the_keyframes() -> None:
+    # A snapshot a second from a keyframe a second: the keyframes are the live pictures.
+    assert mode_at(3600, live=True, keyframe_interval=1.0) == EVERY_KEYFRAME
+    # ... also with a little arrival jitter in the measured interval.
+    assert mode_at(3600, live=True, keyframe_interval=1.05) == EVERY_KEYFRAME
+    assert mode_at(3600, live=True, keyframe_interval=2.0, live_interval=2.0) == EVERY_KEYFRAME
+    # Keyframes 2 s apart for snapshots every second: full rate needs every frame.
+    assert mode_at(3600, live=True, keyframe_interval=2.0) == FULL
+    assert mode_at(3600, live=True, keyframe_interval=1.0, live_interval=0.5) == FULL
+    assert mode_at(3600, live=True) == FULL  # the interval is not measured yet
+    # Armed cameras decode in full whoever watches.
+    assert mode_at(-60, live=True, keyframe_interval=1.0) == FULL
 
 
 def admitted(switch: DecodeSwitch, packets: list[bool]) -> list[bool]:
@@ -93,25 +114,145 @@ def test_switching_up_takes_effect_at_the_next_keyframe() -> None:
     assert switch.effective == DecodeMode.FULL
 
 
-def test_keyframes_closer_than_the_look_interval_are_thinned() -> None:
-    switch = DecodeSwitch(DecodeMode.KEYFRAMES, keyframe_look=2.0)
-    # A keyframe a second: every other one is decoded.
-    assert [switch.admit(K, float(t)) for t in range(6)] == [True, False] * 3
-    sparse = DecodeSwitch(DecodeMode.KEYFRAMES, keyframe_look=2.0)
-    assert [sparse.admit(K, 2.0 * t) for t in range(3)] == [True] * 3
-    assert sparse.admit(K, 0.5)  # stream time went back (a camera restarted): look again
-    # Going up to full decoding does not wait for the look interval.
-    switch.set(DecodeMode.FULL)
-    assert switch.admit(K, 6.0) and switch.admit(P, 6.1)
+def looked_at(switch: DecodeSwitch, keyframe_interval: float, seconds: float,
+              key_size: int = 20_000, predicted_size: int = 1_000) -> list[float]:
+    """Stream times of the keyframes decoded from a stream of 10 frames per keyframe."""
+    looks = []
+    for index in range(round(seconds / keyframe_interval * 10)):
+        at = index * keyframe_interval / 10
+        keyframe = index % 10 == 0
+        if switch.admit(keyframe, at, key_size if keyframe else predicted_size) and keyframe:
+            looks.append(round(at, 3))
+    return looks
 
 
-def test_a_wake_up_call_switches_up_at_the_keyframe_itself() -> None:
-    viewer = False
-    switch = DecodeSwitch(DecodeMode.KEYFRAMES, wake=lambda: viewer)
-    assert admitted(switch, [K, P]) == [True, False]
-    viewer = True
-    assert admitted(switch, [P]) == [False]  # asked at keyframes only
-    assert admitted(switch, [K, P]) == [True, True]
+def test_keyframe_mode_looks_at_the_first_keyframe_of_each_slot() -> None:
+    # Every 5 s of stream time, so the idle snapshot and the timeline (every 10 s) come on
+    # time: with a keyframe a second or every 2 s.
+    assert looked_at(DecodeSwitch(KEYFRAMES), 1.0, 21) == [0, 5, 10, 15, 20]
+    assert looked_at(DecodeSwitch(KEYFRAMES), 2.0, 31) == [0, 6, 10, 16, 20, 26, 30]
+    # Keyframes further apart than a slot are all decoded.
+    assert looked_at(DecodeSwitch(KEYFRAMES), 6.0, 25) == [0, 6, 12, 18, 24]
+    restarted = DecodeSwitch(KEYFRAMES)
+    assert restarted.admit(K, 3.0) and not restarted.admit(K, 4.0)
+    assert restarted.admit(K, 0.5)  # stream time went back (a camera restarted): look again
+    # Going up to full decoding does not wait for the slot.
+    restarted.set(DecodeMode.FULL)
+    assert restarted.admit(K, 1.5) and restarted.admit(P, 1.6)
+
+
+def test_every_keyframe_mode_decodes_each_keyframe_and_nothing_else() -> None:
+    switch = DecodeSwitch(EVERY_KEYFRAME)
+    assert looked_at(switch, 1.0, 6) == [0, 1, 2, 3, 4, 5]
+    assert (switch.decoded, switch.skipped) == (6, 54)
+    switch.set(KEYFRAMES)  # down at once: the next keyframe is in the same slot
+    assert not switch.admit(K, 6.0, 20_000)
+
+
+def test_the_bitstream_tells_of_a_changed_picture() -> None:
+    def changes(keyframes: list[int], predicted: list[int]) -> list[bool]:
+        watch = BitstreamWatch()
+        found = []
+        for key, group in zip(keyframes, predicted, strict=True):
+            for _ in range(9):  # the predicted frames before the keyframe
+                watch.packet(P, group // 9)
+            found.append(watch.packet(K, key))
+        return found
+
+    steady = [20_000, 21_000, 19_500, 20_500, 20_000, 19_800]
+    assert not any(changes(steady, [9_000] * 6))
+    # Keyframes a tenth smaller or larger (a covered, defocused or turned camera), predicted
+    # frames near empty (a frozen picture).
+    assert changes([*steady[:4], 17_000], [9_000] * 5)[-1]
+    assert changes([*steady[:4], 23_000], [9_000] * 5)[-1]
+    assert changes(steady, [9_000] * 5 + [900])[-1]
+    # Someone walking by: big predicted frames, then quiet ones as quiet as before.
+    assert not any(changes(steady, [9_000, 2_000, 9_000, 30_000, 40_000, 2_000]))
+    # Too little history to tell yet: nothing is a change.
+    assert not any(changes([20_000, 10_000, 30_000], [9_000, 900, 30_000]))
+
+
+def test_a_change_in_the_bitstream_is_looked_at_for_a_while() -> None:
+    switch = DecodeSwitch(KEYFRAMES)
+    looks = looked_at(switch, 1.0, 11)
+    assert looks == [0, 5, 10]
+    for t in range(11, 30):  # a covered lens: keyframes a sixth of their size from t = 17
+        if switch.admit(K, float(t), 3_000 if t >= 17 else 20_000):
+            looks.append(t)
+        for step in range(1, 10):
+            switch.admit(P, t + step / 10, 1_000)
+    # Every keyframe from the change for CHANGE_HOLD seconds after the last sign of it (the
+    # median of the last eight keyframes follows after four), then the slots again.
+    assert CHANGE_HOLD == 4.0
+    assert looks == [0, 5, 10, 15, 17, 18, 19, 20, 21, 22, 23, 24, 25]
+
+
+def test_the_analysis_asks_for_every_keyframe_while_it_looks_into_something() -> None:
+    for wanted, looks in ((False, [0, 5]), (True, [0, 1, 2, 3, 4, 5])):
+        asked = []
+
+        def attention(wanted: bool = wanted, asked: list[bool] = asked) -> bool:
+            asked.append(True)
+            return wanted
+
+        switch = DecodeSwitch(KEYFRAMES, attention=attention)
+        assert looked_at(switch, 1.0, 6) == looks
+        assert len(asked) == 4  # at keyframes only, not where the slot decides already
+
+
+class Taken:
+    """A pipeline sink that notes when snapshots and timeline stills were taken."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[float] = []
+        self.stills: list[float] = []
+
+    def snapshot(self, jpeg: bytes, frame: Frame) -> None:
+        self.snapshots.append(frame.stream_time)
+
+    def timeline(self, jpeg: bytes, frame: Frame) -> None:
+        self.stills.append(frame.stream_time)
+
+    def motion(self, result, frame: Frame, clip_key: str | None) -> None:
+        pass
+
+    def tamper(self, event, frame: Frame, clip_key: str | None) -> None:
+        pass
+
+    def clip(self, clip) -> None:
+        pass
+
+
+def analysed(times: list[float], *, live: bool) -> Taken:
+    """What the pipeline takes from frames arriving at `times` (stream time, seconds)."""
+    taken = Taken()
+    pipeline = CameraPipeline(PipelineConfig(live_interval=1.0), taken, is_live=lambda: live)
+    pictures = (picture for _, picture in scene_frames(len(times), 1.0))
+    for seq, (at, picture) in enumerate(zip(times, pictures, strict=True)):
+        pipeline.process(Frame(BgrPixels(picture), seq, at, at))
+    return taken
+
+
+def test_snapshots_come_at_the_keyframe_rate_despite_arrival_jitter() -> None:
+    # Keyframes a second apart, timed by their arrival: a few come a little early. Each one
+    # is a live snapshot.
+    arrivals = [0.0, 0.98, 2.01, 2.97, 4.0, 4.95, 6.02]
+    assert analysed(arrivals, live=True).snapshots == arrivals
+    # Keyframe mode's looks every 5 s: the idle snapshot and the timeline every 10 s.
+    looks = [0.0, 4.97, 9.96, 15.02, 19.97, 25.0, 29.95]
+    idle = analysed(looks, live=False)
+    assert idle.snapshots == idle.stills == [0.0, 9.96, 19.97, 29.95]
+
+
+def test_a_wake_up_call_switches_at_the_keyframe_itself() -> None:
+    need = KEYFRAMES
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES, wake=lambda: need)
+    assert [switch.admit(K, 0.0), switch.admit(P, 0.1), switch.admit(K, 1.0)] == [K, P, P]
+    need = EVERY_KEYFRAME  # a viewer whom the keyframes serve
+    assert not switch.admit(P, 1.1)  # asked at keyframes only
+    assert [switch.admit(K, 2.0), switch.admit(P, 2.1)] == [True, False]
+    need = FULL  # a viewer who needs more
+    assert [switch.admit(K, 3.0), switch.admit(P, 3.1)] == [True, True]
     assert switch.wanted == DecodeMode.FULL
 
 
@@ -182,9 +323,9 @@ def test_the_reader_switches_on_a_live_rtsp_stream(simulator: Simulator,
     thread = threading.Thread(target=reader.run, daemon=True)
     thread.start()
     try:
-        # Keyframes only (one a second at 15 fps, every other one decoded): the rest of the
-        # packets are read, not decoded.
-        wait_until(lambda: len(seen) >= 3 and switch.skipped >= 28, timeout=15)
+        # Keyframe mode (one a second at 15 fps, the first of each 5-s slot decoded): the
+        # rest of the packets are read, not decoded.
+        wait_until(lambda: len(seen) >= 2 and switch.skipped >= 28, timeout=15)
         assert all(s.keyframe for s in seen)
         assert switch.skipped >= 10 * (switch.decoded - 1)
         assert reader.health().frames >= switch.skipped  # received frames still count
@@ -252,8 +393,8 @@ def test_recorded_packets_are_identical_whatever_the_mode(
     assert len(logs[0]) == 60
     assert logs[0] == logs[1] == logs[2]
     full, keyframes, switching = analysed
-    # A keyframe a second, every other one decoded (apps.vision.decoding.KEYFRAME_LOOK).
-    assert keyframes == 3 < switching < full
+    # A keyframe a second, the first of each 5-s slot decoded (apps.vision.decoding).
+    assert keyframes == 2 < switching < full
 
 
 def test_recorded_segment_files_are_byte_identical_whatever_the_mode(
