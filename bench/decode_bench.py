@@ -205,9 +205,10 @@ def watch_mix(url: str, all_full: bool, seconds: float) -> dict[str, float]:
     threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
     for thread in threads:
         thread.start()
-    # Connected, past the burst of buffered frames after opening and the tamper detectors'
-    # learning.
-    time.sleep(8.0)
+    # Connected, past the burst of buffered frames after opening, the tamper detectors'
+    # learning and the first walk-bys the bitstream watch has no history for yet (it looks at
+    # the simulator's first ones, as at the file clip's first 13 s).
+    time.sleep(20.0)
     wall_started, cpu_started = time.monotonic(), time.process_time()
     time.sleep(seconds)
     result = {"cpu": time.process_time() - cpu_started, "wall": time.monotonic() - wall_started,

@@ -33,10 +33,10 @@ Three modes (`needed_mode` chooses, per camera, again every few seconds):
       median of the recent ones (a covered lens, a defocused one or a turned camera change
       how much detail there is to send), or the predicted frames since the previous keyframe
       at under a quarter of the quietest recent group's bytes (a frozen picture sends
-      near-empty ones; a scene that merely went still after someone walked by sends what
-      it sent the last time it was still). Big predicted frames are not a sign: something
-      moving is not a tamper, a turned camera shows in its keyframes, and on a street each
-      passer-by would cost looks;
+      near-empty ones; a scene that merely went still after someone walked by sends what it
+      sent the last time it was still) or over twice the busiest one's (the whole picture
+      moving: a camera being turned; the next passer-by on a street sends what the last one
+      did, and is no sign);
   (c) the analysis asks for attention (`attention`): the tamper detector is learning its
       reference, has a condition pending that is not reported yet, or a report stands.
   A sign of change holds every keyframe decoded for `CHANGE_HOLD` (4 s), so the analysis
@@ -83,9 +83,10 @@ _LEAD_STEP = timedelta(seconds=10)
 # walking-by or busy scene stay within 6 % of their median (11 % when someone walks into
 # the live simulator's noiseless 720p scene), a covered, defocused or turned camera moves
 # them by 15 % and more; the predicted frames of a frozen picture carry 1-6 % of the quietest
-# recent group's bytes.
+# recent group's bytes, those of a camera turned by day 2.3 times the busiest's.
 _KEYFRAME_CHANGE = 0.10
 _PREDICTED_LOW = 0.25
+_PREDICTED_HIGH = 2.0
 # Keyframes (and groups of predicted frames) the usual sizes are taken from: 8 to 16 s, long
 # enough to hold both the busy and the quiet moments of a walk-by.
 _HISTORY = 8
@@ -120,7 +121,8 @@ class BitstreamWatch:
         predicted, self._since_keyframe = self._since_keyframe, 0
         changed = (_departs(size, self._keyframes, _KEYFRAME_CHANGE)
                    or (predicted is not None and len(self._predicted) >= _MIN_HISTORY
-                       and predicted < min(self._predicted) * _PREDICTED_LOW))
+                       and not (min(self._predicted) * _PREDICTED_LOW <= predicted
+                                <= max(self._predicted) * _PREDICTED_HIGH)))
         self._keyframes.append(size)
         if predicted is not None:
             self._predicted.append(predicted)
