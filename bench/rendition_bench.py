@@ -6,7 +6,9 @@ apps.vision.rendition (decode, mask, encode), pinned to one core with one encode
 Speed is the segment's seconds over the CPU seconds the render took (the median of three):
 the issue's figure is at least 4x real time. Wall time is printed too, but on a shared
 machine it counts other people's work. `--compare` also measures the other x264 presets
-the choice was made among. Prints `bench: <name> = <value> <unit>` lines.
+the choice was made among. Also the CPU time of one piece as the review player asks for it
+(PIECE_SECONDS from the middle of the segment): what a masked viewer's click waits for.
+Prints `bench: <name> = <value> <unit>` lines.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from apps.camsim.clip import write_clip
 from apps.camsim.scene import SceneRenderer, SceneState
 from apps.vision.geometry import polygon
 from apps.vision.recording import SegmentWriter
-from apps.vision.rendition import RenditionLimits, mask_video
+from apps.vision.rendition import PIECE_SECONDS, RenditionLimits, Span, mask_video
 
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 25.0, 2_000_000
 START = datetime(2026, 12, 7, 2, 13, tzinfo=UTC)
@@ -59,13 +61,13 @@ def recorded_segment(folder: Path, seconds: float) -> Path:
     return segment.path
 
 
-def render(segment: Path, out: Path, limits: RenditionLimits) -> tuple[float, float, float,
-                                                                        int]:
+def render(segment: Path, out: Path, limits: RenditionLimits, span: Span | None = None,
+           ) -> tuple[float, float, float, int]:
     """(seconds rendered, CPU seconds, wall seconds, bytes written): the median of RUNS."""
     results = []
     for _ in range(RUNS):
         cpu, wall = time.process_time(), time.perf_counter()
-        rendition = mask_video(segment, out, MASKS, limits)
+        rendition = mask_video(segment, out, MASKS, limits, span)
         results.append((time.process_time() - cpu, time.perf_counter() - wall))
     cpu_seconds = statistics.median(cpu for cpu, _ in results)
     wall_seconds = statistics.median(wall for _, wall in results)
@@ -96,6 +98,11 @@ def main() -> None:
                    f"wall {seconds / wall:.2f}x; target >= 4)")
             report(f"recording_masked_rendition_size{suffix}", size / 1e6 * 60 / seconds,
                    f"MB per minute (the segment: {input_mb * 60 / seconds:.3g} MB per minute)")
+        middle = Span(args.seconds // 2, args.seconds // 2 + PIECE_SECONDS)
+        seconds, cpu, wall, size = render(segment, Path(folder) / "piece.mp4", limits, middle)
+        report("recording_masked_piece_cpu", cpu * 1000,
+               f"ms CPU for a {seconds:g} s piece (one core, wall {wall * 1000:.0f} ms; "
+               f"{size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":

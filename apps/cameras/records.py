@@ -64,11 +64,14 @@ def record_view(*, request: HttpRequest, camera: Camera, kind: str) -> ViewRecor
     )
 
 
-def record_playback(*, request: HttpRequest, segment: RecordingSegment) -> ViewRecord:
-    """Note that `request.user` is playing `segment`: one row per playback, whatever the
-    number of range requests, its footage span extended as the player asks for adjoining or
-    next segments. Written before the file is sent, so the owner's record has it at once."""
+def record_playback(*, request: HttpRequest, segment: RecordingSegment,
+                    footage: tuple[datetime, datetime] | None = None) -> ViewRecord:
+    """Note that `request.user` is playing `segment` (`footage` of it when only that span is
+    served: a piece of a masked rendition): one row per playback, whatever the number of
+    range requests, its footage span extended as the player asks for adjoining or next
+    segments. Written before the file is sent, so the owner's record has it at once."""
     user, now, address = request.user, timezone.now(), client_address(request)
+    start, end = footage or (segment.start, segment.end)
     with transaction.atomic():
         # One person's requests one after another: a player asks for several ranges at once,
         # and two rows for them would read as two playbacks.
@@ -77,9 +80,8 @@ def record_playback(*, request: HttpRequest, segment: RecordingSegment) -> ViewR
             camera_id=segment.camera_id, start__gte=OuterRef("footage_end"),
             start__lt=segment.start)
         going_on = ViewRecord.objects.filter(
-            Q(footage_start__lte=segment.end + FOOTAGE_GAP,
-              footage_end__gte=segment.start - FOOTAGE_GAP)
-            | Q(footage_end__lte=segment.start) & ~Q(Exists(between)),
+            Q(footage_start__lte=end + FOOTAGE_GAP, footage_end__gte=start - FOOTAGE_GAP)
+            | Q(footage_end__lte=start) & ~Q(Exists(between)),
             camera_id=segment.camera_id, viewer=user, viewer_agency_id=user.agency_id,
             kind=ViewRecord.Kind.RECORDING, address=address,
             ended_at__gte=now - PLAYBACK_PAUSE,
@@ -89,11 +91,10 @@ def record_playback(*, request: HttpRequest, segment: RecordingSegment) -> ViewR
                 camera_id=segment.camera_id, viewer=user, viewer_agency_id=user.agency_id,
                 kind=ViewRecord.Kind.RECORDING, address=address,
                 user_agent=request.headers.get("User-Agent", "")[:255],
-                started_at=now, ended_at=now,
-                footage_start=segment.start, footage_end=segment.end)
+                started_at=now, ended_at=now, footage_start=start, footage_end=end)
         going_on.ended_at = now
-        going_on.footage_start = min(going_on.footage_start, segment.start)
-        going_on.footage_end = max(going_on.footage_end, segment.end)
+        going_on.footage_start = min(going_on.footage_start, start)
+        going_on.footage_end = max(going_on.footage_end, end)
         going_on.save(update_fields=["ended_at", "footage_start", "footage_end"])
         return going_on
 

@@ -6,11 +6,19 @@ is stored once under `renditions/<camera>/<segment>-<key>.mp4`, where the key ha
 masks, the segment's SHA-256 and the encoder settings: a mask change makes a new name, so an
 old rendition is never served for new masks.
 
+The review player is served pieces instead: PIECE_SECONDS of a segment each
+(`renditions/<camera>/<segment>-<key>-<n>.mp4`), so the first picture waits for two seconds
+of footage to be encoded, not a minute; each piece starts with its own keyframe and plays
+from 0 (its place on the footage clock is its segment's start plus n pieces). Exports use
+whole renditions: one file per segment.
+
 Cost is bounded three ways: one render at a time per rendition across every process (a
 lock in Django's cache: the process's own in embedded mode, which is one process, and Redis
 in cluster mode), RECORDINGS_RENDITION_WORKERS renders at a time in a process (more requests
-wait their turn, then are refused), and RECORDINGS_RENDITIONS_QUOTA_BYTES of renditions in
-all (the oldest are deleted first).
+wait their turn, then are refused; AHEAD_WORKERS more for the player's next pieces), and
+RECORDINGS_RENDITIONS_QUOTA_BYTES of renditions in all (the oldest are deleted first, swept
+after each SWEEP_SHARE of the quota rendered in a process, so listing the stored renditions
+is not paid for each two-second piece).
 Retention deletes a segment's renditions with it.
 """
 
@@ -19,13 +27,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import secrets
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -37,16 +46,27 @@ from apps.cameras.models import Camera
 from apps.recordings import services
 from apps.recordings.models import RecordingSegment
 from apps.vision.geometry import Polygon, polygons
-from apps.vision.rendition import RenditionError, RenditionLimits, mask_video
+from apps.vision.rendition import (
+    PIECE_SECONDS,
+    RenditionError,
+    RenditionLimits,
+    Span,
+    mask_video,
+)
 
-__all__ = ["RenditionBusy", "RenditionError", "camera_masks", "delete_renditions",
-           "masked_segment_name", "rendition_limits", "sweep_renditions"]
+__all__ = ["PIECE_SECONDS", "Piece", "RenditionBusy", "RenditionError", "camera_masks",
+           "delete_renditions", "masked_piece_name", "masked_segment_name", "piece",
+           "rendition_limits", "sweep_renditions"]
 
 # How long a request waits for a render elsewhere (or for a free worker here) before it is
 # refused; and how long a lock outlives a render whose process died.
 WAIT_SECONDS = 60.0
 LOCK_SECONDS = 300
 POLL_SECONDS = 0.2
+# The stored renditions are swept (listed, the oldest deleted) after this share of the quota
+# has been rendered in a process: the quota is exceeded by at most that much per process.
+SWEEP_SHARE = 1 / 32
+AHEAD_WORKERS = 1  # renders of pieces asked for ahead of playing, at a time in a process
 
 
 class RenditionBusy(RuntimeError):
@@ -75,8 +95,48 @@ def masked_segment_name(segment: RecordingSegment) -> str:
     masks = camera_masks(segment.camera_id)
     if not masks:
         return segment.storage_name
+    return _cached(rendition_name(segment, masks), segment, masks, None, ahead=False)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The `index`-th PIECE_SECONDS of a segment, the last one to the segment's end."""
+
+    segment: RecordingSegment
+    index: int
+
+    @property
+    def start(self) -> datetime:
+        return self.segment.start + timedelta(seconds=self.index * PIECE_SECONDS)
+
+    @property
+    def end(self) -> datetime:
+        return min(self.segment.end, self.start + timedelta(seconds=PIECE_SECONDS))
+
+
+def piece(segment: RecordingSegment, index: int) -> Piece | None:
+    """The segment's `index`-th piece, or None beyond its last."""
+    length = (segment.end - segment.start).total_seconds()
+    return Piece(segment, index) if 0 <= index < math.ceil(length / PIECE_SECONDS) else None
+
+
+def masked_piece_name(found: Piece, ahead: bool = False) -> str:
+    """The storage name of the piece's masked rendition (the masks as they are now, none
+    if they were just removed: a piece is always a rendition of its own span), rendered
+    now if it is not stored yet; `ahead` of being played (the player's next piece), on a
+    render slot of its own. Raises as masked_segment_name does."""
+    masks = camera_masks(found.segment.camera_id)
+    last = piece(found.segment, found.index + 1) is None
+    span = Span(found.index * PIECE_SECONDS,
+                math.inf if last else (found.index + 1) * PIECE_SECONDS)
+    return _cached(rendition_name(found.segment, masks, found.index), found.segment, masks,
+                   span, ahead)
+
+
+def _cached(name: str, segment: RecordingSegment, masks: tuple[Polygon, ...],
+            span: Span | None, ahead: bool) -> str:
+    """`name` once it is stored, rendering it here unless another request is."""
     store = services.storage()
-    name = rendition_name(segment, masks)
     lock = f"recordings:rendition:{name}"
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -85,43 +145,68 @@ def masked_segment_name(segment: RecordingSegment) -> str:
             return name
         token = secrets.token_hex(8)
         if cache.add(lock, token, LOCK_SECONDS):
+            made = 0
             try:
                 if not store.exists(name):
-                    name = _render(store, segment, masks, name, deadline)
+                    name, made = _render(store, segment, masks, name, deadline, span,
+                                         ahead)
             finally:
                 if cache.get(lock) == token:  # not a lock taken after ours ran out
                     cache.delete(lock)
-            sweep_renditions(keep=name)
+            _rendered(made, keep=name)
             return name
         if time.monotonic() > deadline:
             raise RenditionBusy("the rendition is still being made elsewhere")
         time.sleep(POLL_SECONDS)
 
 
-def rendition_name(segment: RecordingSegment, masks: Sequence[Polygon]) -> str:
+def rendition_name(segment: RecordingSegment, masks: Sequence[Polygon],
+                   index: int | None = None) -> str:
+    """The whole segment's rendition, or its `index`-th piece's."""
     limits = rendition_limits()
     described = json.dumps({"masks": masks, "segment": segment.sha256,
-                            "encoder": [limits.preset, limits.crf, limits.max_height]},
+                            "encoder": [limits.preset, limits.crf, limits.max_height],
+                            **({} if index is None else {"piece": PIECE_SECONDS})},
                            separators=(",", ":"))
     key = hashlib.sha256(described.encode()).hexdigest()[:20]
-    return f"{services.RENDITIONS}/{segment.camera_id}/{segment.pk}-{key}.mp4"
+    suffix = "" if index is None else f"-{index}"
+    return f"{services.RENDITIONS}/{segment.camera_id}/{segment.pk}-{key}{suffix}.mp4"
+
+
+_unswept_lock = threading.Lock()
+_unswept = 0  # bytes rendered in this process since its last sweep
+
+
+def _rendered(size: int, keep: str) -> None:
+    global _unswept
+    with _unswept_lock:
+        _unswept += size
+        due = _unswept >= settings.RECORDINGS_RENDITIONS_QUOTA_BYTES * SWEEP_SHARE
+        if due:
+            _unswept = 0
+    if due:
+        sweep_renditions(keep=keep)
 
 
 _slots_lock = threading.Lock()
-_slots: threading.BoundedSemaphore | None = None
+_slots: dict[bool, threading.BoundedSemaphore] = {}
 
 
-def _worker_slots() -> threading.BoundedSemaphore:
-    global _slots
+def _worker_slots(ahead: bool = False) -> threading.BoundedSemaphore:
+    """The process's render slots: RECORDINGS_RENDITION_WORKERS for what someone waits for,
+    and AHEAD_WORKERS of their own for pieces asked for ahead of playing, so a click never
+    waits behind the next piece of the moment it left."""
     with _slots_lock:
-        if _slots is None:
-            _slots = threading.BoundedSemaphore(settings.RECORDINGS_RENDITION_WORKERS)
-        return _slots
+        if ahead not in _slots:
+            _slots[ahead] = threading.BoundedSemaphore(
+                AHEAD_WORKERS if ahead else settings.RECORDINGS_RENDITION_WORKERS)
+        return _slots[ahead]
 
 
 def _render(store: Storage, segment: RecordingSegment, masks: tuple[Polygon, ...], name: str,
-            deadline: float) -> str:
-    slots = _worker_slots()
+            deadline: float, span: Span | None, ahead: bool) -> tuple[str, int]:
+    """(the name it was stored under, its bytes)."""
+    slots = _worker_slots(ahead)
     if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
         raise RenditionBusy("every rendition worker of this process is busy")
     try:
@@ -130,11 +215,11 @@ def _render(store: Storage, segment: RecordingSegment, masks: tuple[Polygon, ...
         with tempfile.TemporaryDirectory(dir=spool) as folder:
             output = Path(folder) / "rendition.mp4"
             with store.open(segment.storage_name, "rb") as source:
-                mask_video(source, output, masks, rendition_limits())
+                made = mask_video(source, output, masks, rendition_limits(), span)
             with output.open("rb") as handle:
                 # A file that appeared under this name meanwhile (a render that outlived
                 # its lock) makes the storage choose another name: serve the one it gives.
-                return store.save(name, _SpooledFile(handle, name=str(output)))
+                return store.save(name, _SpooledFile(handle, name=str(output))), made.bytes
     finally:
         slots.release()
 

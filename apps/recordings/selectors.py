@@ -16,6 +16,7 @@ from apps.alerts.models import Alert
 from apps.cameras.models import Camera
 from apps.core.timing import MAX_YEAR, MIN_YEAR
 from apps.recordings.models import RecordingSegment
+from apps.recordings.renditions import PIECE_SECONDS
 
 # A timeline covers a facility-local day: 24 h, 23 or 25 on the days the clocks change.
 MAX_SPAN = timedelta(hours=25)
@@ -37,6 +38,11 @@ class Timeline:
     segments: list[RecordingSegment]
     markers: list[Marker]
     masked: bool
+
+    @property
+    def piece_seconds(self) -> float | None:
+        """Masked footage is played in pieces of this length (renditions.PIECE_SECONDS)."""
+        return PIECE_SECONDS if self.masked else None
 
 
 def reviewable_camera(user, camera_id) -> Camera:

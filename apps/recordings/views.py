@@ -1,7 +1,9 @@
 """Playing a recorded segment: the MP4 through the storage API (local disk or S3 alike), with
 byte ranges for seeking, to a person the access policy lets review it, masked when the policy
-says so (apps.recordings.renditions: made on demand, audio-free). Each playback is in the
-owner's access record before the first byte is sent."""
+says so (apps.recordings.renditions: made on demand, audio-free). A masked viewer may ask for
+one piece of it (`?bagian=N`, what the review player plays: a piece renders in a fraction of
+a second, a whole segment in several). Each playback is in the owner's access record before
+the first byte is sent."""
 
 from __future__ import annotations
 
@@ -18,10 +20,19 @@ from apps.core.private_files import refuse_cross_site
 from apps.core.streaming import streamed_body
 from apps.recordings import selectors
 from apps.recordings.ranges import MalformedRange, RangeNotSatisfiable, parse_range
-from apps.recordings.renditions import RenditionBusy, RenditionError, masked_segment_name
+from apps.recordings.renditions import (
+    Piece,
+    RenditionBusy,
+    RenditionError,
+    masked_piece_name,
+    masked_segment_name,
+    piece,
+)
 from apps.recordings.services import storage
 
 CHUNK = 256 * 1024
+PIECE = "bagian"  # the query parameter of a piece of masked footage
+AHEAD = "berikutnya"  # =1: the piece is asked for ahead of being played (the player's next)
 # How a segment travels: never cached (a shared computer at a post, a proxy), never sniffed,
 # never embedded by another origin.
 HEADERS = {
@@ -52,15 +63,26 @@ def _refusal(status: int, message: str, size: int | None = None) -> HttpResponse
     return response
 
 
+def _piece(request: HttpRequest, found) -> Piece | None:
+    """The piece asked for (`?bagian=N`), None without one or for one the segment lacks."""
+    asked = request.GET.get(PIECE)
+    readable = asked is not None and asked.isascii() and asked.isdigit() and len(asked) < 7
+    return piece(found, int(asked)) if readable else None
+
+
 @login_required
 @require_safe
 def segment(request: HttpRequest, pk: int) -> HttpResponse:
     refuse_cross_site(request)
     found = selectors.segment_for_playback(request.user, pk)
     masked = policy.needs_masked_recording(request.user, found.camera)
+    part = _piece(request, found) if masked else None
+    if request.GET.get(PIECE) is not None and part is None:
+        raise Http404  # pieces are of masked footage only, and only those the segment has
     try:
         # Masked, never the stored file instead: a rendition that cannot be had is refused.
-        name = masked_segment_name(found) if masked else found.storage_name
+        name = (masked_piece_name(part, ahead=request.GET.get(AHEAD) == "1") if part
+                else masked_segment_name(found) if masked else found.storage_name)
     except RenditionBusy:
         busy = _refusal(503, _("The masked recording is being made: try again in a minute."))
         busy["Retry-After"] = "30"
@@ -90,14 +112,16 @@ def segment(request: HttpRequest, pk: int) -> HttpResponse:
         handle.close()
         body = iter(())
     else:
-        record_playback(request=request, segment=found)
+        record_playback(request=request, segment=found,
+                        footage=(part.start, part.end) if part else None)
         body = streamed_body(request, _chunks(handle, start, length))
     response = StreamingHttpResponse(body, status=206 if wanted else 200,
                                      content_type="video/mp4")
     response["Content-Length"] = str(length)
     if wanted:
         response["Content-Range"] = wanted.content_range(size)
-    response["Content-Disposition"] = f'inline; filename="rekaman-{found.pk}.mp4"'
+    stem = f"rekaman-{found.pk}" + (f"-{part.index}" if part else "")
+    response["Content-Disposition"] = f'inline; filename="{stem}.mp4"'
     for header, value in HEADERS.items():
         response[header] = value
     return response

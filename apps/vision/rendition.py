@@ -9,6 +9,12 @@ index up front (`faststart`), so a browser plays and seeks it at once. Only vide
 shared footage carries no audio. Each frame keeps its timestamp, so the rendition's
 timeline is the segment's and the review page stays in sync.
 
+A rendition may cover a `span` of its input only (a piece of a segment, so a viewer waits
+for a few seconds of footage to be encoded rather than a minute): decoding starts at the
+keyframe at or before the span (the lead-in is decoded, never encoded), only the span's
+frames are encoded, and their timestamps count from the span's start, so the piece starts
+with its own keyframe and the footage clock adds the span's offset.
+
 The cost is bounded: an input over `max_bytes` is refused before decoding, and one longer
 than `max_seconds` is refused as soon as a frame beyond it is decoded. No Django here: the
 recordings app caches the results (apps.recordings.renditions), exports call this directly.
@@ -17,6 +23,7 @@ recordings app caches the results (apps.recordings.renditions), exports call thi
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +49,10 @@ NEUTRAL_CHROMA = 128
 # A file of a single frame: that frame lasts as long as one at this rate.
 FALLBACK_FPS = 25.0
 KEYFRAME_SECONDS = 2.0  # a keyframe this often: a browser seek lands within it
+# The review player's piece of a segment: about 0.4 s to render on one core at 720p 25 fps
+# (bench.rendition_bench), so the first picture comes within a second of a click; a keyframe
+# interval long, so a piece holds one keyframe, at its start.
+PIECE_SECONDS = KEYFRAME_SECONDS
 MP4_OPTIONS = {"movflags": "+faststart"}
 
 
@@ -77,26 +88,37 @@ class Rendition:
     bytes: int
 
 
+@dataclass(frozen=True)
+class Span:
+    """Seconds of a file from its first frame: [start, end), `end` infinite for the rest."""
+
+    start: float
+    end: float = math.inf
+
+
 def mask_video(source: Source | Sequence[Source], destination: Path,
                masks: Sequence[Polygon], limits: RenditionLimits = RenditionLimits(),
-               ) -> Rendition:
+               span: Span | None = None) -> Rendition:
     """Write the masked rendition of `source` to `destination` (an MP4, overwritten).
 
     `source` is a path or an open binary file (a storage file), or a sequence of them played
     one after another (an export's segments): each part's timestamps continue where the
-    previous part ended. Raises RenditionError for an input over `limits` or one that holds no
-    decodable video; `destination` is then removed."""
+    previous part ended. With `span` (one source only), only that span of it, its timestamps
+    counted from the span's start. Raises RenditionError for an input over `limits` or one
+    that holds no decodable video (in the span); `destination` is then removed."""
     parts = [source] if isinstance(source, (str, os.PathLike)) or hasattr(source, "read") \
         else list(source)  # type: ignore[arg-type]
     if not parts:
         raise RenditionError("nothing to render")
+    if span is not None and len(parts) > 1:
+        raise ValueError("a span is of one file")
     total = sum(_size(part) for part in parts)
     if total > limits.max_bytes:
         raise RenditionError(f"the recording is {total} bytes, more than the "
                              f"{limits.max_bytes} a rendition may read")
     shapes = tuple(tuple(tuple(point) for point in shape) for shape in masks)
     try:
-        return _render(parts, destination, shapes, limits)  # type: ignore[arg-type]
+        return _render(parts, destination, shapes, limits, span)  # type: ignore[arg-type]
     except BaseException:
         with contextlib.suppress(OSError):
             destination.unlink(missing_ok=True)
@@ -168,12 +190,12 @@ class _Output:
 
 
 def _render(parts: list[Source], destination: Path, masks: tuple[Polygon, ...],
-            limits: RenditionLimits) -> Rendition:
+            limits: RenditionLimits, span: Span | None) -> Rendition:
     output: _Output | None = None
     held: tuple[av.VideoFrame, int] | None = None  # a frame waits for the next: its duration
     duration = 0
     try:
-        for frame, pts, time_base, rate in _timeline(parts, limits):
+        for frame, pts, time_base, rate in _timeline(parts, limits, span):
             if held is not None and pts <= held[1]:
                 continue  # a timestamp out of order: the muxer would refuse it
             picture = _masked(frame, masks)
@@ -199,11 +221,12 @@ def _render(parts: list[Source], destination: Path, masks: tuple[Polygon, ...],
                      output.width, output.height, destination.stat().st_size)
 
 
-def _timeline(parts: list[Source], limits: RenditionLimits,
+def _timeline(parts: list[Source], limits: RenditionLimits, span: Span | None,
               ) -> Iterator[tuple[av.VideoFrame, int, Fraction, Fraction]]:
     """(frame, pts, time base, frame rate) of every decodable frame of the parts in order,
-    the timestamps on the first part's time base, each part after the previous one's end.
-    Raises RenditionError at the first frame beyond `limits.max_seconds`."""
+    the timestamps on the first part's time base, each part after the previous one's end;
+    with `span`, of the frames in it, their timestamps from its start. Raises
+    RenditionError at the first frame beyond `limits.max_seconds`."""
     time_base: Fraction | None = None
     offset = 0
     origin: int | None = None  # the first frame's time: the length is counted from there
@@ -221,13 +244,24 @@ def _timeline(parts: list[Source], limits: RenditionLimits,
             limit = limits.max_seconds / time_base
             end = offset
             first: int | None = None
-            for frame in _decoded(container, stream):
+            window: tuple[int, float] | None = None  # the span in the file's own ticks
+            if span is not None:
+                # Counted from the file's first frame; the span's start becomes 0.
+                zero = stream.start_time or 0
+                window = (zero + math.floor(span.start / own), zero + span.end / own)
+                first = window[0]
+            for frame in _decoded(container, stream, window and window[0]):
                 raw = frame.pts if frame.pts is not None else frame.dts
                 if raw is None:
                     continue
+                if window is not None and raw < window[0]:
+                    continue  # the lead-in: decoded to reach the span, never shown
+                if window is not None and raw >= window[1]:
+                    return
                 first = raw if first is None else first
-                # The first part keeps its timestamps as they are; the others start at `offset`.
-                pts = offset + round((raw - (first if index else 0)) * own / time_base)
+                # The first part keeps its timestamps as they are (a span's from its start);
+                # the others start at `offset`.
+                pts = offset + round((raw - (first if index or window else 0)) * own / time_base)
                 origin = pts if origin is None else origin
                 if pts - origin > limit:
                     raise RenditionError(f"the recording is longer than the "
@@ -239,10 +273,12 @@ def _timeline(parts: list[Source], limits: RenditionLimits,
 
 
 def _decoded(container: av.container.InputContainer, stream: av.VideoStream,
-             ) -> Iterator[av.VideoFrame]:
+             lead_in: int | None = None) -> Iterator[av.VideoFrame]:
     """The stream's frames; a packet that does not decode (the last fragment of a segment
-    whose writer was killed) is skipped rather than ending the rendition."""
-    for packet in container.demux(stream):
+    whose writer was killed) is skipped rather than ending the rendition. With `lead_in` (a
+    time in the stream's ticks), from the last keyframe at or before it: the packets before
+    that keyframe are read, not decoded."""
+    for packet in _packets(container, stream, lead_in):
         try:
             frames = packet.decode()
         except av.error.InvalidDataError:
@@ -252,6 +288,29 @@ def _decoded(container: av.container.InputContainer, stream: av.VideoStream,
                 yield frame
 
 
+def _packets(container: av.container.InputContainer, stream: av.VideoStream,
+             lead_in: int | None) -> Iterator[av.Packet]:
+    packets = container.demux(stream)
+    if lead_in is None:
+        yield from packets
+        return
+    # The packets since the last keyframe, until one reaches `lead_in`: demuxing reads the
+    # file in order (a fragmented MP4 has no index to seek by), decoding is what costs.
+    held: list[av.Packet] = []
+    for packet in packets:
+        moment = packet.pts if packet.pts is not None else packet.dts
+        if moment is None:  # the demuxer's last, empty packet: it flushes the decoder
+            yield from held
+            yield packet
+            return
+        if packet.is_keyframe:
+            held = [packet]
+        else:
+            held.append(packet)
+        if moment >= lead_in:
+            yield from held
+            break
+    yield from packets
 def _masked(frame: av.VideoFrame, masks: tuple[Polygon, ...]) -> av.VideoFrame:
     """The frame as 4:2:0 (even size) with the masks blacked out, in a new frame: the
     decoder's own pictures are references for the frames after them, never written to."""

@@ -6,8 +6,10 @@
 // time leads it (the clock is that video's own time, so a loading video holds the clock
 // rather than running ahead of its picture); the other cameras follow, corrected when they
 // drift. Where no camera has footage the clock jumps to the next recorded moment. Each camera
-// has two video elements: the one shown and the next segment preloaded behind it, swapped at
-// the segment's end.
+// has two video elements: the one shown and the next segment preloaded behind it (once the
+// shown one plays), swapped at the segment's end. Masked footage comes in pieces of a few
+// seconds (rendered on demand: a piece is quick to make, a segment is not), played just like
+// segments.
 (function () {
   "use strict";
   const root = document.querySelector("[data-review]");
@@ -76,11 +78,13 @@
     return video.segment === index && !video.error && !video.seeking && video.readyState >= 3;
   };
 
-  Player.prototype.load = function (video, index, offset) {
+  Player.prototype.load = function (video, index, offset, ahead) {
+    const segment = this.segments[index];
     video.segment = index;
     video.defaultPlaybackRate = state.rate;  // what loading the source resets the rate to
     // A media fragment starts the video where asked without a second request for the seek.
-    video.src = this.segments[index].url + (offset > 0 ? "#t=" + offset.toFixed(3) : "");
+    video.src = ((ahead && segment.ahead) || segment.url) +
+      (offset > 0 ? "#t=" + offset.toFixed(3) : "");
   };
 
   // Show the footage at `t` (exactly when the person moved the clock), playing or paused.
@@ -113,8 +117,10 @@
     video.playbackRate = rate;
     if (playing && video.paused && !video.ended) video.play().catch(() => {});
     if (!playing && !video.paused) video.pause();
-    if (index + 1 < this.segments.length && this.back.segment !== index + 1) {
-      this.load(this.back, index + 1, 0);
+    // Only once the shown one is ready: a masked piece is rendered for each request, and the
+    // one shown comes first.
+    if (this.ready(index) && index + 1 < this.segments.length && this.back.segment !== index + 1) {
+      this.load(this.back, index + 1, 0, true);
     }
     if (video.error) this.show("failed", text("Failed"));
     else if (!this.ready(index)) this.show("loading", text("Loading"));
@@ -297,6 +303,21 @@
     tick();
   });
 
+  // A segment as the files to play: itself, or for masked footage its pieces (`?bagian=N`,
+  // each playing from 0 at the segment's start plus N pieces; asked for ahead of playing
+  // with `berikutnya=1`, which the portal renders beside what someone waits for).
+  function piecesOf(segment, seconds) {
+    if (!seconds) return [segment];
+    const pieces = [];
+    for (let n = 0; segment.start + n * seconds * 1000 < segment.end; n++) {
+      const start = segment.start + n * seconds * 1000;
+      const url = segment.url + "?bagian=" + n;
+      pieces.push({ url: url, ahead: url + "&berikutnya=1", start: start,
+                    end: Math.min(segment.end, start + seconds * 1000) });
+    }
+    return pieces;
+  }
+
   async function loadDay(player) {
     const query = new URLSearchParams({ start: data.dayStart, end: data.dayEnd });
     const response = await fetch(player.camera.api + "?" + query.toString(), {
@@ -304,9 +325,9 @@
     });
     if (!response.ok) throw new Error(String(response.status));
     const day = await response.json();
-    player.segments = day.segments.map((s) => ({
-      url: s.url, start: Date.parse(s.start), end: Date.parse(s.end),
-    })).sort((a, b) => a.start - b.start);
+    player.segments = day.segments.flatMap((s) => piecesOf(
+      { url: s.url, start: Date.parse(s.start), end: Date.parse(s.end) }, day.piece_seconds,
+    )).sort((a, b) => a.start - b.start);
     root.querySelector('[data-player="' + player.camera.id + '"] [data-masked]').hidden = !day.masked;
     player.spans = spansOf(player);
     player.markers = day.markers.map((m) => ({ kind: m.kind, at: Date.parse(m.at), title: m.title }));

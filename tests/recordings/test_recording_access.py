@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.access import policy
 from apps.cameras import services
 from apps.cameras.models import Camera, CameraShare, Orientation, ViewRecord
-from apps.recordings import views
+from apps.recordings import renditions, views
 from apps.recordings.models import RecordingSegment
 from apps.recordings.renditions import RenditionBusy, RenditionError
 from apps.recordings.services import storage
@@ -34,6 +34,7 @@ GRANTEES = {"operator", "commander", "padal"}  # security roles of Polres A, the
 # A camera with masks: the masked rendition's stand-in (apps.recordings.renditions makes it).
 MASKS = [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5]]]
 MASKED_PAYLOAD = b"masked" * 100
+PIECE_PAYLOAD = b"piece" * 100
 
 # Who reviews which segment: (camera kind, segment) -> people. Nobody else, in any way.
 EXPECTED = {
@@ -105,6 +106,7 @@ def _build() -> SimpleNamespace:
     _share(a, opened)
     segment("recorded_inward", "after_outward", timezone.now() + timedelta(seconds=10))
     storage().save("masked/rendition.mp4", ContentFile(MASKED_PAYLOAD))
+    storage().save("masked/piece.mp4", ContentFile(PIECE_PAYLOAD))
     return SimpleNamespace(world=world, cameras=cameras, segments=segments)
 
 
@@ -135,8 +137,10 @@ def _module_recordings(settings, recordings_root, recordings_dir):
 
 @pytest.fixture(autouse=True)
 def _renditions(monkeypatch):
-    """The masked rendition's stand-in (its making is tests/recordings/test_renditions.py)."""
+    """The masked rendition's stand-ins (their making is tests/recordings/test_renditions.py)."""
     monkeypatch.setattr(views, "masked_segment_name", lambda segment: "masked/rendition.mp4")
+    monkeypatch.setattr(views, "masked_piece_name",
+                        lambda piece, ahead=False: "masked/piece.mp4")
 
 
 def _person(made, who):
@@ -169,6 +173,7 @@ def test_each_way_in_shows_exactly_what_the_policy_allows(client, made, kind, wh
         data = answer.json()
         assert {s["id"] for s in data["segments"]} == {mine[label].pk for label in allowed}
         assert data["masked"] is (kind == "masked" and who != OWNER)
+        assert data["piece_seconds"] == (renditions.PIECE_SECONDS if data["masked"] else None)
         assert all(m["kind"] == "motion" for m in data["markers"])
     else:
         assert answer.status_code == 404
@@ -182,6 +187,13 @@ def test_each_way_in_shows_exactly_what_the_policy_allows(client, made, kind, wh
             assert body == expected[:100]
         else:
             assert played.status_code == 404, (kind, label, who)
+        # A piece: of masked footage only, to whoever may review it.
+        piece = client.get(reverse("recordings:segment", args=[seg.pk]), {"bagian": "0"},
+                           HTTP_RANGE="bytes=0-99")
+        if label in allowed and data["masked"]:
+            assert b"".join(piece.streaming_content) == PIECE_PAYLOAD[:100]
+        else:
+            assert piece.status_code == 404, (kind, label, who)
 
 
 @pytest.mark.parametrize("who", WHO)
@@ -244,19 +256,45 @@ def test_the_owner_is_served_the_footage_as_recorded_others_the_masked_rendition
                     .streaming_content) == PAYLOAD
 
 
+def test_a_masked_viewer_plays_pieces_with_ranges_each_in_one_playback_record(
+        client, made) -> None:
+    segment = made.segments["masked", "now"]  # 60 s: pieces 0 to 29
+    url = reverse("recordings:segment", args=[segment.pk])
+    client.force_login(made.world.a.users["operator"])
+    for asked in ("30", "-1", "x", "", "²", "9" * 40):
+        assert client.get(url, {"bagian": asked}).status_code == 404, asked
+    assert not ViewRecord.objects.filter(camera=segment.camera).exists()
+    whole = client.get(url, {"bagian": "3"})
+    assert whole.status_code == 200 and b"".join(whole.streaming_content) == PIECE_PAYLOAD
+    assert whole["Content-Disposition"] == f'inline; filename="rekaman-{segment.pk}-3.mp4"'
+    ranged = client.get(url, {"bagian": "3"}, HTTP_RANGE="bytes=10-19")
+    assert ranged.status_code == 206
+    assert ranged["Content-Range"] == f"bytes 10-19/{len(PIECE_PAYLOAD)}"
+    assert b"".join(ranged.streaming_content) == PIECE_PAYLOAD[10:20]
+    assert client.get(url, {"bagian": "3"}, HTTP_RANGE="bytes=9999-").status_code == 416
+    client.get(url, {"bagian": "4", "berikutnya": "1"})  # the player's next, asked ahead
+    # One playback, its span the pieces played (6 s to 10 s of the segment).
+    [record] = ViewRecord.objects.filter(camera=segment.camera, kind=ViewRecord.Kind.RECORDING)
+    assert (record.footage_start - segment.start, record.footage_end - segment.start) == (
+        timedelta(seconds=6), timedelta(seconds=10))
+    assert record.viewer == made.world.a.users["operator"]
+
+
 @pytest.mark.parametrize("failure", [RenditionBusy, RenditionError])
 def test_without_a_masked_rendition_a_masked_camera_is_refused_not_served_bare(
         client, made, monkeypatch, failure) -> None:
-    def fails(segment):
+    def fails(segment, ahead=False):
         raise failure("no render")
 
     monkeypatch.setattr(views, "masked_segment_name", fails)
+    monkeypatch.setattr(views, "masked_piece_name", fails)
     client.force_login(made.world.a.users["operator"])
     segment = made.segments["masked", "now"]
-    answer = client.get(reverse("recordings:segment", args=[segment.pk]))
-    assert answer.status_code == 503
-    assert "bermasker" in answer.content.decode()
-    assert PAYLOAD[:50] not in answer.content
+    for query in ({}, {"bagian": "0"}):
+        answer = client.get(reverse("recordings:segment", args=[segment.pk]), query)
+        assert answer.status_code == 503
+        assert "bermasker" in answer.content.decode()
+        assert PAYLOAD[:50] not in answer.content
     assert not ViewRecord.objects.filter(camera=segment.camera,
                                          kind=ViewRecord.Kind.RECORDING).exists()
 

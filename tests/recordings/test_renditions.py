@@ -1,5 +1,6 @@
 """Masked renditions served for recorded segments (apps.recordings.renditions): made once per
-segment and current masks, on real segments stored like a watcher stores them."""
+segment (or piece of one) and current masks, on real segments stored like a watcher stores
+them."""
 
 from __future__ import annotations
 
@@ -53,10 +54,18 @@ class CountedRenders:
 
 
 def stored_segment(tmp_path: Path, camera: Camera, start: datetime | None = None,
-                   ) -> RecordingSegment:
+                   seconds: float = 1.0) -> RecordingSegment:
     start = start or datetime.now(UTC)
     return services.segment_recorded(
-        camera.pk, recorded_segment(tmp_path / f"spool-{start:%H%M%S%f}", 1.0, start=start))
+        camera.pk, recorded_segment(tmp_path / f"spool-{start:%H%M%S%f}", seconds, start=start))
+
+
+def frames(path: Path) -> list[tuple[int, bool]]:
+    """(pts in milliseconds, keyframe) of each frame of a file."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [(round(float(frame.pts * stream.time_base) * 1000), frame.key_frame)
+                for frame in container.decode(stream)]
 
 
 def test_a_camera_without_masks_is_served_as_stored(tmp_path, camera, monkeypatch) -> None:
@@ -84,6 +93,47 @@ def test_a_rendition_is_made_once_and_a_mask_change_makes_a_new_one(
     changed = renditions.masked_segment_name(segment)
     assert changed != name and renders.calls == 2
     assert (recordings_root / changed).exists()
+
+
+def test_each_piece_is_made_once_from_its_own_span_and_a_mask_change_makes_new_ones(
+        tmp_path, camera, recordings_root, monkeypatch) -> None:
+    renders = CountedRenders(monkeypatch)
+    segment = stored_segment(tmp_path, camera, seconds=5.0)  # pieces of 2, 2 and 1 s
+    assert renditions.piece(segment, 3) is None and renditions.piece(segment, -1) is None
+    pieces = [renditions.piece(segment, index) for index in range(3)]
+    assert [(p.start - segment.start, p.end - segment.start) for p in pieces] == [
+        (timedelta(seconds=a), timedelta(seconds=b)) for a, b in ((0, 2), (2, 4), (4, 5))]
+    names = [renditions.masked_piece_name(p) for p in pieces]
+    assert [name.rsplit("-", 1)[1] for name in names] == ["0.mp4", "1.mp4", "2.mp4"]
+    assert all(name.startswith(f"renditions/{camera.pk}/{segment.pk}-") for name in names)
+    for name, count in zip(names, (20, 20, 10), strict=True):
+        shown = frames(recordings_root / name)
+        # Each plays from 0 with its own keyframe (its only one), 10 frames a second.
+        assert shown == [(index * 100, index == 0) for index in range(count)]
+        with av.open(str(recordings_root / name)) as container:
+            assert len(container.streams.audio) == 0
+    assert [renditions.masked_piece_name(p) for p in pieces] == names
+    assert renders.calls == 3  # the second time from the cache
+    assert renditions.masked_segment_name(segment) not in names  # exports: the whole file
+    camera.privacy_masks = OTHER_MASK
+    camera.save()
+    assert renditions.masked_piece_name(pieces[0]) not in names and renders.calls == 5
+
+
+def test_sweeping_waits_for_a_share_of_the_quota_to_be_rendered(
+        tmp_path, camera, recordings_root, settings, monkeypatch) -> None:
+    sweeps: list[str] = []
+    monkeypatch.setattr(renditions, "sweep_renditions", lambda keep: sweeps.append(keep))
+    monkeypatch.setattr(renditions, "_unswept", 0)
+    segment = stored_segment(tmp_path, camera, seconds=5.0)
+    first = renditions.masked_piece_name(renditions.piece(segment, 0))
+    size = (recordings_root / first).stat().st_size
+    # The next piece brings this process's renders to the share of the quota: one sweep.
+    settings.RECORDINGS_RENDITIONS_QUOTA_BYTES = round(size * 1.5 / renditions.SWEEP_SHARE)
+    second = renditions.masked_piece_name(renditions.piece(segment, 1))
+    assert sweeps == [second]
+    renditions.masked_piece_name(renditions.piece(segment, 1))  # cached: nothing rendered
+    assert sweeps == [second]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -166,9 +216,10 @@ def test_the_retention_task_sweeps_renditions_of_segments_deleted_otherwise(
         tmp_path, camera, recordings_root) -> None:
     segment = stored_segment(tmp_path, camera)
     name = renditions.masked_segment_name(segment)
+    piece = renditions.masked_piece_name(renditions.piece(segment, 0))
     RecordingSegment.objects.filter(pk=segment.pk).delete()  # as its camera's deletion does
     tasks.retention()
-    assert not (recordings_root / name).exists()
+    assert not (recordings_root / name).exists() and not (recordings_root / piece).exists()
 
 
 def test_a_segment_over_the_bounds_is_refused_and_nothing_is_kept(
@@ -185,12 +236,20 @@ def test_a_segment_over_the_bounds_is_refused_and_nothing_is_kept(
 
 def test_a_busy_process_refuses_rather_than_queueing_forever(tmp_path, camera,
                                                              monkeypatch) -> None:
-    segment = stored_segment(tmp_path, camera)
+    segment = stored_segment(tmp_path, camera, seconds=5.0)
     monkeypatch.setattr(renditions, "WAIT_SECONDS", 0.0)
-    slots = renditions._worker_slots()
-    assert slots.acquire(timeout=1)
-    try:
-        with pytest.raises(renditions.RenditionBusy):
-            renditions.masked_segment_name(segment)
-    finally:
-        slots.release()
+    for ahead in (False, True):
+        slots = renditions._worker_slots(ahead)
+        assert slots.acquire(timeout=1)
+        try:
+            with pytest.raises(renditions.RenditionBusy):
+                if ahead:
+                    renditions.masked_piece_name(renditions.piece(segment, 1), ahead=True)
+                else:
+                    renditions.masked_segment_name(segment)
+            # The player's next piece renders on a slot of its own, and what someone waits
+            # for never waits behind it.
+            other = renditions.piece(segment, 0 if ahead else 2)
+            assert renditions.masked_piece_name(other, ahead=not ahead)
+        finally:
+            slots.release()

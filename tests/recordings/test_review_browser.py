@@ -2,10 +2,13 @@
 apps.vision's writer, stored and indexed by apps.recordings, served by the segment view):
 the footage plays and runs on into the next segment, a click on the timeline plays from the
 moment under it, 8× plays faster, frame steps and the next event move the clock, and the page
-has no console errors and no sideways scrolling."""
+has no console errors and no sideways scrolling. A security viewer of a masked camera plays
+its masked pieces the same way, never a byte of the stored segments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -13,7 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.alerts.models import Alert
+from apps.cameras import services
 from apps.cameras.models import Camera, Orientation
+from apps.recordings import views
+from apps.recordings.models import RecordingSegment
 from tests.browser import signed_in_context
 from tests.cast import gate_and_inside_cameras
 from tests.recordings.footage import record
@@ -40,14 +46,21 @@ def footage(world, tmp_path):
     return gate, day, start, alert_at
 
 
-@pytest.fixture
-def page(live_server, world, footage, monkeypatch):
+@contextmanager
+def phone_page(live_server, user, monkeypatch) -> Iterator[object]:
+    """A page at phone size signed in as `user`, noting its console errors."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with signed_in_context(live_server, world.a.users["kpu"], viewport=PHONE) as context:
+    with signed_in_context(live_server, user, viewport=PHONE) as context:
         page = context.new_page()
         page.errors = []
         page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
         page.on("pageerror", lambda e: page.errors.append(str(e)))
+        yield page
+
+
+@pytest.fixture
+def page(live_server, world, footage, monkeypatch):
+    with phone_page(live_server, world.a.users["kpu"], monkeypatch) as page:
         yield page
 
 
@@ -171,3 +184,65 @@ def test_the_facility_view_plays_its_cameras_in_sync(page, live_server, footage,
                == ["empty", "empty"], 5, what="the no-footage notes")
     assert page.locator("[data-player] [data-note]").first.inner_text()
     assert page.errors == []
+
+
+def test_a_security_viewer_plays_a_masked_camera_in_masked_pieces(
+        live_server, world, footage, monkeypatch) -> None:
+    gate, day, start, alert_at = footage
+    gate.privacy_masks = [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]]
+    gate.save()
+    services.share_grant(camera=gate, grantee=world.a.agencies["polres"], basis="MoU",
+                         by=world.a.users["kpu"], recordings=True,
+                         valid_from=start - timedelta(hours=1))
+    # Every file the segment view sends, by its storage name.
+    sent: list[str] = []
+    stored = views.storage
+
+    class Watched:
+        def __init__(self) -> None:
+            self.store = stored()
+
+        def size(self, name):
+            return self.store.size(name)
+
+        def open(self, name, mode="rb"):
+            sent.append(name)
+            return self.store.open(name, mode)
+
+    monkeypatch.setattr(views, "storage", Watched)
+    start_ms = start.timestamp() * 1000
+    with phone_page(live_server, world.a.users["operator"], monkeypatch) as page:
+        page.goto(live_server.url + reverse("review:camera", args=[gate.pk])
+                  + f"?tanggal={day}&t=10:00:55")
+        assert page.locator("[data-masked]").first.is_visible(timeout=20_000)
+        wait_until(lambda: playing_at(page, start_ms + 55_000), 20,
+                   what="playing at the asked moment")
+        # The time advances, piece after piece, on into the next segment.
+        wait_until(lambda: clock(page) > start_ms + 61_000, 20, what="the next segment playing")
+
+        # A click on the timeline lands within a second of the moment under it.
+        page.locator('[data-timeline="day"]').scroll_into_view_if_needed()
+        box = page.locator('[data-timeline="day"]').bounding_box()
+        day_start = datetime.combine(day, time(0), start.tzinfo).timestamp() * 1000
+        x = round(box["x"] + (start_ms + 7.5 * 60_000 - day_start) / 86_400_000 * box["width"])
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        wanted = day_start + (x - box["x"]) / box["width"] * 86_400_000
+        wait_until(lambda: playing_at(page, wanted), 20, what="playing from the click")
+        shown = page.evaluate(
+            "() => Array.from(document.querySelectorAll('video')).find(v => !v.hidden)"
+            ".currentTime")
+        piece_start = start_ms + (wanted - start_ms) // 2000 * 2000  # pieces play from 0
+        assert shown < 2.5 and abs(piece_start + shown * 1000 - wanted) <= 1000
+
+        # Faster, and on to the next event (the alert at 10:05) from the 10:07 played.
+        page.locator("[data-speed]").select_option("4")
+        wait_until(lambda: clock(page) > wanted + 8_000, 20, what="4× playback")
+        page.locator('[data-action="previous-event"]').click()
+        assert clock(page) == round(alert_at.timestamp() * 1000)
+        wait_until(lambda: playing_at(page, alert_at.timestamp() * 1000, 2000), 20,
+                   what="playing from the alert")
+        assert page.errors == []
+    originals = set(RecordingSegment.objects.filter(camera=gate)
+                    .values_list("storage_name", flat=True))
+    assert sent and not originals & set(sent)
+    assert all(name.startswith(f"renditions/{gate.pk}/") for name in sent)

@@ -1,6 +1,6 @@
 """Masked renditions (apps.vision.rendition) of real recorded segments, decoded with PyAV:
 masks black in every frame, the rest of the picture kept, the timeline unchanged, no audio,
-and the bounds enforced."""
+a span of a segment rendered from its own keyframe, and the bounds enforced."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import cv2
 import numpy as np
 import pytest
 
+from apps.vision import rendition as rendition_module
 from apps.vision.jpegrecording import JpegSegmentWriter
 from apps.vision.rendition import (
     BLACK_LUMA,
     NEUTRAL_CHROMA,
     RenditionError,
     RenditionLimits,
+    Span,
     mask_video,
 )
 from tests.vision.recorded import START, clip_with_audio, recorded_segment
@@ -163,3 +165,42 @@ def test_inputs_beyond_the_bounds_are_refused_and_leave_no_file(tmp_path: Path) 
     with pytest.raises(RenditionError):
         mask_video(junk, out, [MASK])
     assert not out.exists()
+
+
+def test_a_span_is_rendered_from_the_keyframe_before_it_and_plays_from_zero(
+        tmp_path: Path, monkeypatch) -> None:
+    segment = recorded_segment(tmp_path / "segments", 3.0)  # 10 fps, a keyframe a second
+    read: list[float] = []  # the packets handed to the decoder, in seconds
+
+    def packets(container, stream, lead_in):
+        for packet in unwatched(container, stream, lead_in):
+            if packet.pts is not None:
+                read.append(float(packet.pts * stream.time_base))
+            yield packet
+
+    unwatched = rendition_module._packets
+    monkeypatch.setattr(rendition_module, "_packets", packets)
+    out = tmp_path / "piece.mp4"
+    rendition = mask_video(segment.path, out, [MASK], span=Span(1.5, 2.5))
+    # Decoded from the keyframe at 1 s (nothing before it), encoded from 1.5 s, until 2.5 s.
+    assert min(read) == pytest.approx(1.0)
+    pts, seconds, videos, audios = timeline(out)
+    assert pts == [index * 100 for index in range(10)]  # the span's own clock, from 0
+    assert seconds == pytest.approx(1.0, abs=0.01) and rendition.frames == 10
+    assert (videos, audios) == (1, 0)
+    with av.open(str(out)) as container:
+        assert next(container.demux(video=0)).is_keyframe  # it plays without the lead-in
+    source, masked = planes(segment.path)[15:25], planes(out)
+    for (_, y, _, _), (_, masked_y, _, _) in zip(source, masked, strict=True):
+        assert masked_y[inside(y.shape)].max() <= BLACK_LUMA + 3
+        below = slice(int(0.4 * y.shape[0]), None)  # the same frames, up to encoding loss
+        assert np.abs(masked_y[below].astype(int) - y[below]).mean() < 4
+
+
+def test_the_last_span_runs_to_the_end_and_one_beyond_it_is_refused(tmp_path: Path) -> None:
+    segment = recorded_segment(tmp_path / "segments", 3.0)
+    last = mask_video(segment.path, tmp_path / "last.mp4", [MASK], span=Span(2.0))
+    assert last.frames == 10 and last.seconds == pytest.approx(1.0, abs=0.01)
+    with pytest.raises(RenditionError, match="no video frame"):
+        mask_video(segment.path, tmp_path / "beyond.mp4", [MASK], span=Span(4.0, 6.0))
+    assert not (tmp_path / "beyond.mp4").exists()

@@ -53,3 +53,8 @@ class TimelineSerializer(Serializer):
     markers = MarkerSerializer(many=True)
     masked = serializers.BooleanField(help_text="Privacy masks are burned into what this "
                                                 "person is served.")
+    piece_seconds = serializers.FloatField(allow_null=True, help_text=(
+        "For masked footage (else null): each segment is also served in pieces of this many "
+        "seconds, `url?bagian=N` being the N-th (from its start plus N pieces to the next "
+        "piece or the segment's end; each plays from 0). The first picture waits for a "
+        "piece to be masked, not the whole segment."))
