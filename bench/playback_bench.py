@@ -203,8 +203,8 @@ def main() -> int:
                        figures[int(len(figures) * 0.95) - 1], "ms")
                 report(f"recording_playback_start{suffix}_max", figures[-1], "ms")
                 report(f"recording_playback_start{suffix}_server_cpu", cpu / CLICKS * 1000,
-                       "ms per click (Daphne's CPU over the page and the clicks, renders of "
-                       "the clicked and the next pieces included)")
+                       "ms per click (Daphne's CPU over the page and the clicks: for masked "
+                       "footage the clicked pieces and the next ones rendered)")
         for conn in connections.all():
             conn.close()
     finally:
