@@ -187,7 +187,7 @@ def test_the_facility_view_plays_its_cameras_in_sync(page, live_server, footage,
 
 
 def test_a_security_viewer_plays_a_masked_camera_in_masked_pieces(
-        live_server, world, footage, monkeypatch) -> None:
+        live_server, world, footage, monkeypatch, tmp_path) -> None:
     gate, day, start, alert_at = footage
     gate.privacy_masks = [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.5]]]
     gate.save()
@@ -214,7 +214,8 @@ def test_a_security_viewer_plays_a_masked_camera_in_masked_pieces(
     with phone_page(live_server, world.a.users["operator"], monkeypatch) as page:
         page.goto(live_server.url + reverse("review:camera", args=[gate.pk])
                   + f"?tanggal={day}&t=10:00:55")
-        assert page.locator("[data-masked]").first.is_visible(timeout=20_000)
+        wait_until(lambda: page.locator("[data-masked]").first.is_visible(), 20,
+                   what="the masks badge")
         wait_until(lambda: playing_at(page, start_ms + 55_000), 20,
                    what="playing at the asked moment")
         # The time advances, piece after piece, on into the next segment.
@@ -241,8 +242,39 @@ def test_a_security_viewer_plays_a_masked_camera_in_masked_pieces(
         assert clock(page) == round(alert_at.timestamp() * 1000)
         wait_until(lambda: playing_at(page, alert_at.timestamp() * 1000, 2000), 20,
                    what="playing from the alert")
+
+        # The facility view: the masked pieces in sync with a camera served as recorded.
+        yard = Camera.objects.create(facility=gate.facility, name="Halaman",
+                                     source_kind="mjpeg", url="http://127.0.0.1:8554/mjpeg/y",
+                                     orientation=Orientation.OUTWARD)
+        services.share_grant(camera=yard, grantee=world.a.agencies["polres"], basis="MoU",
+                             by=world.a.users["kpu"], recordings=True,
+                             valid_from=start - timedelta(hours=1))
+        record(yard, tmp_path / "yard", start + timedelta(minutes=6), 3 * 60, fps=2.0,
+               max_seconds=60.0)
+        players = page.locator("[data-player]")
+        page.goto(live_server.url + reverse("review:facility", args=[gate.facility_id])
+                  + f"?tanggal={day}&t=10:07:20")
+        wait_until(lambda: [players.nth(i).get_attribute("data-state") for i in (0, 1)]
+                   == ["playing", "playing"], 20, what="both cameras playing")
+        wait_until(lambda: clock(page) > start_ms + 443_000, 20, what="a few seconds played")
+        # Each camera's footage time: its minute's start (both record on the minute), plus
+        # the piece's place in it for the masked one, plus the video's own time.
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll('[data-player]'),
+            (p) => { const v = Array.from(p.querySelectorAll('video')).find(v => !v.hidden);
+                     const piece = new URL(v.src).searchParams.get('bagian');
+                     return [p.querySelector('figcaption').textContent,
+                             piece === null ? 0 : 2 * Number(piece), v.currentTime]; })""")
+        at = clock(page)
+        minute = start_ms + (at - start_ms) // 60_000 * 60_000
+        footage = {name.strip().split()[0]: minute + (offset + current) * 1000
+                   for name, offset, current in shown}
+        assert set(footage) == {"Gerbang", "Halaman"}
+        assert all(abs(moment - at) < 1000 for moment in footage.values()), (footage, at)
         assert page.errors == []
-    originals = set(RecordingSegment.objects.filter(camera=gate)
-                    .values_list("storage_name", flat=True))
-    assert sent and not originals & set(sent)
-    assert all(name.startswith(f"renditions/{gate.pk}/") for name in sent)
+    recorded = dict(RecordingSegment.objects.values_list("storage_name", "camera_id"))
+    # The gate only as its masked pieces; the yard, without masks, as recorded.
+    assert not {name for name, camera in recorded.items() if camera == gate.pk} & set(sent)
+    assert all(name.startswith(f"renditions/{gate.pk}/") or recorded.get(name) == yard.pk
+               for name in sent)
+    assert any(name.startswith(f"renditions/{gate.pk}/") for name in sent)
