@@ -15,7 +15,8 @@ whole renditions: one file per segment.
 Cost is bounded three ways: one render at a time per rendition across every process (a
 lock in Django's cache: the process's own in embedded mode, which is one process, and Redis
 in cluster mode), RECORDINGS_RENDITION_WORKERS renders at a time in a process (more requests
-wait their turn, then are refused; AHEAD_WORKERS more for the player's next pieces), and
+wait their turn, then are refused; AHEAD_WORKERS more, at a lower CPU priority, for the
+player's next pieces), and
 RECORDINGS_RENDITIONS_QUOTA_BYTES of renditions in all (the oldest are deleted first, swept
 after each SWEEP_SHARE of the quota rendered in a process, so listing the stored renditions
 is not paid for each two-second piece).
@@ -28,11 +29,14 @@ import contextlib
 import hashlib
 import json
 import math
+import os
 import secrets
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,6 +71,7 @@ POLL_SECONDS = 0.2
 # has been rendered in a process: the quota is exceeded by at most that much per process.
 SWEEP_SHARE = 1 / 32
 AHEAD_WORKERS = 1  # renders of pieces asked for ahead of playing, at a time in a process
+AHEAD_NICENESS = 10  # their threads' CPU priority: this much nicer than the process
 
 
 class RenditionBusy(RuntimeError):
@@ -215,13 +220,40 @@ def _render(store: Storage, segment: RecordingSegment, masks: tuple[Polygon, ...
         with tempfile.TemporaryDirectory(dir=spool) as folder:
             output = Path(folder) / "rendition.mp4"
             with store.open(segment.storage_name, "rb") as source:
-                made = mask_video(source, output, masks, rendition_limits(), span)
+                job = (source, output, masks, rendition_limits(), span)
+                # The next piece in a thread of lower priority; the asking thread waits.
+                made = (_ahead_pool().submit(mask_video, *job).result() if ahead
+                        else mask_video(*job))
             with output.open("rb") as handle:
                 # A file that appeared under this name meanwhile (a render that outlived
                 # its lock) makes the storage choose another name: serve the one it gives.
                 return store.save(name, _SpooledFile(handle, name=str(output))), made.bytes
     finally:
         slots.release()
+
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _ahead_pool() -> ThreadPoolExecutor:
+    """Threads of their own for the player's next pieces, at a lower CPU priority (on
+    Linux, where a thread has its own): what someone waits for comes first, and the next
+    piece takes the time left over."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(AHEAD_WORKERS, thread_name_prefix="rendition-ahead",
+                                       initializer=_lower_priority)
+        return _pool
+
+
+def _lower_priority() -> None:
+    if sys.platform == "linux":
+        thread = threading.get_native_id()
+        with contextlib.suppress(OSError):  # lowering one's own priority is always allowed
+            own = os.getpriority(os.PRIO_PROCESS, thread)
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, own + AHEAD_NICENESS))
 
 
 class _SpooledFile(File):

@@ -5,6 +5,7 @@ them."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -232,6 +233,20 @@ def test_a_segment_over_the_bounds_is_refused_and_nothing_is_kept(
         path.is_file() for path in (recordings_root / "renditions").rglob("*"))
     settings.RECORDINGS_SEGMENT_SECONDS = 60.0
     assert renditions.masked_segment_name(segment)  # the lock was given back
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+def test_the_next_piece_renders_at_a_lower_priority_than_what_someone_waits_for(
+        tmp_path, camera, monkeypatch) -> None:
+    renders = CountedRenders(monkeypatch)
+    niceness: list[int] = []
+    renders.before = lambda: niceness.append(
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    segment = stored_segment(tmp_path, camera, seconds=5.0)
+    renditions.masked_piece_name(renditions.piece(segment, 0))
+    renditions.masked_piece_name(renditions.piece(segment, 1), ahead=True)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert niceness == [own, min(19, own + renditions.AHEAD_NICENESS)]
 
 
 def test_a_busy_process_refuses_rather_than_queueing_forever(tmp_path, camera,
