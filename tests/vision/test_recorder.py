@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 
 from apps.camsim import Simulator
+from apps.camsim.clip import write_clip
 from apps.core.netguard import UrlPolicy
 from apps.vision.decoding import DecodeSwitch
 from apps.vision.frames import Frame
@@ -19,7 +21,10 @@ from apps.vision.recordgate import RecordMode
 from apps.vision.recording import Segment
 from apps.vision.source import Backoff, SourceConfig, SourceKind
 from apps.vision.stream import StreamReader
+from tests.vision.helpers import scene_frames
 from tests.waiting import wait_until
+
+T0 = datetime(2026, 12, 7, 2, 13, tzinfo=UTC)
 
 
 class Finished:
@@ -122,3 +127,59 @@ def test_a_failing_recording_never_stops_the_reader_and_resumes(
         blocked.mkdir()  # space again
         wait_until(lambda: done.segments, timeout=10, what="recording resumed")
     assert opened(done.segments[0][0])[1]
+
+
+@contextmanager
+def clip_packets(tmp_path: Path, seconds: float) -> Iterator[
+        tuple[av.video.stream.VideoStream, list[tuple[av.Packet, datetime]]]]:
+    """The stream and packets of a 15 fps clip with a keyframe every second, each packet with
+    its arrival time, as a reader hands them to a recorder."""
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, (frame for _, frame in scene_frames(seconds, 15.0)), 15.0)
+    with av.open(str(clip)) as source:
+        video = source.streams.video[0]
+        packets = [p for p in source.demux(video) if p.size]
+        yield video, [(p, T0 + timedelta(seconds=i / 15)) for i, p in enumerate(packets)]
+
+
+def test_a_fragment_is_on_disk_as_soon_as_the_next_keyframe_is_handed_over(
+        tmp_path: Path) -> None:
+    """The recorder records packets a keyframe's group at a time: a killed worker still
+    loses no more than the fragment being collected."""
+    out = tmp_path / "segments"
+    recorder = Recorder(out, RecordMode.CONTINUOUS, Finished(), max_seconds=60.0)
+
+    def fragments() -> int:
+        (path,) = out.glob("*.mp4")
+        return path.read_bytes().count(b"moof")
+
+    with clip_packets(tmp_path, 3.0) as (video, packets):
+        recorder.video_opened(video)
+        for index, (packet, received) in enumerate(packets):
+            recorder.video_packet(packet, received)
+            if index == 29:  # the second group of pictures collected, its keyframe not yet
+                assert fragments() == 1
+            if index == 30:
+                assert packet.is_keyframe and fragments() == 2
+        recorder.closed()
+    assert fragments() == 3
+
+
+def test_an_event_is_timed_from_the_last_packet_handed_over(tmp_path: Path) -> None:
+    """Events mode: packets waiting for their keyframe's group are offered before the event,
+    so the event's time, and the recording after it, count from the newest packet."""
+    done = Finished()
+    recorder = Recorder(tmp_path / "segments", RecordMode.EVENTS, done, before=1.0,
+                        after=1.8)
+    with clip_packets(tmp_path, 6.0) as (video, packets):
+        recorder.video_opened(video)
+        for index, (packet, received) in enumerate(packets):
+            recorder.video_packet(packet, received)
+            if index == 37:  # at 2.47 s: recorded up to 4.27 s, to the keyframe at 5 s
+                recorder.event(motion=True)
+        recorder.closed()
+    ((segment, flags),) = done.segments
+    assert flags == SegmentFlags(motion=True)
+    _codec, first_key, decoded, duration = opened(segment)
+    assert first_key and decoded == segment.packets == 60  # from 1 s (1 s before) to 5 s
+    assert abs(duration - 4.0) < 0.01
