@@ -63,8 +63,8 @@ class SegmentFlags:
 
 SegmentCallback = Callable[[Segment, SegmentFlags], object]
 _WRITE_FAILURES = (OSError, av.error.FFmpegError, ValueError)
-# Packets queued at most before they are recorded without waiting for a keyframe: a stream
-# whose keyframes are far apart (or have not come yet) is not held in memory twice as long.
+# Packets queued at most before they are offered without waiting for a keyframe: a stream
+# that sends none for long (or never flags them) does not grow the queue without end.
 MAX_QUEUED = 64
 
 
