@@ -62,7 +62,11 @@ class FacilityLine:
 
 @dataclass
 class CameraLine:
-    camera: Camera
+    """A camera's line: its name and facility only (a city's thousand cameras as model
+    instances cost more than their uptime)."""
+
+    name: str
+    facility: Facility
     uptime_pct: float | None
 
 
@@ -116,7 +120,7 @@ class DailyReport:
     def page_cameras(self) -> list[CameraLine]:
         """The cameras of the facilities on the facility page (all of them for an export)."""
         shown = {line.facility.pk for line in self.facility_page}
-        return [c for c in self.cameras if c.camera.facility_id in shown]
+        return [c for c in self.cameras if c.facility.pk in shown]
 
     @property
     def zoneinfo(self) -> ZoneInfo:  # for the `in_zone` template filter
@@ -202,19 +206,21 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
                      .filter(Q(operation=operation)
                              | Q(Exists(own_visits.filter(InList("facility_id", listed))))))
         .select_related("leader", "ending")
+        # What the report prints of a patrol, its leader and its end: whole rows decoded a
+        # city's day of patrols' JSON lists and every time column for nothing.
+        .only("id", "team_name", "mode", "started_at", "leader__rank", "leader__full_name",
+              "ending__ended_at")
         .annotate(visit_count=Coalesce(Subquery(visit_count), 0))
         .order_by("started_at")
     )
     # The cameras of the detailed facilities (a city's thousand for an export): their names
-    # only, each given its facility loaded above.
+    # only, each with its facility loaded above.
     cameras = list(
         policy.scope(user, Camera.objects.filter(
             facility_id__in=ids if everything else [f.pk for f in detailed]))
-        .only("id", "name", "facility_id").order_by("facility__name", "name")
+        .order_by("facility__name", "name").values_list("id", "name", "facility_id")
     )
     by_pk = {f.pk: f for f in facilities}
-    for camera in cameras:
-        camera.facility = by_pk[camera.facility_id]
     alerts = Counter(dict(
         policy.scope(user, Alert.objects.filter(
             facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
@@ -245,7 +251,7 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     # The facility page's own reckoning: a tampered or disabled camera is not up.
     page_ids = {f.pk for f in detailed}
     facility_page.object_list = [line for line in lines if line.facility.pk in page_ids]
-    uptime = uptime_by_camera([c.pk for c in cameras], start, observed_until) \
+    uptime = uptime_by_camera([pk for pk, _name, _facility in cameras], start, observed_until) \
         if observed_until > start else {}
     kinds = dict(Alert.Kind.choices)
     return DailyReport(
@@ -255,7 +261,8 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
         checks=[CheckLine(c, check_is_complete(c, list(c.signatures.all())),
                           sorted(s.pillar for s in c.signatures.all())) for c in checks],
         incidents=[IncidentLine(i, incident_state(list(i.steps.all()))) for i in incidents],
-        cameras=[CameraLine(c, _percent(uptime.get(c.pk))) for c in cameras],
+        cameras=[CameraLine(name, by_pk[facility_id], _percent(uptime.get(pk)))
+                 for pk, name, facility_id in cameras],
         alerts_by_kind=sorted(((str(kinds.get(k, k)), n) for k, n in alerts.items()),
                               key=lambda pair: (-pair[1], pair[0])),
         head=chain_head(at=observed_until),

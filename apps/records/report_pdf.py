@@ -101,7 +101,7 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
     story.append(Paragraph(escape(_("Camera uptime")), styles["Heading2"]))
     if report.cameras:
         rows = [[_("Camera"), _("Facility"), _("Uptime")]]
-        rows += [[c.camera.name, c.camera.facility.name, _pct(c.uptime_pct)]
+        rows += [[c.name, c.facility.name, _pct(c.uptime_pct)]
                  for c in report.cameras]
         story.extend(table(rows, [width * 0.4, width * 0.4, width * 0.2], small))
     else:

@@ -77,5 +77,5 @@ def test_the_daily_report_counts_tampered_and_disabled_time_as_down(duty):
     well = online_camera(facility, "baik")
     report = daily_report(user=duty.user("kpu"), operation=duty.world.a.operation,
                           day=DAY0.date(), now=at(30))
-    uptime = {line.camera.pk: line.uptime_pct for line in report.cameras}
-    assert uptime == {covered.pk: 75.0, off.pk: 0.0, well.pk: 100.0}
+    uptime = {line.name: line.uptime_pct for line in report.cameras}
+    assert uptime == {covered.name: 75.0, off.name: 0.0, well.name: 100.0}

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from django.core.paginator import Paginator
 
 from apps.accounts.models import User
-from apps.cameras.models import Camera
 from apps.core.pdf import CHUNK_ROWS
 from apps.places.models import Facility, Operation
 from apps.records.chain import ChainHead
@@ -35,8 +34,7 @@ def _report(facilities: int, cameras: int) -> DailyReport:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     places = [Facility(pk=i + 1, name=f"Objek {i:03d}") for i in range(facilities)]
     lines = [FacilityLine(f, 97.5, 3, 4, 1, 0, 0) for f in places]
-    cams = [CameraLine(Camera(name=f"Kamera {i:04d}", facility=places[i % facilities]), 99.0)
-            for i in range(cameras)]
+    cams = [CameraLine(f"Kamera {i:04d}", places[i % facilities], 99.0) for i in range(cameras)]
     return DailyReport(
         operation=Operation(name="Operasi Uji"), region=None, day=date(2026, 10, 1),
         zone=ZoneInfo("Asia/Jakarta"), start=start, end=start + timedelta(days=1),

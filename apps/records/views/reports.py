@@ -157,7 +157,7 @@ def daily_csv(request: HttpRequest) -> HttpResponse:
     row()
     row(_("Camera"), _("Facility"), _("Uptime (%)"))
     for c in report.cameras:
-        row(c.camera.name, c.camera.facility.name, number(c.uptime_pct))
+        row(c.name, c.facility.name, number(c.uptime_pct))
     row()
     row(_("Kind of alert"), _("Count"))
     for kind, count in report.alerts_by_kind:
