@@ -90,27 +90,26 @@ def facility_figures(visits: QuerySet[PatrolVisit], *, since: datetime, start: d
 
 def long_gaps(visits: QuerySet[PatrolVisit], *, start: datetime, end: datetime,
               allowed: dict[int, timedelta]) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Per facility, its consecutive visits in [start, end) farther apart than its
-    `allowed` gap (facilities are grouped by their allowed gap: a few operations' intervals,
-    so a few conditions)."""
+    """Per facility of `allowed`, its consecutive visits in [start, end) farther apart than
+    its allowed gap; `visits` are those of these facilities (the caller narrows them). The
+    database sends the pairs farther apart than the shortest allowed gap and each is judged
+    here by its own facility's: a list of the facilities in the query was compared with
+    every visit of the period (a city's 300 with its 6,500 visits of a day: ~4 ms)."""
+    if not allowed:
+        return {}
     previous = Window(Lag("occurred_at"), partition_by=[F("facility_id")],
                       order_by=[F("occurred_at").asc(), F("pk").asc()])
     previous_epoch = Window(Lag(Epoch("occurred_at")), partition_by=[F("facility_id")],
                             order_by=[F("occurred_at").asc(), F("pk").asc()])
-    by_gap: dict[timedelta, list[int]] = defaultdict(list)
-    for facility_id, gap in allowed.items():
-        by_gap[gap].append(facility_id)
-    too_long = Q()
-    for gap, facility_ids in by_gap.items():
-        too_long |= Q(facility_id__in=facility_ids, apart__gt=gap.total_seconds())
-    rows = (visits.filter(occurred_at__gte=start, occurred_at__lt=end,
-                          facility_id__in=list(allowed)).order_by()
+    rows = (visits.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
             .annotate(previous=previous, apart=Epoch("occurred_at") - previous_epoch)
-            .filter(too_long)
-            .values_list("facility_id", "previous", "occurred_at"))
+            .filter(apart__gt=min(allowed.values()).total_seconds())
+            .values_list("facility_id", "previous", "occurred_at", "apart"))
     found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for facility_id, before, after in rows:
-        found[facility_id].append((before, after))
+    for facility_id, before, after, apart in rows:
+        gap = allowed.get(facility_id)
+        if gap is not None and apart > gap.total_seconds():
+            found[facility_id].append((before, after))
     return found
 
 

@@ -260,8 +260,8 @@ def _facility_rows(facilities: list[Facility], intervals, visits, *, start: date
     nights = [(datetime.combine(day, NIGHT_START, tzinfo=zone),
                min(datetime.combine(day + timedelta(days=1), NIGHT_END, tzinfo=zone), now))
               for day in night_days]
-    figures = queries.facility_figures(visits.filter(facility_id__in=shown),
-                                       since=start - longest, start=start, end=end,
+    visits = visits.filter(facility_id__in=shown)
+    figures = queries.facility_figures(visits, since=start - longest, start=start, end=end,
                                        nights=nights)
     gaps = queries.long_gaps(visits, start=start, end=end,
                              allowed={f: intervals[f][0] + grace for f in shown})
