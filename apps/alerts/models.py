@@ -109,7 +109,11 @@ class Alert(models.Model):
                    models.Index(fields=["facility", "first_raised_at"]),
                    # The review list: a week of a whole city's alerts, newest first, a page
                    # at a time (apps.alerts.review).
-                   models.Index(fields=["first_raised_at", "id"], name="alert_raised_idx")]
+                   models.Index(fields=["first_raised_at", "id"], name="alert_raised_idx"),
+                   # The tamper alerts open during a day (camera uptime, guard coverage):
+                   # those still open or resolved since, not every camera's history.
+                   models.Index(fields=["resolved_at"], condition=Q(kind="tamper"),
+                                name="alert_tamper_resolved_idx")]
 
     def __str__(self) -> str:
         # Used wherever no viewer is known (choice labels, admin headings, logs): it names no
