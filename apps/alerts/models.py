@@ -110,6 +110,9 @@ class Alert(models.Model):
                    # The review list: a week of a whole city's alerts, newest first, a page
                    # at a time (apps.alerts.review).
                    models.Index(fields=["first_raised_at", "id"], name="alert_raised_idx"),
+                   # The API's list, most recently raised first, a page at a time: without
+                   # it every alert in scope was sorted for each page (30 ms at city scale).
+                   models.Index(fields=["last_raised_at", "id"], name="alert_last_raised_idx"),
                    # The tamper alerts open during a day (camera uptime, guard coverage):
                    # those still open or resolved since, not every camera's history.
                    models.Index(fields=["resolved_at"], condition=Q(kind="tamper"),
