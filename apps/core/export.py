@@ -72,6 +72,13 @@ def choice_label(choices, value: str) -> str:
         return value
 
 
+def choice_labels(choices) -> dict[str, str]:
+    """Every label of `choices` (a TextChoices class) by its code, translated once: for a
+    list of rows, `labels.get(code, code)`. Translated row by row (get_FOO_display), a
+    city's day of patrols cost ~10 ms of a report."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""

@@ -15,9 +15,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
 from apps.accounts.models import User
-from apps.core.export import choice_label
+from apps.core.export import choice_label, choice_labels
 from apps.core.pdf import A4Document, table
 from apps.org.models import Agency
+from apps.records.models import PatrolMode
 from apps.records.report import DailyReport
 
 
@@ -68,7 +69,9 @@ def daily_report_pdf_bytes(*, report: DailyReport, user: User) -> bytes:
                   "missed": report.missed_windows}), small)]
     if report.patrols:
         rows = [[_("Team"), _("Leader"), _("Mode"), _("Started"), _("Ended"), _("Visits")]]
-        rows += [[p.team_name, str(p.leader), p.get_mode_display(), _local(report, p.started_at),
+        modes = choice_labels(PatrolMode)
+        rows += [[p.team_name, str(p.leader), modes.get(p.mode, p.mode),
+                  _local(report, p.started_at),
                   _local(report, p.ending.ended_at) if hasattr(p, "ending") else "—",
                   p.visit_count] for p in report.patrols]
         story.extend(table(rows, [width * 0.22, width * 0.2, width * 0.12, width * 0.18,

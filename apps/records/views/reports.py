@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.access import policy
-from apps.core.export import CsvExport, choice_label, local_time, number
+from apps.core.export import CsvExport, choice_label, choice_labels, local_time, number
 from apps.org.models import Agency, Region
 from apps.places.models import Facility, Operation
 from apps.records import selectors
 from apps.records.forms import DailyReportForm
+from apps.records.models import PatrolMode
 from apps.records.report import DailyReport, daily_report
 from apps.records.report_pdf import daily_report_pdf_bytes
 from apps.records.services import integrity as integrity_services
@@ -138,9 +139,10 @@ def daily_csv(request: HttpRequest) -> HttpResponse:
             line.missed, line.checks, line.incidents)
     row()
     row(_("Patrol"), _("Leader"), _("Mode"), _("Started"), _("Ended"), _("Visits"))
+    modes = choice_labels(PatrolMode)
     for p in report.patrols:
         ending = getattr(p, "ending", None)
-        row(p.team_name, str(p.leader), p.get_mode_display(), local_time(p.started_at, zone),
+        row(p.team_name, str(p.leader), modes.get(p.mode, p.mode), local_time(p.started_at, zone),
             local_time(ending.ended_at, zone) if ending else "", p.visit_count)
     row()
     row(_("Warehouse check"), _("Checked at"), _("Discrepancy"), _("Signed by"), _("Complete"))
