@@ -110,7 +110,7 @@ class CsvExport:
         self._response = HttpResponse(content_type="text/csv; charset=utf-8")
         self._response["Content-Disposition"] = f'attachment; filename="{filename}"'
         # Rows are gathered as text and encoded once: written to the response one by one,
-        # each of a city's daily report's ~1,700 rows looked up the response's charset again.
+        # each of a city's daily report's ~1,500 rows looked up the response's charset again.
         self._text = io.StringIO(_BOM)
         self._text.seek(0, io.SEEK_END)
         decimal_comma = formats.get_format("DECIMAL_SEPARATOR") == ","
