@@ -51,10 +51,11 @@ class CoverageInputs:
     facilities_without_posts: set[int] = field(default_factory=set)
 
     def compute(self, *, now: datetime, include_hours: bool = True,
-                post_hours: bool = False) -> cov.CoverageReport:
+                post_hours: bool = False, summary_only: bool = False) -> cov.CoverageReport:
         return cov.compute_coverage(
             self.facilities, self.standards, self.shifts, self.presences, self.period, now,
             self.camera_up, include_hours=include_hours, post_hours=post_hours,
+            summary_only=summary_only,
         )
 
 

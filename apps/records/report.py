@@ -136,7 +136,7 @@ def _duty_coverage(facilities: list[Facility], start: datetime, end: datetime,
     """Guard coverage per facility from apps.duty."""
     inputs = coverage_inputs(facilities=facilities, period=cov.Interval(start, end), now=now,
                              with_cameras=False)  # the report shows coverage_pct only
-    result = inputs.compute(now=now, include_hours=False)
+    result = inputs.compute(now=now, include_hours=False, summary_only=True)
     return {f.facility_id: f.coverage_pct for f in result.facilities}
 
 

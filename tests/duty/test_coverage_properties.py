@@ -364,3 +364,16 @@ def test_union_of_shifts_is_what_counts(sc):
     b = compute((fac, standards, halves, no_open, period, now, cams))
     assert [c.rostered for c in a.hours] == [c.rostered for c in b.hours]
     assert a.roster_gaps == b.roster_gaps and a.rostered_pct == b.rostered_pct
+
+
+@PROPS
+@given(scenarios())
+def test_the_summary_alone_has_the_same_figures(sc):
+    # The daily report's mode: percentages and minutes as the full computation's, no detail.
+    full, summary = compute(sc), compute(sc, summary_only=True)
+    assert (summary.coverage_pct, summary.rostered_pct, summary.staffing_pct,
+            summary.required_minutes, summary.short_minutes) == (
+        full.coverage_pct, full.rostered_pct, full.staffing_pct, full.required_minutes,
+        full.short_minutes)
+    assert (summary.gaps, summary.roster_gaps, summary.unobserved, summary.posts) == (
+        (), (), (), ())
