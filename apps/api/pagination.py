@@ -17,12 +17,12 @@ class _RecordCursor(CursorPagination):
 
 
 class RecordPagination(PagePagination):
-    """For the append-only lists that grow with the history (camera view records, patrol
-    visits). Without `?page=` a list is walked by cursor: `next` and `previous` carry an
-    opaque `?cursor=`, each page reads only its own rows from the index on the ordering, and
-    there is no `count` (counting a city's months of records on every page cost more than
-    the page). `?page=N` still answers the numbered page with its `count`, as before, for
-    clients that need it; with a period filter that count stays small."""
+    """For the lists that grow with the history (camera view records, patrols and their
+    visits, alerts, shifts). Without `?page=` a list is walked by cursor: `next` and
+    `previous` carry an opaque `?cursor=`, each page reads only its own rows from the index on
+    the ordering, and there is no `count` (counting a city's months of records on every page
+    cost more than the page). `?page=N` still answers the numbered page with its `count`, as
+    before, for clients that need it; with a period filter that count stays small."""
 
     def __init__(self):
         self._cursor: _RecordCursor | None = None

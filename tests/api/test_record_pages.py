@@ -1,5 +1,6 @@
-"""The lists that grow with the history (camera view records, patrol visits) are walked by
-cursor: no count of the whole scope on each page, and the same rows as the numbered pages."""
+"""The lists that grow with the history (camera view records, patrols and their visits,
+alerts, shifts) are walked by cursor: no count of the whole scope on each page, and the same
+rows as the numbered pages."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.alerts.models import Alert
+from apps.alerts.services import alert_raise
 from apps.cameras.models import ViewRecord
 
 
@@ -62,3 +65,24 @@ def test_the_schema_names_the_cursor_and_the_page(client, api_world):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     names = {p["name"] for p in schema["paths"]["/api/view-records/"]["get"]["parameters"]}
     assert {"cursor", "page", "page_size"} <= names
+
+
+def test_alerts_are_walked_by_cursor_in_their_order(client, api_world):
+    for i in range(4):
+        alert_raise(kind=Alert.Kind.MOTION, severity=Alert.Severity.HIGH,
+                    facility=api_world.outward.facility, camera=api_world.outward,
+                    dedup_key=f"t:walk{i}", title=f"Gerakan {i}")
+    client.force_login(api_world.user("operator"))
+    walked, pages = _walk(client, "/api/alerts/?page_size=2")
+    numbered = client.get("/api/alerts/", {"page": 1, "page_size": 200}).json()
+    assert numbered["count"] == len(walked) >= 5 and pages == -(-len(walked) // 2)
+    assert [r["id"] for r in numbered["results"]] == walked
+
+
+@pytest.mark.parametrize("url", ["/api/alerts/", "/api/shifts/"])
+def test_history_lists_count_nothing_on_a_cursor_page(client, api_world, url):
+    client.force_login(api_world.user("commander"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and "count" not in response.json()
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]

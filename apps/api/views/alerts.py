@@ -11,6 +11,7 @@ from apps.alerts import redaction, services
 from apps.alerts.models import Alert
 from apps.api import filters
 from apps.api.idempotency import PARAMETER, idempotent
+from apps.api.pagination import RecordPagination
 from apps.api.serializers.alerts import (
     AlertAssignSerializer,
     AlertCommentSerializer,
@@ -32,6 +33,7 @@ class AlertViewSet(ReadOnlyViewSet):
     filterset_class = filters.AlertFilter
     ordering_fields = ["id", "last_raised_at", "first_raised_at", "severity", "seq"]
     ordering = ["-last_raised_at", "-id"]
+    pagination_class = RecordPagination  # a year of alerts: walked by cursor, no count
     idempotent_writes = True
 
     def get_serializer_class(self):

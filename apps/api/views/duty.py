@@ -12,6 +12,7 @@ from apps.access import policy
 from apps.accounts.models import User
 from apps.api.filters import IdFilter, TimeFilter
 from apps.api.idempotency import PARAMETER, RECORD_PARAMETER, idempotent, record_key
+from apps.api.pagination import RecordPagination
 from apps.api.serializers.duty import (
     AttendanceSerializer,
     CheckInSerializer,
@@ -108,6 +109,7 @@ class ShiftViewSet(ReadOnlyViewSet):
     filterset_class = ShiftFilter
     ordering_fields = ["id", "start", "end"]
     ordering = ["start", "id"]
+    pagination_class = RecordPagination  # an operation's months of rosters: by cursor
     idempotent_writes = True
 
     def _person(self, person_id):
