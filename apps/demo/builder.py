@@ -229,6 +229,7 @@ def _build_cameras() -> None:
                 "armed_from": time(18, 0) if spec.armed else None,
                 "armed_until": time(6, 0) if spec.armed else None,
                 "recording_mode": spec.recording,
+                "privacy_masks": [[list(point) for point in mask] for mask in spec.masks],
             },
         )
         if not spec.outward:

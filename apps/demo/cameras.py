@@ -20,6 +20,9 @@ class DemoCamera:
     # Its owner's recording mode; a recorded outward camera's Polres share grants its
     # recordings too (investigating is police work), the other shares live view only.
     recording: str = "off"
+    # Privacy masks, polygons in 0..1 (x across, y down): what security viewers never see,
+    # live or recorded.
+    masks: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 DEMO_CAMERAS = (
@@ -29,7 +32,9 @@ DEMO_CAMERAS = (
     DemoCamera("bawaslu-depan", "Kantor Bawaslu Kota Karangsari", "Halaman depan", True),
     DemoCamera("bawaslu-ruang", "Kantor Bawaslu Kota Karangsari", "Ruang rapat", False),
     DemoCamera("gudang-gerbang", "Gudang Logistik KPU Kota Karangsari", "Gerbang gudang",
-               True, source="rtsp", night=True, armed=True, recording="continuous"),
+               True, source="rtsp", night=True, armed=True, recording="continuous",
+               # The neighbours' yard beyond the fence, top right of the picture.
+               masks=(((0.72, 0.0), (1.0, 0.0), (1.0, 0.3), (0.72, 0.3)),)),
     DemoCamera("gudang-dalam", "Gudang Logistik KPU Kota Karangsari", "Ruang logistik",
                False, armed=True),
     DemoCamera("tw-kpu-depan", "Kantor KPU Kota Tanjung Wangi", "Gerbang depan", True),
