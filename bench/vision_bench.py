@@ -75,6 +75,9 @@ class NullSink:
     def clip(self, clip) -> None:
         pass
 
+    def moved(self, frame: Frame) -> None:
+        pass
+
 
 def analysis() -> CameraPipeline:
     """The watcher's pipeline with a 1 Hz snapshot, as when someone watches live."""

@@ -137,6 +137,10 @@ class DjangoSink:
             {"msg": "camera.motion", "zones": zones},
         ))
 
+    def moved(self, frame: Frame) -> None:
+        if self.recorder is not None:
+            self.recorder.mark_motion()
+
     @_survives_outages
     def tamper(self, event: TamperEvent, frame: Frame, clip_key: str | None) -> None:
         tamper = str(event.kind) if event.active else ""

@@ -2,7 +2,8 @@
 someone needs.
 
 Decoding is nine tenths of a watcher's cost, and most cameras most of the time are neither
-armed nor watched: for them the keyframes are enough (idle snapshot, timeline, tamper checks).
+armed nor watched: for them the keyframes are enough (idle snapshot, timeline, tamper checks,
+the coarse motion marker of apps.vision.pipeline).
 A keyframe decodes on its own, so in the keyframe modes the other packets are not handed to
 the decoder at all. They are still read, counted for the stream's health and recorded (the
 recorder gets every packet before this gate is asked; apps.vision.videocapture).

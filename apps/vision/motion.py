@@ -170,6 +170,16 @@ class MotionDetector:
         )
         return MotionResult(zones, changed, rebaselined=False)
 
+    def changed_share(self, grey: np.ndarray, earlier: np.ndarray) -> float:
+        """The share of the pixels where motion counts (outside the ignored areas) that differ
+        by more than the pixel threshold between two small grey pictures of the same size: a
+        coarse measure for pictures too far apart for `update`'s rules (apps.vision.pipeline)."""
+        height, width = grey.shape
+        layout = self._layout_for(width, height)
+        _, changed = cv2.threshold(cv2.absdiff(grey, earlier), self.config.pixel_threshold, 255,
+                                   cv2.THRESH_BINARY)
+        return cv2.countNonZero(cv2.bitwise_and(changed, layout.valid)) / layout.valid_count
+
     def _layout_for(self, width: int, height: int) -> _Layout:
         layout = self._layout
         if layout is None or layout.valid.shape != (height, width):

@@ -70,7 +70,8 @@ MAX_QUEUED = 64
 
 class Recorder:
     """Implements RecordingTap for one camera. `event` (from the analysis: motion, tamper)
-    marks the open segment and, in events mode, starts or extends the recording."""
+    marks the open segment and, in events mode, starts or extends the recording;
+    `mark_motion` only marks it."""
 
     def __init__(self, directory: Path, mode: RecordMode, on_segment: SegmentCallback, *,
                  max_seconds: float = DEFAULT_MAX_SECONDS, before: float = EVENT_BEFORE,
@@ -122,6 +123,13 @@ class Recorder:
                                        self._flags.tamper or tamper)
             if self._gate is not None:
                 self._gate.event()
+
+    def mark_motion(self) -> None:
+        """Movement seen on a camera that raises no motion alert (the coarse motion marker,
+        apps.vision.pipeline): marks the segment being written, and starts no recording."""
+        with self._lock:
+            if self._gate is not None and self._gate.recording:
+                self._flags = dataclasses.replace(self._flags, motion=True)
 
     # --- the reader's side (RecordingTap) ---------------------------------------------------
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import av
 import pytest
+from django.urls import reverse
 
+from apps.alerts.models import Alert
 from apps.cameras.models import Camera, CameraHealth, Orientation, RecordingMode
 from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
@@ -132,3 +134,29 @@ def test_what_a_killed_worker_left_in_the_spool_is_stored_at_the_next_start(
     assert (row.sha256, row.packets) == (left.sha256, 20)
     assert (recordings / row.storage_name).exists()
     assert not any(folder.iterdir())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unarmed_camera_s_segments_are_marked_when_someone_walks_by(
+        world, simulator, watch, client) -> None:
+    # Unarmed and unwatched: it decodes keyframes only, and the coarse motion marker marks its
+    # segments from them (apps.vision.pipeline).
+    camera = _camera(world, simulator.urls("gate")["rtsp"], "rtsp", RecordingMode.CONTINUOUS)
+    watch(camera)
+    segments = RecordingSegment.objects.filter(camera=camera)
+    wait_until(lambda: segments.count() >= 4, timeout=30, what="segments of the still gate")
+    assert not segments.filter(has_motion=True).exists()
+    simulator.control("gate", "person")
+    try:
+        wait_until(lambda: segments.filter(has_motion=True).exists(), timeout=30,
+                   what="a segment marked with motion")
+    finally:
+        simulator.control("gate", "empty")
+    assert not Alert.objects.filter(camera=camera).exists()
+    # The review page's timeline shows the mark.
+    marked = segments.filter(has_motion=True).earliest("start")
+    client.force_login(world.a.users["kpu"])
+    answer = client.get(reverse("api:recording-timeline", args=[camera.pk]), {
+        "start": marked.start.isoformat(), "end": marked.end.isoformat()})
+    assert answer.status_code == 200, answer.content
+    assert "motion" in {marker["kind"] for marker in answer.json()["markers"]}

@@ -224,6 +224,9 @@ class Taken:
     def clip(self, clip) -> None:
         pass
 
+    def moved(self, frame: Frame) -> None:
+        pass
+
 
 def analysed(times: list[float], *, live: bool) -> Taken:
     """What the pipeline takes from frames arriving at `times` (stream time, seconds)."""
