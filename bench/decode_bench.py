@@ -16,7 +16,10 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
   (c) motion on an armed camera: the same events at the same moments as before the decoding
       switch existed (an armed camera decodes in full);
   (d) the same mix live: 16 readers of the simulator's RTSP stream (720p, a keyframe a
-      second) in a child process on one core, the mix against all 16 decoding in full.
+      second) in a child process on one core, the mix against all 16 decoding in full;
+  (e) the coarse motion marker's own cost per keyframe looked at (apps.vision.pipeline: two
+      small grey pictures of the 720p gate compared; (a) and (d) include it for the idle and
+      watched cameras).
 Prints `bench: <name> = <value> <unit>` lines.
 """
 
@@ -38,8 +41,10 @@ import av
 import cv2
 
 from apps.camsim.clip import TAMPER_CHANGES, write_tamper_clip
+from apps.camsim.scene import SceneRenderer, SceneState
 from apps.vision.decoding import DecodeMode, DecodeSwitch, needed_mode
-from apps.vision.frames import Frame
+from apps.vision.frames import BgrPixels, Frame
+from apps.vision.motion import MotionDetector
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.source import SourceConfig, SourceKind
 from apps.vision.stream import StreamReader
@@ -247,6 +252,19 @@ def live_benchmarks(seconds: float) -> None:
     report("decode_live_all_full_cameras_per_core", cameras / shares["full"], "cameras")
 
 
+def marker_benchmark(looks: int) -> None:
+    renderer = SceneRenderer(WIDTH, HEIGHT, "bench-gate")
+    state = SceneState(person=True)
+    earlier, later = (Frame(BgrPixels(renderer.render(state, t, datetime.now())), 0, t, t)
+                      .small_grey() for t in (1.0, 6.0))
+    detector = MotionDetector()
+    started = time.process_time()
+    for _ in range(looks):
+        detector.changed_share(later, earlier)
+    report("decode_motion_marker_cpu_per_look", (time.process_time() - started) / looks * 1e6,
+           "us")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a shorter clip, fewer runs")
@@ -262,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds, runs = (8.0, 2) if args.quick else (20.0, 5)
     mix_benchmarks(seconds, runs)
     live_benchmarks(8.0 if args.quick else 20.0)
+    marker_benchmark(2_000 if args.quick else 20_000)
     with tempfile.TemporaryDirectory() as folder:
         tamper_benchmarks(Path(folder))
     return 0

@@ -113,6 +113,23 @@ def test_events_only_records_around_the_event(tmp_path: Path, simulator: Simulat
     assert 2.0 <= duration <= 3.5  # from a keyframe ≥ 1 s before to the first one ≥ 1 s after
 
 
+def test_a_coarse_motion_mark_starts_no_recording(tmp_path: Path, simulator: Simulator,
+                                                 loopback_policy: UrlPolicy) -> None:
+    # The mark of a camera raising no motion alert (apps.vision.pipeline) marks what is being
+    # recorded; in events mode with no event, nothing is, and the mark is not kept for later.
+    done = Finished()
+    recorder = Recorder(tmp_path, RecordMode.EVENTS, done, before=1.0, after=1.0)
+    with recording(simulator.urls("cam-b")["rtsp"], SourceKind.RTSP, recorder,
+                   loopback_policy) as frames:
+        wait_until(lambda: len(frames) >= 45, timeout=15, what="three seconds of video")
+        recorder.mark_motion()
+        wait_until(lambda: len(frames) >= 90, timeout=15, what="three more seconds")
+        assert done.segments == []
+        recorder.event(tamper=True)
+        wait_until(lambda: done.segments, timeout=10, what="the event's segment")
+    assert done.segments[0][1] == SegmentFlags(tamper=True)
+
+
 def test_a_failing_recording_never_stops_the_reader_and_resumes(
         tmp_path: Path, simulator: Simulator, loopback_policy: UrlPolicy) -> None:
     done = Finished()
