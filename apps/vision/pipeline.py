@@ -69,7 +69,7 @@ EARLY = 0.1
 # and 2 s apart: a still one, day or night, 0-0.15 % (its clock included), someone walking
 # through the gate 1.1-2.8 % (at night 0.6-1.2 %), a crowd, traffic or a market 16-35 %; a
 # frozen picture is the same picture, 0 %. The packet sizes were tried and left out: with the
-# simulator's camera encoder (constant bitrate, no lookahead) the groups of predicted frames
+# simulator's camera encoder (a set bitrate, no lookahead) the groups of predicted frames
 # after a freeze grew past half as much again as the quietest recent group, as someone walking
 # by makes them, while a walk-by at 320x180 and 640x360 mostly did not.
 MARKER_GAP = 0.5
