@@ -134,10 +134,15 @@ def gaps_between(*, first: datetime | None, last: datetime | None,
     return gaps
 
 
-def required_visits(*, start: datetime, end: datetime, interval: timedelta) -> int:
+def required_visits(*, start: datetime, end: datetime, interval: timedelta,
+                    ongoing: bool = False) -> int:
+    """Visits a window needs: one per interval it spans. In a window still going on (cut at
+    now) a visit is due only once its interval has passed: a night 17 minutes old needs none
+    yet, whatever the last visit before it."""
     if end <= start or interval <= timedelta(0):
         return 0
-    return math.ceil((end - start) / interval)
+    intervals = (end - start) / interval
+    return math.floor(intervals) if ongoing else math.ceil(intervals)
 
 
 def count_between(times: Sequence[datetime], lo: datetime, hi: datetime) -> int:

@@ -243,8 +243,8 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
             facility=facility,
             coverage_pct=coverage.get(facility.pk) if coverage is not None else None,
             visits=seen.in_period,
-            required=rules.required_visits(start=start, end=observed_until, interval=interval)
-            if active else 0,
+            required=rules.required_visits(start=start, end=observed_until, interval=interval,
+                                           ongoing=observed_until >= now) if active else 0,
             missed=len(gaps), checks=check_count[facility.pk],
             incidents=incident_count[facility.pk],
         ))

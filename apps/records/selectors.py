@@ -272,13 +272,14 @@ def _facility_rows(facilities: list[Facility], intervals, visits, *, start: date
         lo = max(start, started)
         rows.append(FacilityCompliance(
             facility=facility, interval=interval, visits=seen.in_period,
-            required=rules.required_visits(start=lo, end=end, interval=interval),
+            required=rules.required_visits(start=lo, end=end, interval=interval,
+                                           ongoing=end >= now),
             gaps=rules.gaps_between(first=seen.first, last=seen.last_in_period,
                                     long_pairs=gaps.get(facility.pk, []), start=lo, end=end,
                                     allowed=interval + grace, last_before=seen.last_before),
             last_visit_at=seen.last,
             nights=[(count, rules.required_visits(start=max(n_lo, started), end=n_hi,
-                                                  interval=interval))
+                                                  interval=interval, ongoing=n_hi >= now))
                     for count, (n_lo, n_hi) in zip(seen.nights, nights, strict=True)],
         ))
     return rows

@@ -67,6 +67,15 @@ def test_missed_windows_with_grace_and_a_visit_before_the_period():
     assert rules.required_visits(start=start, end=end, interval=timedelta(hours=3)) == 4
 
 
+def test_a_window_still_going_on_needs_a_visit_only_once_its_interval_has_passed():
+    three_hours = timedelta(hours=3)
+    for minutes, needed in ((17, 0), (179, 0), (180, 1), (200, 1), (361, 2)):
+        assert rules.required_visits(start=T0, end=T0 + timedelta(minutes=minutes),
+                                     interval=three_hours, ongoing=True) == needed, minutes
+    assert rules.required_visits(start=T0, end=T0 + timedelta(minutes=17),
+                                 interval=three_hours) == 1  # a whole window of 17 minutes
+
+
 # --- overdue alerts --------------------------------------------------------------------------
 
 
