@@ -57,13 +57,13 @@ from bench.vision_bench import (
     LOOPBACK,
     PRIVACY,
     WIDTH,
-    NullSink,
     _one_core,
     _simulator_url,
     make_clip,
     report,
 )
 from tests.vision.keyframes import report_delay
+from tests.vision.sinks import NullSink
 
 # The city mix of the issue: cameras per role.
 MIX = {"armed": 2, "watched": 2, "idle": 12}

@@ -34,13 +34,13 @@ import cv2
 from apps.camsim.clip import write_clip
 from apps.camsim.scene import SceneRenderer, SceneState
 from apps.core.netguard import UrlPolicy
-from apps.vision.frames import Frame
 from apps.vision.geometry import polygon
 from apps.vision.motion import Zone
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.source import Backoff, SourceConfig, SourceKind, StreamState
 from apps.vision.stream import StreamReader
 from apps.vision.videocapture import enable_file_sources, ffmpeg_options
+from tests.vision.sinks import NullSink
 
 WIDTH, HEIGHT, FPS, BITRATE = 1280, 720, 15.0, 2_000_000
 LIVE_CAMERAS = 16
@@ -52,31 +52,6 @@ PRIVACY = (polygon([(0.75, 0.0), (1.0, 0.0), (1.0, 0.3), (0.75, 0.3)]),)
 def report(name: str, value: float, unit: str) -> None:
     # Four digits: with three, a ratio of 1.104 against its target of 1.10 would print as 1.1.
     print(f"bench: {name} = {value:.4g} {unit}", flush=True)
-
-
-class NullSink:
-    """Takes the pipeline's output and drops it: the benchmark measures the analysis itself."""
-
-    def __init__(self) -> None:
-        self.snapshots = 0
-
-    def snapshot(self, jpeg: bytes, frame: Frame) -> None:
-        self.snapshots += 1
-
-    def timeline(self, jpeg: bytes, frame: Frame) -> None:
-        pass
-
-    def motion(self, result, frame: Frame, clip_key: str | None) -> None:
-        pass
-
-    def tamper(self, event, frame: Frame, clip_key: str | None) -> None:
-        pass
-
-    def clip(self, clip) -> None:
-        pass
-
-    def moved(self, frame: Frame) -> None:
-        pass
 
 
 def analysis() -> CameraPipeline:

@@ -35,6 +35,7 @@ from apps.vision.source import SourceConfig, SourceKind
 from apps.vision.stream import StreamReader
 from apps.vision.videocapture import VideoPixels
 from tests.vision.helpers import scene_frames
+from tests.vision.sinks import NullSink
 from tests.vision.test_recorder import Finished, opened, recording
 from tests.vision.test_stream import FAST_BACKOFF
 from tests.waiting import wait_until
@@ -202,7 +203,7 @@ def test_the_analysis_asks_for_every_keyframe_while_it_looks_into_something() ->
         assert len(asked) == 4  # at keyframes only, not where the slot decides already
 
 
-class Taken:
+class Taken(NullSink):
     """A pipeline sink that notes when snapshots and timeline stills were taken."""
 
     def __init__(self) -> None:
@@ -214,18 +215,6 @@ class Taken:
 
     def timeline(self, jpeg: bytes, frame: Frame) -> None:
         self.stills.append(frame.stream_time)
-
-    def motion(self, result, frame: Frame, clip_key: str | None) -> None:
-        pass
-
-    def tamper(self, event, frame: Frame, clip_key: str | None) -> None:
-        pass
-
-    def clip(self, clip) -> None:
-        pass
-
-    def moved(self, frame: Frame) -> None:
-        pass
 
 
 def analysed(times: list[float], *, live: bool) -> Taken:

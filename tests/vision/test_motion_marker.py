@@ -11,6 +11,7 @@ from apps.camsim.scene import SceneState
 from apps.vision.frames import BgrPixels, Frame
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from tests.vision.helpers import scene_frames
+from tests.vision.sinks import NullSink
 
 WALKING = SceneState(person=True)
 # Pictures this far apart: keyframe mode's looks, a live viewer's keyframes, the analysis rate
@@ -19,27 +20,15 @@ EVERY = [5.0, 1.0, 0.2]
 EVERY_IDS = ["keyframe looks", "every keyframe", "analysis rate"]
 
 
-class Marks:
+class Marks(NullSink):
     """A pipeline sink noting the coarse marks and the motion alerts."""
 
     def __init__(self) -> None:
         self.marks: list[float] = []
         self.alerts: list[float] = []
 
-    def snapshot(self, jpeg: bytes, frame: Frame) -> None:
-        pass
-
-    def timeline(self, jpeg: bytes, frame: Frame) -> None:
-        pass
-
     def motion(self, result, frame: Frame, clip_key: str | None) -> None:
         self.alerts.append(frame.stream_time)
-
-    def tamper(self, event, frame: Frame, clip_key: str | None) -> None:
-        pass
-
-    def clip(self, clip) -> None:
-        pass
 
     def moved(self, frame: Frame) -> None:
         self.marks.append(frame.stream_time)
