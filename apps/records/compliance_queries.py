@@ -23,8 +23,10 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -86,6 +88,23 @@ def facility_figures(visits: QuerySet[PatrolVisit], *, since: datetime, start: d
     return {row["facility_id"]: FacilityFigures(
         row["in_period"], row["first"], row["last_in_period"], row["last_before"],
         row["last"], tuple(row[name] for name in night_counts)) for row in rows}
+
+
+def last_visits_before(visits: QuerySet[PatrolVisit], facility_ids: list[int],
+                       before: datetime) -> dict[int, datetime]:
+    """Per facility of `facility_ids`, its last visit before `before` if it has one: for the
+    facilities `facility_figures` found no visit for in its look-back, whose last visit
+    decides whether they were already overdue when the period began. One index probe each."""
+    if not facility_ids:
+        return {}
+    from apps.places.models import Facility
+
+    last = (visits.filter(facility_id=OuterRef("pk"), occurred_at__lt=before)
+            .order_by("-occurred_at").values("occurred_at")[:1])
+    rows = (Facility.objects.filter(pk__in=facility_ids).order_by()
+            .annotate(last=Subquery(last)).filter(last__isnull=False)
+            .values_list("pk", "last"))
+    return dict(rows)
 
 
 def long_gaps(visits: QuerySet[PatrolVisit], *, start: datetime, end: datetime,

@@ -12,7 +12,7 @@ same operation, each with what they may see. A fixed number of queries whatever 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,8 +175,13 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     interval = timedelta(hours=operation.patrol_interval_hours)
     active = operation.is_active_on(day)
     visits = policy.scope(user, PatrolVisit.objects.filter(facility_id__in=ids))
-    figures = queries.facility_figures(visits, since=start - timedelta(hours=24), start=start,
+    look_back = start - timedelta(hours=24)
+    figures = queries.facility_figures(visits, since=look_back, start=start,
                                        end=observed_until, nights=[])
+    # A facility last visited before the look-back was already overdue when the day began.
+    earlier = queries.last_visits_before(
+        visits, [f.pk for f in facilities
+                 if f.pk not in figures or figures[f.pk].last_before is None], look_back)
     long_pairs = queries.long_gaps(visits, start=start, end=observed_until,
                                    allowed={f.pk: interval for f in facilities}) if active else {}
     checks = list(
@@ -233,6 +238,8 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     lines, missed_total, visit_total = [], 0, 0
     for facility in facilities:
         seen = figures.get(facility.pk, queries.FacilityFigures())
+        if facility.pk in earlier:
+            seen = replace(seen, last_before=earlier[facility.pk])
         gaps = rules.gaps_between(
             first=seen.first, last=seen.last_in_period,
             long_pairs=long_pairs.get(facility.pk, []), start=start, end=observed_until,

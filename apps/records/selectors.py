@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -265,10 +265,17 @@ def _facility_rows(facilities: list[Facility], intervals, visits, *, start: date
                                        nights=nights)
     gaps = queries.long_gaps(visits, start=start, end=end,
                              allowed={f: intervals[f][0] + grace for f in shown})
+    # A facility last visited before the look-back was already overdue when the period began.
+    earlier = queries.last_visits_before(
+        visits, [f for f in shown if f not in figures or figures[f].last_before is None],
+        start - longest)
     rows = []
     for facility in facilities:
         interval, started = intervals[facility.pk]
         seen = figures.get(facility.pk, queries.FacilityFigures(nights=(0,) * len(nights)))
+        if facility.pk in earlier:
+            seen = replace(seen, last_before=earlier[facility.pk],
+                           last=seen.last or earlier[facility.pk])
         lo = max(start, started)
         rows.append(FacilityCompliance(
             facility=facility, interval=interval, visits=seen.in_period,

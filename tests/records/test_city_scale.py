@@ -169,3 +169,16 @@ def test_the_compliance_page_renders_a_page_of_each_table(client, world, points,
     html = page.content.decode()
     assert "fpage=1&amp;tpage=2" in html  # Previous keeps the facility page
     assert last[0].patrol.get_absolute_url() in html
+
+
+def test_a_facility_last_visited_before_the_look_back_is_overdue_from_the_start(world, points):
+    """Its last visit lies before the window the figures look back over: the gap runs from
+    the period's start, as the rules say, not from its first visit."""
+    now = timezone.now()
+    view = compliance_view(user=world.a.users["commander"], nights=2, now=now)
+    officer = world.a.users["padal"]
+    for moment in (view.start - timedelta(hours=30), view.start + timedelta(minutes=20)):
+        patrol_visit_record(user=officer, now=moment, entry=visit(points.gate))
+    view = compliance_view(user=world.a.users["commander"], nights=2, now=now)
+    row = next(r for r in view.facilities if r.facility.pk == points.gate.facility_id)
+    assert row.gaps[0] == rules.Gap(view.start, view.start + timedelta(minutes=20))
