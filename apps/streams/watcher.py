@@ -34,7 +34,7 @@ from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
 from apps.streams.livestate import is_live
 from apps.streams.recording import camera_recorder
-from apps.vision.decoding import DecodeMode, DecodeSwitch, needed_mode
+from apps.vision.decoding import DecodeMode, DecodeSwitch, look_interval, needed_mode
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
 from apps.vision.motion import MotionResult
@@ -316,7 +316,8 @@ class Watcher:
         # detector asks for every keyframe while it looks into something.
         decoding = self.decoding = DecodeSwitch(
             decoding_need(), wake=lambda: decoding_need(fresh=True),
-            attention=lambda: pipeline.needs_attention)
+            attention=lambda: pipeline.needs_attention,
+            look=look_interval(camera.idle_snapshot_interval, camera.timeline_interval))
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),

@@ -27,9 +27,13 @@ Three modes (`needed_mode` chooses, per camera, again every few seconds):
   one every 2 s) and decoding cost follows the bits, so the lever is how many keyframes are
   decoded. Every packet is read anyway and its size costs nothing, so the bitstream says when
   to look (`BitstreamWatch`). A keyframe is decoded when
-  (a) it is the first in a new `KEYFRAME_LOOK` (5 s) slot of stream time: the idle snapshot
-      and the timeline still (every 10 s, a multiple of the slot) come on time, and
-      something is looked at whatever the bitstream says;
+  (a) a look is due: `look` seconds of stream time have passed since the last look due,
+      less half a keyframe interval (keyframes arriving with a little jitter are looked at
+      `look` apart) but no more than the pipeline takes its pictures early
+      (apps.vision.pipeline.EARLY: each look is a due idle snapshot and still). `look` is
+      the camera's idle snapshot or timeline interval, whichever is shorter, at most
+      `KEYFRAME_LOOK` (10 s, the default of both): the idle snapshot and the timeline
+      still come on time, and something is looked at whatever the bitstream says;
   (b) the bitstream says the picture changed: a keyframe a tenth larger or smaller than the
       median of the recent ones (a covered lens, a defocused one or a turned camera change
       how much detail there is to send), or the predicted frames since the previous keyframe
@@ -43,10 +47,16 @@ Three modes (`needed_mode` chooses, per camera, again every few seconds):
   A sign of change holds every keyframe decoded for `CHANGE_HOLD` (4 s), so the analysis
   gets the second look its judgement needs and then holds the attention itself (c): on the
   labelled tamper clips every kind is reported within 10 s with keyframes up to 2 s apart,
-  the tamper starting right after a keyframe (tests/vision/test_keyframe_tamper.py,
+  the tamper starting right after a keyframe or a look (tests/vision/test_keyframe_tamper.py,
   bench/decode_bench.py). The simulator's still, walking-by and busy scenes show no sign
-  once the history is filled, so they are looked at once a slot. A camera sending keyframes
-  further apart than a slot has each one decoded.
+  once the history is filled, so they are looked at once every `look`. A camera sending
+  keyframes further apart than that has each one decoded.
+  Decoding the keyframe is nine tenths of a look's cost (bench/decode_bench.py), so an idle
+  camera's cost follows the number of looks: every 10 s rather than every 5 s took it from
+  0.11 of full decoding's cost to 0.07 (a keyframe a second, a loaded machine). Tamper is
+  found through the signs (b) and the attention (c) whatever `look` is (on the labelled
+  clips, with no look at all after the first); a longer one delays what the signs miss, and
+  the coarse motion marker misses more walk-bys between two looks.
 
 Going down takes effect at once; going up to full decoding waits for the next keyframe,
 because a predicted frame decoded without the frames it refers to is garbage.
@@ -61,14 +71,16 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from apps.vision.pipeline import EARLY
+
 # How long before its armed hours a camera decodes in full: long enough for the switch to
 # reach a keyframe (at most a few seconds on a well-set camera) and for the motion
 # background to settle on full-rate frames before the first moment that counts.
 ARMING_LEAD = timedelta(seconds=30)
-# Seconds of stream time per look in keyframe mode (see above): it divides the default idle
-# snapshot and timeline intervals (10 s), and leaves room for the second look and the
-# debouncing of a tamper within 10 s.
-KEYFRAME_LOOK = 5.0
+# The longest time between looks in keyframe mode (see above, (a)): the default idle
+# snapshot and timeline interval. Longer, the coarse motion marker would miss more walk-bys
+# and a tamper the bitstream shows no sign of would wait longer for its first look.
+KEYFRAME_LOOK = 10.0
 # The longest keyframe interval for which tamper is promised within 10 s on keyframes only;
 # a camera sending them further apart should be set to a shorter GOP ("I-frame interval").
 MAX_KEYFRAME_INTERVAL = 2.0
@@ -151,18 +163,21 @@ class DecodeSwitch:
     `wake` is asked at every keyframe while not decoding in full, for a need that should
     not wait for the next `set` (a live viewer opening the camera's tile): the mode needed
     now. `attention` is asked at keyframes in keyframe mode, in the reader's thread: whether
-    the analysis wants every keyframe (see the module's (c))."""
+    the analysis wants every keyframe (see the module's (c)). `look`: seconds between the
+    looks of (a), `look_interval` gives it for a camera."""
 
     def __init__(self, mode: DecodeMode = DecodeMode.FULL, *,
                  wake: Callable[[], DecodeMode] | None = None,
-                 attention: Callable[[], bool] | None = None) -> None:
+                 attention: Callable[[], bool] | None = None,
+                 look: float = KEYFRAME_LOOK) -> None:
         self._wake = wake
         self._attention = attention
+        self._look = look
         self._lock = threading.Lock()
         self._wanted = mode
         self._effective = mode
         self._bitstream = BitstreamWatch()
-        self._looked_at: float | None = None  # stream time of the last keyframe decoded
+        self._looked_at: float | None = None  # stream time of the last look due (a)
         self._hold_until: float | None = None  # ... and the end of a change's hold
         self._keyframe_at: float | None = None  # ... and of the last keyframe received
         self._intervals: deque[float] = deque(maxlen=5)
@@ -206,10 +221,11 @@ class DecodeSwitch:
             mode = self._effective
         if changed and at is not None:
             self._hold_until = at + CHANGE_HOLD
+        due = keyframe and self._look_due(at)
         decode = mode == DecodeMode.FULL or (keyframe and (
-            mode == DecodeMode.EVERY_KEYFRAME or changed or self._held(at) or self._look_due(at)
+            mode == DecodeMode.EVERY_KEYFRAME or changed or self._held(at) or due
             or (self._attention is not None and self._attention())))
-        if keyframe and decode:
+        if due and decode:
             self._looked_at = at
         if decode:
             self.decoded += 1
@@ -231,11 +247,19 @@ class DecodeSwitch:
         return at is not None and until is not None and until - CHANGE_HOLD <= at < until
 
     def _look_due(self, at: float | None) -> bool:
-        """The first keyframe of a new look slot (module docstring, (a))."""
+        """Whether a look is due at this keyframe (module docstring, (a))."""
         last = self._looked_at
         # A stream time that went back (a looped file, a camera restarted) starts afresh.
-        return (at is None or last is None or at < last
-                or at // KEYFRAME_LOOK != last // KEYFRAME_LOOK)
+        if at is None or last is None or at < last:
+            return True
+        early = min((self.keyframe_interval or 0.0) / 2, self._look * EARLY)
+        return at - last >= self._look - early
+
+
+def look_interval(idle_snapshot: float, timeline: float) -> float:
+    """Seconds between the looks of keyframe mode for a camera taking idle snapshots and
+    timeline stills at these intervals (module docstring, (a))."""
+    return min(KEYFRAME_LOOK, idle_snapshot, timeline)
 
 
 def keyframes_serve_live(keyframe_interval: float | None, live_interval: float) -> bool:

@@ -1,5 +1,5 @@
 """Keyframe-only and full decoding (apps.vision.decoding) on real H.264 streams: what gets
-decoded in each mode, which keyframes keyframe mode looks at (the look slots, the bitstream's
+decoded in each mode, which keyframes keyframe mode looks at (every 10 s, the bitstream's
 signs of change, the analysis's attention), the switch up landing on a keyframe, live snapshots
 at the keyframe rate, and recordings that do not depend on the mode (the recorder gets every
 packet before the decoding gate)."""
@@ -21,10 +21,12 @@ from apps.core.netguard import UrlPolicy
 from apps.vision.decoding import (
     ARMING_LEAD,
     CHANGE_HOLD,
+    KEYFRAME_LOOK,
     BitstreamWatch,
     DecodeMode,
     DecodeSwitch,
     keyframes_too_far_apart,
+    look_interval,
     needed_mode,
 )
 from apps.vision.frames import BgrPixels, Frame
@@ -116,37 +118,64 @@ def test_switching_up_takes_effect_at_the_next_keyframe() -> None:
 
 
 def looked_at(switch: DecodeSwitch, keyframe_interval: float, seconds: float,
-              key_size: int = 20_000, predicted_size: int = 1_000) -> list[float]:
-    """Stream times of the keyframes decoded from a stream of 10 frames per keyframe."""
+              key_size: int = 20_000, predicted_size: int = 1_000,
+              jitter: tuple[float, ...] = (0.0,)) -> list[float]:
+    """Stream times of the keyframes decoded from a stream of 10 frames per keyframe, the
+    keyframes arriving early or late by `jitter` seconds in turn."""
     looks = []
     for index in range(round(seconds / keyframe_interval * 10)):
-        at = index * keyframe_interval / 10
         keyframe = index % 10 == 0
+        at = index * keyframe_interval / 10 + (jitter[index // 10 % len(jitter)] if keyframe
+                                               else 0.0)
         if switch.admit(keyframe, at, key_size if keyframe else predicted_size) and keyframe:
             looks.append(round(at, 3))
     return looks
 
 
-def test_keyframe_mode_looks_at_the_first_keyframe_of_each_slot() -> None:
-    # Every 5 s of stream time, so the idle snapshot and the timeline (every 10 s) come on
-    # time: with a keyframe a second or every 2 s.
-    assert looked_at(DecodeSwitch(KEYFRAMES), 1.0, 21) == [0, 5, 10, 15, 20]
-    assert looked_at(DecodeSwitch(KEYFRAMES), 2.0, 31) == [0, 6, 10, 16, 20, 26, 30]
-    # Keyframes further apart than a slot are all decoded.
-    assert looked_at(DecodeSwitch(KEYFRAMES), 6.0, 25) == [0, 6, 12, 18, 24]
+def test_keyframe_mode_looks_every_ten_seconds() -> None:
+    # As often as the idle snapshot and the timeline still are taken (every 10 s by default),
+    # with a keyframe a second or every 2 s.
+    assert KEYFRAME_LOOK == 10.0
+    assert looked_at(DecodeSwitch(KEYFRAMES), 1.0, 41) == [0, 10, 20, 30, 40]
+    assert looked_at(DecodeSwitch(KEYFRAMES), 2.0, 41) == [0, 10, 20, 30, 40]
+    # Keyframes further apart than a look are all decoded.
+    assert looked_at(DecodeSwitch(KEYFRAMES), 12.0, 49) == [0, 12, 24, 36, 48]
     restarted = DecodeSwitch(KEYFRAMES)
     assert restarted.admit(K, 3.0) and not restarted.admit(K, 4.0)
     assert restarted.admit(K, 0.5)  # stream time went back (a camera restarted): look again
-    # Going up to full decoding does not wait for the slot.
+    # Going up to full decoding does not wait for the look.
     restarted.set(DecodeMode.FULL)
     assert restarted.admit(K, 1.5) and restarted.admit(P, 1.6)
+
+
+def test_looks_keep_their_pace_despite_arrival_jitter() -> None:
+    # Keyframes timed by their arrival, a little early or late: still one look every 10 s,
+    # never pushed to the keyframe after.
+    jitter = (0.0, 0.03, -0.04, 0.02, -0.03)
+    looks = looked_at(DecodeSwitch(KEYFRAMES), 1.0, 51, jitter=jitter)
+    assert [round(t) for t in looks] == [0, 10, 20, 30, 40, 50]
+    looks = looked_at(DecodeSwitch(KEYFRAMES), 2.0, 51, jitter=jitter)
+    assert [round(t) for t in looks] == [0, 10, 20, 30, 40, 50]
+
+
+def test_the_look_follows_the_idle_snapshot_and_timeline_intervals() -> None:
+    assert look_interval(10.0, 10) == KEYFRAME_LOOK
+    assert look_interval(5.0, 10) == 5.0
+    assert look_interval(10.0, 4) == 4.0
+    assert look_interval(30.0, 60) == KEYFRAME_LOOK  # never longer than KEYFRAME_LOOK
+    # Idle snapshots every 5 s from a keyframe every 2 s: the first keyframe where the
+    # snapshot is due (apps.vision.pipeline takes it up to a tenth early), never one before.
+    looks = looked_at(DecodeSwitch(KEYFRAMES, look=5.0), 2.0, 25)
+    assert looks == [0, 6, 12, 18, 24]
+    taken = analysed(looks, live=False, idle_interval=5.0)
+    assert taken.snapshots == looks
 
 
 def test_every_keyframe_mode_decodes_each_keyframe_and_nothing_else() -> None:
     switch = DecodeSwitch(EVERY_KEYFRAME)
     assert looked_at(switch, 1.0, 6) == [0, 1, 2, 3, 4, 5]
     assert (switch.decoded, switch.skipped) == (6, 54)
-    switch.set(KEYFRAMES)  # down at once: the next keyframe is in the same slot
+    switch.set(KEYFRAMES)  # down at once: no look is due at the next keyframe
     assert not switch.admit(K, 6.0, 20_000)
 
 
@@ -178,20 +207,20 @@ def test_the_bitstream_tells_of_a_changed_picture() -> None:
 def test_a_change_in_the_bitstream_is_looked_at_for_a_while() -> None:
     switch = DecodeSwitch(KEYFRAMES)
     looks = looked_at(switch, 1.0, 11)
-    assert looks == [0, 5, 10]
+    assert looks == [0, 10]
     for t in range(11, 30):  # a covered lens: keyframes a sixth of their size from t = 17
         if switch.admit(K, float(t), 3_000 if t >= 17 else 20_000):
             looks.append(t)
         for step in range(1, 10):
             switch.admit(P, t + step / 10, 1_000)
     # Every keyframe from the change for CHANGE_HOLD seconds after the last sign of it (the
-    # median of the last eight keyframes follows after four), then the slots again.
+    # median of the last eight keyframes follows after four), then a look every 10 s again.
     assert CHANGE_HOLD == 4.0
-    assert looks == [0, 5, 10, 15, 17, 18, 19, 20, 21, 22, 23, 24, 25]
+    assert looks == [0, 10, 17, 18, 19, 20, 21, 22, 23, 24]
 
 
 def test_the_analysis_asks_for_every_keyframe_while_it_looks_into_something() -> None:
-    for wanted, looks in ((False, [0, 5]), (True, [0, 1, 2, 3, 4, 5])):
+    for wanted, looks in ((False, [0, 10]), (True, list(range(11)))):
         asked = []
 
         def attention(wanted: bool = wanted, asked: list[bool] = asked) -> bool:
@@ -199,8 +228,8 @@ def test_the_analysis_asks_for_every_keyframe_while_it_looks_into_something() ->
             return wanted
 
         switch = DecodeSwitch(KEYFRAMES, attention=attention)
-        assert looked_at(switch, 1.0, 6) == looks
-        assert len(asked) == 4  # at keyframes only, not where the slot decides already
+        assert looked_at(switch, 1.0, 11) == looks
+        assert len(asked) == 9  # at keyframes only, not where a look is due already
 
 
 class Taken(NullSink):
@@ -217,10 +246,11 @@ class Taken(NullSink):
         self.stills.append(frame.stream_time)
 
 
-def analysed(times: list[float], *, live: bool) -> Taken:
+def analysed(times: list[float], *, live: bool, idle_interval: float = 10.0) -> Taken:
     """What the pipeline takes from frames arriving at `times` (stream time, seconds)."""
     taken = Taken()
-    pipeline = CameraPipeline(PipelineConfig(live_interval=1.0), taken, is_live=lambda: live)
+    config = PipelineConfig(live_interval=1.0, idle_interval=idle_interval)
+    pipeline = CameraPipeline(config, taken, is_live=lambda: live)
     pictures = (picture for _, picture in scene_frames(len(times), 1.0))
     for seq, (at, picture) in enumerate(zip(times, pictures, strict=True)):
         pipeline.process(Frame(BgrPixels(picture), seq, at, at))
@@ -232,10 +262,10 @@ def test_snapshots_come_at_the_keyframe_rate_despite_arrival_jitter() -> None:
     # is a live snapshot.
     arrivals = [0.0, 0.98, 2.01, 2.97, 4.0, 4.95, 6.02]
     assert analysed(arrivals, live=True).snapshots == arrivals
-    # Keyframe mode's looks every 5 s: the idle snapshot and the timeline every 10 s.
-    looks = [0.0, 4.97, 9.96, 15.02, 19.97, 25.0, 29.95]
+    # Keyframe mode's looks every 10 s: each one is the idle snapshot and the timeline still.
+    looks = [0.0, 9.96, 20.03, 29.95, 40.02]
     idle = analysed(looks, live=False)
-    assert idle.snapshots == idle.stills == [0.0, 9.96, 19.97, 29.95]
+    assert idle.snapshots == idle.stills == looks
 
 
 def test_a_wake_up_call_switches_at_the_keyframe_itself() -> None:
@@ -303,7 +333,7 @@ class Seen:
 
 def test_the_reader_switches_on_a_live_rtsp_stream(simulator: Simulator,
                                                    loopback_policy: UrlPolicy) -> None:
-    switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+    switch = DecodeSwitch(DecodeMode.KEYFRAMES, look=2.0)  # a look every 2 s, for speed
     seen: list[Seen] = []
 
     def analyse(frame: Frame) -> None:
@@ -317,8 +347,8 @@ def test_the_reader_switches_on_a_live_rtsp_stream(simulator: Simulator,
     thread = threading.Thread(target=reader.run, daemon=True)
     thread.start()
     try:
-        # Keyframe mode (one a second at 15 fps, the first of each 5-s slot decoded): the
-        # rest of the packets are read, not decoded.
+        # Keyframe mode (one a second at 15 fps, one every 2 s decoded): the rest of the
+        # packets are read, not decoded.
         wait_until(lambda: len(seen) >= 2 and switch.skipped >= 28, timeout=15)
         assert all(s.keyframe for s in seen)
         assert switch.skipped >= 10 * (switch.decoded - 1)
@@ -387,8 +417,8 @@ def test_recorded_packets_are_identical_whatever_the_mode(
     assert len(logs[0]) == 60
     assert logs[0] == logs[1] == logs[2]
     full, keyframes, switching = analysed
-    # A keyframe a second, the first of each 5-s slot decoded (apps.vision.decoding).
-    assert keyframes == 2 < switching < full
+    # A keyframe a second, one looked at every 10 s (apps.vision.decoding): the first.
+    assert keyframes == 1 < switching < full
 
 
 def test_recorded_segment_files_are_byte_identical_whatever_the_mode(
