@@ -60,8 +60,12 @@ class TamperConfig:
     # is being learnt the scene is measured at every look.
     scene_interval: float = 2.0
     # Weight of each second of normal picture in the reference: it follows changes over
-    # minutes (daylight), not seconds (someone standing still in view).
+    # minutes (daylight), not seconds (someone standing still in view). A measurement weighs
+    # for the seconds since the previous one (2 s when decoding in full, up to 10 s between
+    # the looks at an idle camera's keyframes: apps.vision.decoding), at most
+    # `reference_max_seconds`, so that one picture after a long gap does not weigh as much.
     reference_alpha: float = 0.005
+    reference_max_seconds: float = 10.0
     # Flatness is judged on a fine grid so that overlay text spoils only a few cells; focus on
     # a coarse one, where each cell holds enough of the scene to measure.
     flat_grid: int = 8
@@ -208,8 +212,10 @@ class TamperDetector:
             if event is not None:
                 events.append(event)
         calm = not any(conditions.values()) and not self.active
-        if scene is not None and not learning and calm and self._reference is not None:
-            _blend(self._reference, scene, cfg.reference_alpha * cfg.scene_interval)
+        if (scene is not None and not learning and calm and self._reference is not None
+                and last_scene is not None):
+            seconds = min(max(t - last_scene, 0.0), cfg.reference_max_seconds)
+            _blend(self._reference, scene, cfg.reference_alpha * seconds)
         return TamperResult(self.active, tuple(events), learning, metrics)
 
     def _conditions(

@@ -152,3 +152,19 @@ def test_cell_variances_match_the_variance_of_each_cell(grid: int) -> None:
     image = np.random.default_rng(3).uniform(0, 255, (96, 160)).astype(np.float32)
     expected = _cells(image, grid).var(axis=1)
     assert np.allclose(_cell_variances(image, grid), expected, rtol=1e-3, atol=0.05)
+
+
+def test_the_reference_follows_the_light_as_fast_whatever_the_time_between_looks() -> None:
+    # Dusk over 90 s, looked at every 2 s (decoding in full) or every 10 s (an idle camera's
+    # keyframes, apps.vision.decoding) after the first 4 s of learning: each measurement
+    # weighs for the seconds since the one before, so the reference darkens alike.
+    frames = list(scene_frames(91, 1.0, before=SceneState(person=True)))
+    dusk = [(t, np.clip(frame * (1.0 - 0.7 * t / 90), 0, 255).astype(np.uint8))
+            for t, frame in frames]
+    brightness = {}
+    for every in (2, 10):
+        detector = TamperDetector()
+        looked = [(t, frame) for t, frame in dusk if t <= 4 or t % every == 0]
+        assert events(looked, detector) == []
+        brightness[every] = float(detector._reference.tiny.mean())  # what it learnt
+    assert brightness[10] == pytest.approx(brightness[2], rel=0.03)
