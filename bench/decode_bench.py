@@ -12,14 +12,25 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
       per core for the mix;
   (b) tamper detection delay per kind on the labelled tamper clips (apps.camsim.clip) with
       keyframes 1 and 2 s apart, the tamper starting right after one (the worst case),
-      keyframe mode and, for comparison, full decoding (2 s);
+      keyframe mode and, for comparison, full decoding (2 s); in keyframe mode also with the
+      tamper starting right after a look (`after_look`: the longest wait for the next one);
   (c) motion on an armed camera: the same events at the same moments as before the decoding
       switch existed (an armed camera decodes in full);
   (d) the same mix live: 16 readers of the simulator's RTSP stream (720p, a keyframe a
       second) in a child process on one core, the mix against all 16 decoding in full;
   (e) the coarse motion marker's own cost per keyframe looked at (apps.vision.pipeline: two
       small grey pictures of the 720p gate compared; (a) and (d) include it for the idle and
-      watched cameras).
+      watched cameras);
+  (f) the idle camera's cadence (`idle_cadence_benchmarks`): its CPU per camera-second and
+      looks per minute with a look every 10 s (KEYFRAME_LOOK, as a watcher sets it for the
+      default idle snapshot and timeline intervals) against every 5 s (the cadence before;
+      every 6 s with keyframes 2 s apart), interleaved; the mix with the 5-s cadence, and
+      the mix *projected* with the watched cameras at an idle camera's cost (what H.264
+      passthrough to unmasked live viewers would give: no decoding for them beyond an idle
+      camera's); where an idle camera's CPU goes (`idle_breakdown`: the keyframe's
+      decoding, the snapshot JPEG, the analysis, the demuxing, the bitstream arithmetic, the
+      reader's own per-packet work) and what the decoder's `flags2=+fast` would save on a
+      keyframe.
 Prints `bench: <name> = <value> <unit>` lines.
 """
 
@@ -42,13 +53,20 @@ import cv2
 
 from apps.camsim.clip import TAMPER_CHANGES, write_tamper_clip
 from apps.camsim.scene import SceneRenderer, SceneState
-from apps.vision.decoding import DecodeMode, DecodeSwitch, needed_mode
+from apps.vision.decoding import (
+    KEYFRAME_LOOK,
+    DecodeMode,
+    DecodeSwitch,
+    look_interval,
+    needed_mode,
+)
 from apps.vision.frames import BgrPixels, Frame
 from apps.vision.motion import MotionDetector
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
+from apps.vision.snapshot import render_snapshot
 from apps.vision.source import SourceConfig, SourceKind
 from apps.vision.stream import StreamReader
-from apps.vision.videocapture import enable_file_sources
+from apps.vision.videocapture import VideoPixels, enable_file_sources
 from bench.vision_bench import (
     BITRATE,
     FPS,
@@ -98,9 +116,14 @@ def pipeline(role: str, sink: NullSink) -> CameraPipeline:
                           is_armed=lambda frame: role == "armed")
 
 
-def switched(mode: DecodeMode, camera: CameraPipeline) -> DecodeSwitch:
-    """The decoding switch a watcher gives the camera's reader."""
-    return DecodeSwitch(mode, attention=lambda: camera.needs_attention)
+def switched(mode: DecodeMode, camera: CameraPipeline,
+             look: float | None = None) -> DecodeSwitch:
+    """The decoding switch a watcher gives the camera's reader (`look`: another time between
+    keyframe mode's looks than the watcher's)."""
+    config = camera.config
+    return DecodeSwitch(mode, attention=lambda: camera.needs_attention,
+                        look=look or look_interval(config.idle_interval,
+                                                   config.timeline_interval))
 
 
 def read(path: Path, role: str, mode: DecodeMode | None) -> tuple[float, MotionLog]:
@@ -116,23 +139,35 @@ def read(path: Path, role: str, mode: DecodeMode | None) -> tuple[float, MotionL
 
 
 def steady_cost(path: Path, role: str, mode: DecodeMode) -> float:
-    """CPU seconds per second of stream of a camera of `role` reading the clip, from
-    WARM_UP seconds on to its end."""
+    """CPU seconds per second of stream of a camera of `role` reading the clip, past the
+    first WARM_UP seconds (`steady`)."""
+    return steady(path, role, mode)[0]
+
+
+def steady(path: Path, role: str, mode: DecodeMode,
+           look: float | None = None) -> tuple[float, float]:
+    """`steady_cost`, and the pictures analysed per second of stream (in keyframe mode: the
+    looks). Counted from the first picture analysed after WARM_UP to the last one: whole
+    periods of the cadence. (Counted to the clip's end, a look a few seconds before it would
+    weigh as if looks came that often.)"""
     camera = pipeline(role, NullSink())
-    started: list[tuple[float, float]] = []  # (stream time, CPU time) at the first frame counted
+    marks: list[tuple[float, float]] = []  # (stream time, CPU time) of each picture counted
 
     def process(frame: Frame) -> None:
-        if not started and frame.stream_time >= WARM_UP:
-            started.append((frame.stream_time, time.process_time()))
+        if frame.stream_time >= WARM_UP:
+            marks.append((frame.stream_time, time.process_time()))
         camera.process(frame)
 
     source = SourceConfig(f"file://{path}", SourceKind.FILE, realtime=False)
-    StreamReader(source, process, policy=LOOPBACK, decoding=switched(mode, camera)).run()
-    ended = time.process_time()
+    StreamReader(source, process, policy=LOOPBACK,
+                 decoding=switched(mode, camera, look)).run()
+    (first_t, first_cpu), (last_t, last_cpu) = marks[0], marks[-1]
+    return (last_cpu - first_cpu) / (last_t - first_t), (len(marks) - 1) / (last_t - first_t)
+
+
+def clip_seconds(path: Path) -> float:
     with av.open(str(path)) as container:
-        duration = float(container.duration or 0) / av.time_base
-    (start_t, start_cpu), = started
-    return (ended - start_cpu) / (duration - start_t)
+        return float(container.duration or 0) / av.time_base
 
 
 def keyframe_share(path: Path) -> float:
@@ -166,8 +201,117 @@ def mix_benchmarks(seconds: float, runs: int) -> None:
             report(f"decode_mix_cpu_per_camera_second{suffix}", mix / cameras, "ms")
             report(f"decode_mix_cameras_per_core{suffix}", 1000 * cameras / mix, "cameras")
             report(f"decode_all_full_cameras_per_core{suffix}", 1000 * cameras / full, "cameras")
+            idle_cadence_benchmarks(path, suffix, per_second, needs, runs)
             if keyframe_seconds == 1:
+                idle_breakdown(path, per_second["idle", needs["idle"]])
                 motion_benchmarks(path)
+
+
+# The idle cadence before this one: a look every 5 s.
+EARLIER_LOOK = 5.0
+
+
+def idle_cadence_benchmarks(path: Path, suffix: str,
+                            per_second: dict[tuple[str, DecodeMode], float],
+                            needs: dict[str, DecodeMode], runs: int) -> None:
+    """(f): the idle camera with a look every KEYFRAME_LOOK against every EARLIER_LOOK,
+    interleaved, and the mix figures that follow (`per_second`: ms per camera-second of each
+    role and mode, from `mix_benchmarks`)."""
+    measured: dict[float, list[tuple[float, float]]] = {}
+    with _one_core():
+        for _ in range(runs):
+            for look in (EARLIER_LOOK, KEYFRAME_LOOK):
+                measured.setdefault(look, []).append(steady(path, "idle", DecodeMode.KEYFRAMES,
+                                                            look))
+    idle = {}
+    for look, values in measured.items():
+        idle[look] = statistics.median(cpu for cpu, _ in values) * 1000
+        name = f"look{look:g}s{suffix}"
+        report(f"decode_idle_keyframes_cpu_per_camera_second_{name}", idle[look], "ms")
+        report(f"decode_idle_looks_per_minute_{name}",
+               statistics.median(looks for _, looks in values) * 60, "looks")
+    report(f"decode_idle_look{KEYFRAME_LOOK:g}s_over_look{EARLIER_LOOK:g}s{suffix}",
+           idle[KEYFRAME_LOOK] / idle[EARLIER_LOOK], "x")
+    full = sum(n * per_second[role, DecodeMode.FULL] for role, n in MIX.items())
+    report(f"decode_idle_over_full{suffix}",
+           idle[KEYFRAME_LOOK] / per_second["idle", DecodeMode.FULL], "x")
+    others = sum(n * per_second[role, needs[role]] for role, n in MIX.items() if role != "idle")
+    report(f"decode_mix_cpu_ratio_look{EARLIER_LOOK:g}s{suffix}",
+           (others + MIX["idle"] * idle[EARLIER_LOOK]) / full, "x")
+    # Projected, not measured: the watched cameras at an idle camera's cost, as passthrough
+    # to unmasked live viewers would make them.
+    projected = (MIX["armed"] * per_second["armed", needs["armed"]]
+                 + (MIX["watched"] + MIX["idle"]) * idle[KEYFRAME_LOOK])
+    report(f"decode_mix_cpu_ratio_projected_watched_at_idle_cost{suffix}", projected / full,
+           "x")
+
+
+def idle_breakdown(path: Path, idle_ms: float, keyframes: int = 30) -> None:
+    """Where an idle camera's CPU goes, in ms per camera-second at its measured cost
+    `idle_ms` and looks per second: per look the keyframe's decoding, the snapshot JPEG (the
+    idle snapshot, the timeline still and the evidence frame share one) and the rest of the
+    analysis (grey picture, motion, tamper, the coarse marker); per second the demuxing and
+    the bitstream arithmetic; the reader's own work is what remains."""
+    with av.open(str(path)) as container:
+        packets = [p for p in container.demux(video=0) if p.size]
+    keys = [p for p in packets if p.is_keyframe][:keyframes]
+    with _one_core():
+        rounds: dict[str, list[float]] = {}
+        for _ in range(3):  # alternating: a busy moment weighs on both alike
+            for name, options in (("", {}), ("_flags2_fast", {"flags2": "+fast"})):
+                rounds.setdefault(name, []).append(keyframe_decode_ms(path, len(keys), options))
+        decode_ms = {name: statistics.median(values) for name, values in rounds.items()}
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "NONE"
+            stream.codec_context.thread_count = 1
+            frames = [frame for p in keys for frame in p.decode()]
+        camera = pipeline("idle", NullSink())
+        started = time.process_time()
+        for frame in frames:
+            render_snapshot(VideoPixels(frame), PRIVACY, width=camera.config.snapshot_width)
+        jpeg_ms = (time.process_time() - started) / len(frames) * 1000
+        started = time.process_time()
+        for i, frame in enumerate(frames):  # a look every 10 s: each takes the pictures due
+            camera.process(Frame(VideoPixels(frame), i, i * KEYFRAME_LOOK, 0.0))
+        analysis_ms = (time.process_time() - started) / len(frames) * 1000 - jpeg_ms
+        seconds = clip_seconds(path)
+        with av.open(str(path)) as container:  # opened once per connection: not counted
+            started = time.process_time()
+            for _ in container.demux(video=0):
+                pass
+            demux_ms = (time.process_time() - started) / seconds * 1000
+        switch = DecodeSwitch(DecodeMode.KEYFRAMES)
+        timed = [(p.is_keyframe, float(p.pts * p.time_base), p.size) for p in packets]
+        started = time.process_time()
+        for keyframe, at, size in timed:
+            switch.admit(keyframe, at, size)
+        admit_ms = (time.process_time() - started) / seconds * 1000
+    looks = steady(path, "idle", DecodeMode.KEYFRAMES)[1]
+    report("decode_keyframe_decode_ms", decode_ms[""], "ms")
+    report("decode_keyframe_decode_ms_flags2_fast", decode_ms["_flags2_fast"], "ms")
+    report("decode_look_snapshot_jpeg_ms", jpeg_ms, "ms")
+    report("decode_look_analysis_ms", analysis_ms, "ms")
+    parts = {"keyframe_decode": looks * decode_ms[""], "snapshot_jpeg": looks * jpeg_ms,
+             "analysis": looks * analysis_ms, "demux": demux_ms, "bitstream_arithmetic": admit_ms}
+    parts["reader_and_rest"] = idle_ms - sum(parts.values())
+    for name, value in parts.items():
+        report(f"decode_idle_{name}_cpu_per_camera_second", value, "ms")
+
+
+def keyframe_decode_ms(path: Path, keyframes: int, options: dict[str, str]) -> float:
+    """CPU ms to decode one of the clip's first `keyframes` keyframes alone, as keyframe mode
+    does, with these decoder options."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"
+        stream.codec_context.thread_count = 1
+        stream.codec_context.options = options
+        keys = [p for p in container.demux(stream) if p.is_keyframe and p.size][:keyframes]
+        started = time.process_time()
+        for packet in keys:
+            packet.decode()
+        return (time.process_time() - started) / len(keys) * 1000
 
 
 def motion_benchmarks(path: Path) -> None:
@@ -193,6 +337,14 @@ def tamper_benchmarks(folder: Path) -> None:
                 delay = report_delay(clip, mode, LOOPBACK)
                 report(f"{name}_tamper_delay_{kind}{suffix}",
                        float("nan") if delay is None else delay, "s")
+            # Right after a look (at 0 s and every KEYFRAME_LOOK), the longest wait for the
+            # next one.
+            clip = write_tamper_clip(folder / f"{kind}.mp4", kind, size=TAMPER_SIZE, fps=FPS,
+                                     keyint=round(keyframe_seconds * FPS),
+                                     onset=KEYFRAME_LOOK + 1 / FPS)
+            delay = report_delay(clip, DecodeMode.KEYFRAMES, LOOPBACK)
+            report(f"keyframe_tamper_delay_after_look_{kind}{suffix}",
+                   float("nan") if delay is None else delay, "s")
 
 
 def watch_mix(url: str, all_full: bool, seconds: float) -> dict[str, float]:
@@ -212,8 +364,9 @@ def watch_mix(url: str, all_full: bool, seconds: float) -> dict[str, float]:
         thread.start()
     # Connected, past the burst of buffered frames after opening, the tamper detectors'
     # learning and the first walk-bys the bitstream watch has no history for yet (it looks at
-    # the simulator's first ones, as at the file clip's first 13 s).
-    time.sleep(20.0)
+    # the simulator's first ones, as at the file clip's first 13 s; once seen 21 s after
+    # connecting, which cost as much as two minutes of looks every 10 s).
+    time.sleep(30.0)
     wall_started, cpu_started = time.monotonic(), time.process_time()
     time.sleep(seconds)
     result = {"cpu": time.process_time() - cpu_started, "wall": time.monotonic() - wall_started,
@@ -277,9 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.live_child:
         print(json.dumps(watch_mix(args.live_child, args.all_full, args.seconds)))
         return 0
-    seconds, runs = (8.0, 2) if args.quick else (20.0, 5)
+    # Long enough for two looks of an idle camera after WARM_UP (one, with --quick).
+    seconds, runs = (18.0, 2) if args.quick else (40.0, 5)
     mix_benchmarks(seconds, runs)
-    live_benchmarks(8.0 if args.quick else 20.0)
+    live_benchmarks(10.0 if args.quick else 20.0)  # whole periods of the idle looks
     marker_benchmark(2_000 if args.quick else 20_000)
     with tempfile.TemporaryDirectory() as folder:
         tamper_benchmarks(Path(folder))
