@@ -46,6 +46,19 @@ class CameraFrame(TypedDict):
     jpeg: bytes
 
 
+class CameraVideo(TypedDict):
+    """A media fragment of a camera's own video (apps.vision.livemux), for passthrough
+    viewers only (apps.live.consumers). A fragment that starts with a keyframe carries the
+    init segment and the codec: a viewer who joins late starts there."""
+
+    type: Literal["camera.video"]
+    camera: int
+    at: float  # when its first packet arrived, epoch seconds
+    fragment: bytes
+    init: bytes | None  # on keyframe fragments only
+    codec: str | None
+
+
 class CameraStatus(TypedDict):
     type: Literal["camera.status"]
     camera: int
@@ -90,12 +103,12 @@ class AlertMessage(TypedDict):
     camera_id: int | None
 
 
-Message = (CameraFrame | CameraStatus | CameraAccessChanged | UserAccessChanged
+Message = (CameraFrame | CameraVideo | CameraStatus | CameraAccessChanged | UserAccessChanged
            | SessionRevoked | AlertMessage)
 
 # Frames and status go several times a second per camera: while the layer is down, a warning
 # each would bury the log; the watcher logs the outage once in its own way.
-_QUIET = frozenset({"camera.frame", "camera.status"})
+_QUIET = frozenset({"camera.frame", "camera.video", "camera.status"})
 
 
 def _send(group: str, message: Message) -> None:
@@ -119,6 +132,13 @@ def _send_on_commit(group: str, message: Message) -> None:
 def camera_frame(camera_id: int, jpeg: bytes, taken_at: float) -> None:
     _send(camera_group(camera_id), CameraFrame(
         type="camera.frame", camera=int(camera_id), at=taken_at, jpeg=jpeg))
+
+
+def camera_video(camera_id: int, fragment: bytes, received: float, *,
+                 init: bytes | None = None, codec: str | None = None) -> None:
+    _send(camera_group(camera_id), CameraVideo(
+        type="camera.video", camera=int(camera_id), at=received, fragment=fragment,
+        init=init, codec=codec))
 
 
 def camera_status(camera_id: int, state: str, tamper: str, label: str) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.access import policy
 from apps.accounts.mfa import is_satisfied as mfa_satisfied
 from apps.accounts.sessions import session_is_current
-from apps.cameras.models import ViewRecord
+from apps.cameras.models import Camera, SourceKind, ViewRecord
 
 
 class _SessionRequest:
@@ -42,6 +42,16 @@ def viewable_until(user, camera_ids) -> tuple[set[int], float | None]:
     viewable = policy.viewable_camera_ids(user, camera_ids)
     lapses_at = policy.camera_view_lapses_at(user, viewable)
     return viewable, lapses_at.timestamp() if lapses_at is not None else None
+
+
+def passthrough_allowed(user, camera_ids) -> set[int]:
+    """Of `camera_ids`, those the user may watch by passthrough: the policy allows it (no
+    privacy mask applies to them) and the camera sends video that can be passed through
+    (RTSP; a JPEG source has only pictures)."""
+    allowed = policy.passthrough_camera_ids(user, camera_ids)
+    return set(Camera.objects.filter(
+        pk__in=allowed, source_kind__in=(SourceKind.RTSP, SourceKind.FILE),
+    ).values_list("pk", flat=True)) if allowed else set()
 
 
 def start_views(user, camera_ids, address: str | None, user_agent: str) -> dict[int, int]:

@@ -2,11 +2,26 @@
 
 Protocol (client → server, JSON text frames of at most 4 KiB):
   {"action": "subscribe", "cameras": [1, 2]}   {"action": "unsubscribe", "cameras": [2]}
+  {"action": "subscribe", "cameras": [1], "passthrough": true}   (video where allowed)
+  {"action": "passthrough", "cameras": [1]}   {"action": "snapshots", "cameras": [1]}
   {"action": "ack", "camera": 1}   (a frame was shown: the next may come)
   {"action": "ping"}
-Server → client: JSON text ({"type": "subscribed" | "error" | "revoked" | "alert" |
-"status" | "pong", ...}) and binary snapshots: 4-byte camera id, 8-byte capture time (epoch
-seconds, big-endian double), then the JPEG.
+Server → client: JSON text ({"type": "subscribed" | "passthrough" | "video" | "error" |
+"revoked" | "alert" | "status" | "pong", ...}) and binary messages: 4-byte camera id, 8-byte
+capture time (epoch seconds, big-endian double), then either a JPEG snapshot (it starts with
+FF D8) or fragmented MP4 of the camera's own video (an MP4 box: `ftyp`, the init segment
+followed by a media fragment, or `moof`, a media fragment).
+
+Passthrough (the camera's H.264 to the browser's Media Source Extensions, no decoding on the
+server: apps.vision.livemux) is granted per camera only where the access policy says no
+privacy mask applies to the viewer ({"type": "passthrough", "camera": 1, "granted": bool});
+elsewhere the viewer keeps masked snapshots. A granted camera's video starts at its next
+keyframe, announced by {"type": "video", "camera": 1, "codec": "avc1.64001F"} and sent with
+the init segment; fragments are not acknowledged (each depends on the previous ones), and
+one that is late by MAX_FRAME_AGE is skipped with the rest of its group of pictures. Every
+re-check asks about passthrough again: a mask drawn, a share revoked or a camera turned
+inward downgrades the viewer to snapshots ({"type": "passthrough", "granted": false}) before
+any further fragment goes out.
 
 Every subscription is decided by the access policy; the client never names a group. Frames
 reach the socket through this process's camera hub (apps.live.hub) and are newest-wins per
@@ -25,6 +40,7 @@ import logging
 import secrets
 import struct
 import time
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -33,7 +49,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from apps.core.push import user_group
 from apps.live import access, limits
 from apps.live.hub import hub, read_epoch
-from apps.streams.livestate import mark_live
+from apps.streams.livestate import Need, mark_live
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +72,14 @@ CLOSE_BAD_MESSAGE = 4400
 CLOSE_TOO_MANY = 4429
 
 
+@dataclass
+class _Video:
+    """A camera one socket watches by passthrough."""
+
+    init: bytes | None = None  # the init segment sent; None until its video started
+    waiting: bool = True  # for a keyframe: not started yet, or a late fragment was skipped
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = None
@@ -64,6 +88,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.views: dict[int, int] = {}
         self.pending: dict[int, tuple[float, bytes]] = {}
         self.awaiting_ack: dict[int, float] = {}
+        self.video: dict[int, _Video] = {}  # cameras watched by passthrough
         self.checked_at = 0.0
         self.lapses_at: float | None = None  # epoch seconds: see _set_lapse
         self.lapse_timer: asyncio.TimerHandle | None = None
@@ -128,6 +153,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         handler = {
             "subscribe": self._subscribe, "unsubscribe": self._unsubscribe,
+            "passthrough": self._passthrough, "snapshots": self._snapshots,
             "ack": self._ack, "ping": self._ping,
         }.get(message["action"])
         if handler is None:
@@ -182,16 +208,25 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 logger.info("live subscription refused: user %s camera %s",
                             self.user.pk, camera_id)
                 await self._send_json({"type": "error", "code": "denied", "camera": camera_id})
+        video: set[int] = set()
+        if granted and message.get("passthrough") is True:
+            video = await database_sync_to_async(access.passthrough_allowed)(
+                self.user, granted)
         if granted:
             self.views.update(await database_sync_to_async(access.start_views)(
                 self.user, granted, address, agent))
-            await sync_to_async(mark_live, thread_sensitive=False)(granted)
+            await self._mark(granted, video)
         if lapses_at is not None and (self.lapses_at is None or lapses_at < self.lapses_at):
             self._set_lapse(lapses_at)
         for camera_id in granted:
             self.allowed.add(camera_id)
+            if camera_id in video:
+                self.video[camera_id] = _Video()
             await hub().join(camera_id, self)
             await self._send_json({"type": "subscribed", "camera": camera_id})
+            if message.get("passthrough") is True:
+                await self._send_json({"type": "passthrough", "camera": camera_id,
+                                       "granted": camera_id in video})
         # Walls open together (a shift change, a reconnect after a Redis restart) and would
         # re-check together: a random phase spreads those database questions over time.
         self.checked_at = time.monotonic() - _spread.uniform(0, RECHECK_SECONDS / 2)
@@ -202,6 +237,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._reject("malformed")
             return
         await self._drop(set(ids) & self.allowed)
+
+    async def _passthrough(self, message: dict) -> None:
+        ids = self._camera_ids(message)
+        if ids is None:
+            await self._reject("malformed")
+            return
+        wanted = [i for i in ids if i in self.allowed and i not in self.video]
+        video = await database_sync_to_async(access.passthrough_allowed)(self.user, wanted)
+        await self._mark(video, video)
+        for camera_id in wanted:
+            if camera_id in video:
+                self.video[camera_id] = _Video()
+            await self._send_json({"type": "passthrough", "camera": camera_id,
+                                   "granted": camera_id in video})
+
+    async def _snapshots(self, message: dict) -> None:
+        """Back to snapshots (the browser cannot play the camera's codec)."""
+        ids = self._camera_ids(message)
+        if ids is None:
+            await self._reject("malformed")
+            return
+        await self._downgrade(set(ids) & set(self.video))
 
     async def _ack(self, message: dict) -> None:
         camera_id = message.get("camera")
@@ -218,8 +275,37 @@ class LiveConsumer(AsyncWebsocketConsumer):
         camera_id = event.get("camera")
         if camera_id not in self.allowed:
             return  # queued before an unsubscribe or a revocation: never delivered
+        video = self.video.get(camera_id)
+        if video is not None and video.init is not None:
+            return  # its video plays: snapshots only until it starts
         self.pending[camera_id] = (event["at"], event["jpeg"])
         await self._flush(camera_id)
+
+    async def deliver_video(self, event: dict) -> None:
+        camera_id = event.get("camera")
+        video = self.video.get(camera_id)
+        if camera_id not in self.allowed or video is None:
+            return
+        init = event.get("init")
+        if time.time() - event["at"] > MAX_FRAME_AGE:
+            # The rest of this group of pictures cannot play without it: on from the next.
+            video.waiting = True
+            return
+        if video.waiting and init is None:
+            return  # a viewer begins (and a late one resumes) at a keyframe
+        # The same checks as a snapshot's: a revocation or a mask drawn is acted on first.
+        if not await self._may_send(camera_id) or self.video.get(camera_id) is not video:
+            return
+        payload = event["fragment"]
+        if init is not None and init != video.init:
+            # A new stream configuration (first keyframe, reconnected camera): the client
+            # checks the codec and starts a new source buffer with this init segment.
+            await self._send_json({"type": "video", "camera": camera_id,
+                                   "codec": event.get("codec") or ""})
+            payload = init + payload
+            video.init = init
+        video.waiting = False
+        await self.send(bytes_data=FRAME_HEADER.pack(camera_id, event["at"]) + payload)
 
     async def deliver_status(self, event: dict) -> None:
         if event.get("camera") in self.allowed:
@@ -243,17 +329,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
         sent_at = self.awaiting_ack.get(camera_id)
         return sent_at is not None and time.monotonic() - sent_at < ACK_TIMEOUT
 
-    async def _flush(self, camera_id: int) -> None:
-        if camera_id not in self.pending or self._showing_previous(camera_id):
-            return  # the viewer is still showing the previous frame: keep only the newest
-        # A frame kept while the viewer showed the previous one may predate a revocation.
+    async def _may_send(self, camera_id: int) -> bool:
+        """Before anything of a camera goes out: a revocation or an expiry since the last
+        check is acted on first."""
         current_epoch = await read_epoch()
         if current_epoch != self.epoch:
             await self._recheck(current_epoch)
         if self._lapsed():
             await self._recheck(lapsed=True)
+        return not self.closing and camera_id in self.allowed
+
+    async def _flush(self, camera_id: int) -> None:
+        if camera_id not in self.pending or self._showing_previous(camera_id):
+            return  # the viewer is still showing the previous frame: keep only the newest
+        # A frame kept while the viewer showed the previous one may predate a revocation.
         # The hub and the socket's own messages both flush: look again after any wait.
-        if self.closing or camera_id not in self.allowed or self._showing_previous(camera_id):
+        if not await self._may_send(camera_id) or self._showing_previous(camera_id):
             return
         entry = self.pending.pop(camera_id, None)
         if entry is None:
@@ -308,11 +399,39 @@ class LiveConsumer(AsyncWebsocketConsumer):
             lost = self.allowed - still
             if lost:
                 await self._drop(lost, revoked=True)
+            if self.video:
+                unmasked = await database_sync_to_async(access.passthrough_allowed)(
+                    user, set(self.video))
+                await self._downgrade(set(self.video) - unmasked)
             self.epoch = current_epoch
+
+    async def _downgrade(self, camera_ids: set[int]) -> None:
+        """From passthrough to masked snapshots, at once."""
+        if not camera_ids:
+            return
+        for camera_id in camera_ids:
+            self.video.pop(camera_id, None)
+            await self._send_json({"type": "passthrough", "camera": camera_id,
+                                   "granted": False})
+        try:
+            await self._mark(camera_ids, set())
+        except Exception:  # noqa: BLE001 - the next renewal marks them
+            logger.debug("live marks of %s cameras failed", len(camera_ids))
+
+    async def _mark(self, camera_ids, video) -> None:
+        """Renew the demand: pictures for the cameras watched by snapshots, packets for those
+        watched by passthrough (which raise no decoding)."""
+        pictures = [i for i in camera_ids if i not in video]
+        mark = sync_to_async(mark_live, thread_sensitive=False)
+        if pictures:
+            await mark(pictures)
+        if video:
+            await mark(list(video), need=Need.PACKETS)
 
     async def _drop(self, camera_ids: set[int], revoked: bool = False) -> None:
         for camera_id in camera_ids:
             self.allowed.discard(camera_id)
+            self.video.pop(camera_id, None)
             self.pending.pop(camera_id, None)
             self.awaiting_ack.pop(camera_id, None)
             await hub().leave(camera_id, self)
@@ -334,8 +453,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await self._recheck()
                 if self.allowed:
                     try:
-                        mark = sync_to_async(mark_live, thread_sensitive=False)
-                        await mark(list(self.allowed))
+                        await self._mark(self.allowed, set(self.video))
                     except Exception:  # noqa: BLE001 - idle rate until Redis is back
                         logger.debug("live marks of %s cameras failed", len(self.allowed))
         except asyncio.CancelledError:

@@ -9,7 +9,8 @@ The hub only routes: it never decides access. A socket registers a camera after 
 policy allowed it and is dropped from the hub when it unsubscribes, loses access or
 disconnects; each socket still checks the revocation epoch before it sends any frame
 (`read_epoch`, without a thread hop while the value is fresh). Everything sent to a camera
-group reaches the sockets: frames, status changes and "access changed" notices.
+group reaches the sockets: frames, passthrough video fragments, status changes and "access
+changed" notices.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ RETRY_SECONDS = 0.5
 
 class Viewer(Protocol):
     async def deliver_frame(self, event: dict) -> None: ...
+
+    async def deliver_video(self, event: dict) -> None: ...
 
     async def deliver_status(self, event: dict) -> None: ...
 
@@ -123,12 +126,15 @@ class CameraHub:
     async def _dispatch(self, message: dict) -> None:
         viewers = list(self.viewers.get(message.get("camera"), ()))
         kind = message.get("type")
-        if not viewers or kind not in ("camera.frame", "camera.status", "access.changed"):
+        if not viewers or kind not in ("camera.frame", "camera.video", "camera.status",
+                                       "access.changed"):
             return
         for viewer in viewers:
             try:
                 if kind == "camera.frame":
                     await viewer.deliver_frame(message)
+                elif kind == "camera.video":
+                    await viewer.deliver_video(message)
                 elif kind == "camera.status":
                     await viewer.deliver_status(message)
                 else:

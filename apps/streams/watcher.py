@@ -32,14 +32,15 @@ from apps.core import push
 from apps.core.crypto import CredentialError
 from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
-from apps.streams.livestate import is_live
+from apps.streams.livestate import Need, is_live
 from apps.streams.recording import camera_recorder
 from apps.vision.decoding import DecodeMode, DecodeSwitch, look_interval, needed_mode
 from apps.vision.frames import Frame
 from apps.vision.geometry import PolygonError, polygons
+from apps.vision.livemux import LiveFragment, LiveTap
 from apps.vision.motion import MotionResult
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
-from apps.vision.recorder import Recorder
+from apps.vision.recorder import Recorder, Taps
 from apps.vision.ringbuffer import Clip
 from apps.vision.source import SourceConfig, SourceKind, StreamHealth
 from apps.vision.stream import StreamReader
@@ -115,6 +116,15 @@ class DjangoSink:
                 self._raise(Alert.Kind.STORAGE, Alert.Severity.HIGH, "storage",
                             {"msg": "camera.storage"})
         push.camera_frame(self.camera.pk, jpeg, frame.wall_time)
+
+    def video(self, fragment: LiveFragment, init: bytes, codec: str | None) -> None:
+        """A fragment of the camera's own video, for its passthrough viewers: those starting
+        with a keyframe carry what a viewer needs to begin there."""
+        if fragment.keyframe:
+            push.camera_video(self.camera.pk, fragment.data, fragment.received, init=init,
+                              codec=codec)
+        else:
+            push.camera_video(self.camera.pk, fragment.data, fragment.received)
 
     @_survives_outages
     def timeline(self, jpeg: bytes, frame: Frame) -> None:
@@ -320,8 +330,11 @@ class Watcher:
             look=look_interval(camera.idle_snapshot_interval, camera.timeline_interval))
         # Health is read and written every flush below; a callback on every state change would
         # have the reader work out its health for every frame.
+        # Passthrough viewers (who need packets, not pictures) get the packets muxed as they
+        # come (apps.vision.livemux), asked at each keyframe; they raise no decoding.
+        live_video = LiveTap(sink.video, wanted=lambda: is_live(camera.pk, Need.PACKETS))
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
-                              recorder=recorder, decoding=decoding)
+                              recorder=Taps(recorder, live_video), decoding=decoding)
         thread = threading.Thread(target=_closing_connections(reader.run),
                                   name=f"reader-{camera.pk}", daemon=True)
         thread.start()

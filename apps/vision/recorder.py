@@ -53,6 +53,30 @@ class RecordingTap(Protocol):
     def closed(self) -> None: ...
 
 
+class Taps:
+    """Several taps on one reader's packet path, told in order (the recorder, then the live
+    muxer of apps.vision.livemux): each gets every packet of the one connection."""
+
+    def __init__(self, *taps: RecordingTap | None) -> None:
+        self._taps = [tap for tap in taps if tap is not None]
+
+    def video_opened(self, stream: av.video.stream.VideoStream) -> None:
+        for tap in self._taps:
+            tap.video_opened(stream)
+
+    def video_packet(self, packet: av.Packet, received: datetime) -> None:
+        for tap in self._taps:
+            tap.video_packet(packet, received)
+
+    def jpeg(self, data: bytes, received: datetime) -> None:
+        for tap in self._taps:
+            tap.jpeg(data, received)
+
+    def closed(self) -> None:
+        for tap in self._taps:
+            tap.closed()
+
+
 @dataclass(frozen=True)
 class SegmentFlags:
     """What happened while a segment was written (for the index and the timeline)."""

@@ -95,6 +95,21 @@ def segment_path(directory: Path, start: datetime) -> Path:
     return path
 
 
+def mux_copy(container: av.container.OutputContainer, stream: av.video.stream.VideoStream,
+             packet: av.Packet, dts: int, pts: int) -> None:
+    """Mux a packet of the reader's stream into `stream` (made from it as a template) at the
+    timestamps given, by stream copy; shared by the recording and the live muxer
+    (apps.vision.livemux)."""
+    original = (packet.stream, packet.pts, packet.dts)
+    packet.stream = stream
+    packet.dts, packet.pts = dts, pts
+    try:
+        container.mux_one(packet)
+    finally:
+        # The caller may still decode this packet: give it back as it came.
+        packet.stream, packet.pts, packet.dts = original
+
+
 class _OpenSegment:
     """One MP4 file being written; timestamps rebased so the file starts at 0."""
 
@@ -113,15 +128,8 @@ class _OpenSegment:
         self.stream = self.container.add_stream_from_template(template)
 
     def mux(self, packet: av.Packet, dts: int, pts: int) -> None:
-        original = (packet.stream, packet.pts, packet.dts)
-        packet.stream = self.stream
-        packet.dts = dts - self.first_dts
-        packet.pts = pts - self.first_dts
-        try:
-            self.container.mux_one(packet)
-        finally:
-            # The caller may still decode this packet: give it back as it came.
-            packet.stream, packet.pts, packet.dts = original
+        mux_copy(self.container, self.stream, packet, dts - self.first_dts,
+                 pts - self.first_dts)
         self.last_dts = dts
         self.end_ticks = max(self.end_ticks, pts - self.first_dts + (packet.duration or 0),
                              dts - self.first_dts)

@@ -1,6 +1,11 @@
 // The one websocket client of the portal: camera tiles and live alerts.
 // Frames arrive as binary messages (4-byte camera id, 8-byte capture time, JPEG); each shown
-// frame is acknowledged so the server sends only the newest one to a slow screen. Alerts
+// frame is acknowledged so the server sends only the newest one to a slow screen. Where the
+// server allows it (no privacy mask applies to this viewer) and the browser plays the camera's
+// codec through Media Source Extensions, a tile plays the camera's own video instead: the
+// same binary header followed by fragmented MP4 (an init segment with the first fragment,
+// then a fragment per frame), in a muted <video>; otherwise, or when the server downgrades it
+// (a mask was drawn, access changed), the tile shows snapshots. Alerts
 // arrive as JSON; after any reconnect the page asks the server for what it missed since the
 // last sequence number it saw, so a lost push is never a lost alert.
 (function () {
@@ -13,7 +18,7 @@
     tiles.set(Number(tile.dataset.camera), {
       el: tile, img: tile.querySelector("[data-frame]"), age: tile.querySelector("[data-age]"),
       note: tile.querySelector("[data-note]"), status: tile.querySelector(".cam-status"),
-      at: null, url: null,
+      at: null, url: null, video: null,
     });
   });
   const banner = root.querySelector("[data-conn-banner]");
@@ -41,7 +46,10 @@
       opened = true;
       retry = 0;
       showBanner("");
-      if (tiles.size) send({ action: "subscribe", cameras: Array.from(tiles.keys()) });
+      tiles.forEach((tile) => stopVideo(tile));
+      if (tiles.size) {
+        send({ action: "subscribe", cameras: Array.from(tiles.keys()), passthrough: canPlayVideo });
+      }
       resync();
     });
     socket.addEventListener("message", (event) => {
@@ -71,6 +79,15 @@
     const at = view.getFloat64(4);
     const tile = tiles.get(id);
     if (!tile) return;
+    if (buffer.byteLength > 13 && !(view.getUint8(12) === 0xff && view.getUint8(13) === 0xd8)) {
+      // Not a JPEG: a fragment of the camera's own video.
+      if (!tile.video) return;
+      tile.video.queue.push(buffer.slice(12));
+      tile.at = at;
+      tile.el.dataset.frameAt = String(at);
+      pump(tile);
+      return;
+    }
     const url = URL.createObjectURL(new Blob([buffer.slice(12)], { type: "image/jpeg" }));
     tile.img.onload = () => {
       if (tile.url) URL.revokeObjectURL(tile.url);
@@ -88,8 +105,13 @@
     if (message.type === "error" && message.code === "denied" && tile) {
       note(tile, text("Denied"));
     } else if (message.type === "revoked" && tile) {
+      stopVideo(tile);
       note(tile, text("Revoked"));
       tile.img.removeAttribute("src");
+    } else if (message.type === "passthrough" && tile && !message.granted) {
+      stopVideo(tile); // refused or downgraded: snapshots
+    } else if (message.type === "video" && tile) {
+      startVideo(tile, message.codec);
     } else if (message.type === "status" && tile && tile.status) {
       const state = message.tamper ? "tampered" : message.state;
       tile.status.className = "cam-status cam-" + state;
@@ -97,6 +119,86 @@
     } else if (message.type === "alert") {
       showAlert(message);
     }
+  }
+
+  // --- passthrough video (Media Source Extensions) ---------------------------------------------
+  const LIVE_LAG = 1.5; // seconds behind the newest frame before jumping to it
+  const KEEP = 6; // seconds of played video kept in the buffer
+  const canPlayVideo = Boolean(window.MediaSource) &&
+    MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"');
+
+  function startVideo(tile, codec) {
+    stopVideo(tile);
+    const type = 'video/mp4; codecs="' + codec + '"';
+    if (!canPlayVideo || !codec || !MediaSource.isTypeSupported(type)) {
+      send({ action: "snapshots", cameras: [Number(tile.el.dataset.camera)] });
+      return;
+    }
+    const video = document.createElement("video");
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute("muted", "");
+    video.setAttribute("playsinline", "");
+    video.dataset.video = "";
+    video.hidden = true; // the last snapshot stays until the video plays
+    const source = new MediaSource();
+    const state = { video: video, source: source, buffer: null, queue: [] };
+    tile.video = state;
+    video.src = URL.createObjectURL(source);
+    source.addEventListener("sourceopen", () => {
+      URL.revokeObjectURL(video.src);
+      try {
+        state.buffer = source.addSourceBuffer(type);
+      } catch (error) { fallBack(tile); return; }
+      state.buffer.addEventListener("updateend", () => pump(tile));
+      state.buffer.addEventListener("error", () => fallBack(tile));
+      pump(tile);
+    }, { once: true });
+    video.addEventListener("playing", () => {
+      if (tile.video !== state) return;
+      video.hidden = false;
+      tile.img.hidden = true;
+    });
+    video.addEventListener("error", () => { if (tile.video === state) fallBack(tile); });
+    tile.img.after(video);
+  }
+
+  function pump(tile) {
+    const state = tile.video;
+    if (!state || !state.buffer || state.buffer.updating) return;
+    const video = state.video;
+    const ranges = state.buffer.buffered;
+    if (ranges.length) {
+      const last = ranges.length - 1;
+      // Behind the live edge (a busy tab, a group of pictures the server skipped): jump.
+      if (video.currentTime < ranges.start(last) ||
+          ranges.end(last) - video.currentTime > LIVE_LAG) {
+        video.currentTime = Math.max(ranges.start(last), ranges.end(last) - 0.2);
+      }
+      if (video.paused) video.play().catch(() => {});
+    }
+    try {
+      if (state.queue.length) {
+        state.buffer.appendBuffer(state.queue.shift());
+      } else if (ranges.length && video.currentTime - ranges.start(0) > 2 * KEEP) {
+        state.buffer.remove(0, video.currentTime - KEEP); // keep the buffer small
+      }
+    } catch (error) { fallBack(tile); }
+  }
+
+  function fallBack(tile) {
+    stopVideo(tile);
+    send({ action: "snapshots", cameras: [Number(tile.el.dataset.camera)] });
+  }
+
+  function stopVideo(tile) {
+    const state = tile.video;
+    if (!state) return;
+    tile.video = null;
+    state.video.removeAttribute("src");
+    state.video.remove();
+    tile.img.hidden = false;
   }
 
   function note(tile, message) {

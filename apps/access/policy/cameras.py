@@ -156,6 +156,12 @@ def is_camera_owner(user, camera: Camera) -> bool:
             and camera.facility.owner_agency.path.startswith(user.agency.path))
 
 
+def privacy_masks_apply(user, camera: Camera) -> bool:
+    """Whether `user` sees `camera` through its privacy masks, live or recorded: everyone
+    outside the owner agency, when the camera has masks."""
+    return bool(camera.privacy_masks) and not is_camera_owner(user, camera)
+
+
 def may_share_camera(user, camera: Camera) -> bool:
     """Only the owner agency grants shares (the CameraShare MANAGE rule): administrators see
     every share but share nothing of an agency's."""
@@ -272,6 +278,19 @@ def viewable_camera_ids(user, camera_ids) -> set[int]:
     if not ids:
         return set()
     return set(scope(user, Camera.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+
+
+def passthrough_camera_ids(user, camera_ids) -> set[int]:
+    """Of `camera_ids`, the cameras `user` may watch live as the camera sends them (its video
+    passed through undecoded, so no mask can be drawn on it): viewable now, and no privacy
+    mask applies to `user`. Asked again whenever access may have changed (a mask drawn, a
+    share revoked, a camera turned inward); the others get masked snapshots."""
+    ids = {int(i) for i in camera_ids}
+    if not ids:
+        return set()
+    cameras = scope(user, Camera.objects.filter(pk__in=ids)).select_related(
+        "facility__owner_agency")
+    return {camera.pk for camera in cameras if not privacy_masks_apply(user, camera)}
 
 
 def camera_view_lapses_at(user, camera_ids, now: datetime | None = None) -> datetime | None:

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from apps.access.policy.base import NOTHING, Action, is_active, is_security, rule
-from apps.access.policy.cameras import _taken_while_inward, is_camera_owner
+from apps.access.policy.cameras import _taken_while_inward, privacy_masks_apply
 from apps.access.policy.jurisdiction import owned_facility, visible_facilities
 from apps.accounts.models import User
 from apps.cameras.models import Camera, CameraShare, Orientation
@@ -73,4 +73,4 @@ def needs_masked_recording(user, camera: Camera) -> bool:
     """Whether `user` is served the masked rendition of `camera`'s recordings: everyone
     outside the owner agency, when the camera has privacy masks. Cameras without masks are
     served as stored."""
-    return bool(camera.privacy_masks) and not is_camera_owner(user, camera)
+    return privacy_masks_apply(user, camera)

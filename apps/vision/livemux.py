@@ -1,0 +1,230 @@
+"""Live video without decoding: the camera's H.264 packets, as received, repackaged as
+fragmented MP4 for a browser's Media Source Extensions. No Django, no decoding, no
+re-encoding: the packets the reader already demuxes for the recorder (apps.vision.recorder's
+tap) are muxed by stream copy (apps.vision.recording.mux_copy) into memory.
+
+What comes out: one init segment (ftyp + moov) per stream configuration (a connection), the
+codec string a browser asks `MediaSource.isTypeSupported` about (RFC 6381, `avc1.PPCCLL` from
+the stream's SPS), and one media fragment (moof + mdat) per frame. A frame's fragment is
+complete when the next frame arrives (the muxer needs the next timestamp for the duration),
+so the latency this adds is one frame interval: 67-100 ms at 10-15 fps. A fragment starting
+with a keyframe is where a viewer may begin; together with the init segment it decodes
+on its own.
+
+Passthrough carries every pixel the camera sends: only viewers to whom no privacy mask
+applies may be given it (apps.access.policy.passthrough_camera_ids decides; apps.live sends).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import av
+import av.error
+
+from apps.vision.recording import MAX_TIMESTAMP_GAP, MP4_OPTIONS, mux_copy
+
+logger = logging.getLogger(__name__)
+
+# Every frame closes a fragment (the recording's options otherwise: fragments start at
+# keyframes, the header is written empty up front, FFmpeg flushes after each packet).
+LIVE_MP4_OPTIONS = dict(MP4_OPTIONS, movflags=MP4_OPTIONS["movflags"] + "+frag_every_frame")
+_BOX = struct.Struct(">I4s")
+_H264_SPS = 7
+
+
+@dataclass(frozen=True)
+class LiveFragment:
+    """One media fragment (moof + mdat) of a live stream."""
+
+    data: bytes
+    keyframe: bool  # it starts with a keyframe: a viewer may begin here
+    received: float  # when its first packet arrived, epoch seconds
+
+
+def codec_string(extradata: bytes | None) -> str | None:
+    """The RFC 6381 codec of an H.264 stream (`avc1.` and the SPS's profile, constraint flags
+    and level in hex) from its extradata, an avcC record (MP4, most demuxers) or Annex B
+    parameter sets (RTSP's sprop-parameter-sets); None when it is neither."""
+    if not extradata:
+        return None
+    if extradata[0] == 1 and len(extradata) >= 4:
+        return "avc1." + extradata[1:4].hex().upper()
+    for nal in extradata.replace(b"\x00\x00\x00\x01", b"\x00\x00\x01").split(b"\x00\x00\x01"):
+        if len(nal) >= 4 and nal[0] & 0x1F == _H264_SPS:
+            return "avc1." + nal[1:4].hex().upper()
+    return None
+
+
+def split_boxes(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The complete top-level MP4 boxes at the start of `data`, as (type, whole box), and the
+    incomplete rest."""
+    boxes = []
+    offset = 0
+    while len(data) - offset >= _BOX.size:
+        size, kind = _BOX.unpack_from(data, offset)
+        header = _BOX.size
+        if size == 1:  # a 64-bit size follows the type
+            if len(data) - offset < 16:
+                break
+            size, header = struct.unpack_from(">Q", data, offset + 8)[0], 16
+        if size < header or len(data) - offset < size:
+            break
+        boxes.append((kind, data[offset:offset + size]))
+        offset += size
+    return boxes, data[offset:]
+
+
+def fragment_samples(moof: bytes) -> int:
+    """The number of samples in a moof box (the sum over its track runs)."""
+    samples = 0
+    for kind, traf in split_boxes(moof[_BOX.size:])[0]:
+        if kind == b"traf":
+            for inner, box in split_boxes(traf[_BOX.size:])[0]:
+                if inner == b"trun":  # size, type, version and flags, then the sample count
+                    samples += struct.unpack_from(">I", box, 12)[0]
+    return samples
+
+
+class _Collector:
+    """The file-like object FFmpeg writes the MP4 into."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+
+    def write(self, data) -> int:
+        self.pending += data
+        return len(data)
+
+
+class LiveMuxer:
+    """Fragmented MP4 from the packets of one video stream (one connection). `mux` takes the
+    packets from a keyframe on and returns the fragments they completed; `init` is the init
+    segment, known after the first packet."""
+
+    def __init__(self, template: av.video.stream.VideoStream) -> None:
+        self.codec = codec_string(template.codec_context.extradata)
+        self.init: bytes | None = None
+        self._out = _Collector()
+        self._container = av.open(self._out, "w", format="mp4", options=dict(LIVE_MP4_OPTIONS))
+        self._stream = self._container.add_stream_from_template(template)
+        self._first_dts: int | None = None
+        self._last_dts = 0
+        self._gap_ticks = (int(MAX_TIMESTAMP_GAP / template.time_base)
+                           if template.time_base else None)
+        self._started: deque[tuple[bool, float]] = deque()  # per packet muxed, not yet out
+        self._moof: bytes | None = None
+
+    def accepts(self, packet: av.Packet) -> bool:
+        """Whether `packet` continues this stream: its timestamps neither go back nor jump
+        (a camera that restarted needs a new muxer, from its next keyframe)."""
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if dts is None:
+            return False
+        if self._first_dts is None:
+            return packet.is_keyframe
+        return self._last_dts < dts and (self._gap_ticks is None
+                                         or dts - self._last_dts <= self._gap_ticks)
+
+    def mux(self, packet: av.Packet, received: float) -> list[LiveFragment]:
+        """Add one packet (`accepts` must have said yes); the fragments now complete."""
+        dts = packet.dts if packet.dts is not None else packet.pts
+        pts = packet.pts if packet.pts is not None else dts
+        if self._first_dts is None:
+            self._first_dts = dts
+        mux_copy(self._container, self._stream, packet, dts - self._first_dts,
+                 pts - self._first_dts)
+        self._last_dts = dts
+        self._started.append((bool(packet.is_keyframe), received))
+        return self._collect()
+
+    def close(self) -> None:
+        """Let go of FFmpeg's muxer (what it still holds is not sent: one frame)."""
+        with contextlib.suppress(av.error.FFmpegError, OSError, ValueError):
+            self._container.close()
+
+    def _collect(self) -> list[LiveFragment]:
+        boxes, rest = split_boxes(bytes(self._out.pending))
+        self._out.pending = bytearray(rest)
+        fragments = []
+        for kind, box in boxes:
+            if kind in (b"ftyp", b"moov"):
+                self.init = (self.init or b"") + box
+            elif kind == b"moof":
+                self._moof = box
+            elif kind == b"mdat" and self._moof is not None:
+                samples = [self._started.popleft()
+                           for _ in range(min(fragment_samples(self._moof), len(self._started)))]
+                if samples:
+                    fragments.append(LiveFragment(self._moof + box, samples[0][0],
+                                                  samples[0][1]))
+                self._moof = None
+        return fragments
+
+
+Publish = Callable[[LiveFragment, bytes, str | None], object]
+
+
+class LiveTap:
+    """The live muxer on a reader's packet path (apps.vision.recorder.RecordingTap): muxes
+    only while `wanted()` says someone watches by passthrough, asked at every keyframe (so
+    it starts and stops there), and hands each fragment to `publish(fragment, init, codec)`.
+    Never stops the reader: a packet the muxer refuses ends the fragments until the next
+    keyframe, with a new init segment."""
+
+    def __init__(self, publish: Publish, wanted: Callable[[], bool]) -> None:
+        self._publish = publish
+        self._wanted = wanted
+        self._stream: av.video.stream.VideoStream | None = None
+        self._muxer: LiveMuxer | None = None
+
+    def video_opened(self, stream: av.video.stream.VideoStream) -> None:
+        self._stop()
+        self._stream = stream
+
+    def video_packet(self, packet: av.Packet, received: datetime) -> None:
+        if packet.is_keyframe and not self._asked():
+            self._stop()
+            return
+        if self._muxer is not None and not self._muxer.accepts(packet):
+            self._stop()
+        if self._muxer is None:
+            if self._stream is None or not packet.is_keyframe:
+                return
+            try:
+                self._muxer = LiveMuxer(self._stream)
+            except (av.error.FFmpegError, ValueError):
+                logger.warning("live muxer could not start", exc_info=True)
+                return
+        try:
+            fragments = self._muxer.mux(packet, received.timestamp())
+        except (av.error.FFmpegError, OSError, ValueError):
+            logger.debug("live muxer refused a packet", exc_info=True)
+            self._stop()
+            return
+        for fragment in fragments:
+            self._publish(fragment, self._muxer.init or b"", self._muxer.codec)
+
+    def jpeg(self, data: bytes, received: datetime) -> None:
+        """JPEG sources have no packets to pass through: their viewers get snapshots."""
+
+    def closed(self) -> None:
+        self._stop()
+        self._stream = None
+
+    def _asked(self) -> bool:
+        try:
+            return bool(self._wanted())
+        except Exception:  # noqa: BLE001 - an unreachable demand store means nobody asks
+            return False
+
+    def _stop(self) -> None:
+        if self._muxer is not None:
+            self._muxer.close()
+            self._muxer = None

@@ -1,0 +1,120 @@
+"""The live muxer (apps.vision.livemux): the camera's packets as fragmented MP4 for Media
+Source Extensions, by stream copy, on generated H.264 clips."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import pytest
+
+from apps.camsim.clip import write_clip
+from apps.vision.livemux import (
+    LiveFragment,
+    LiveMuxer,
+    LiveTap,
+    codec_string,
+    fragment_samples,
+    split_boxes,
+)
+from tests.vision.helpers import scene_frames
+
+FPS = 10
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("livemux") / "gate.mp4"
+    write_clip(path, (frame for _, frame in scene_frames(4.0, FPS)), FPS, 300_000)
+    return path
+
+
+def _fragments(path: Path, wanted=lambda: True) -> tuple[list[tuple[LiveFragment, bytes,
+                                                                    str | None]], int]:
+    published: list[tuple[LiveFragment, bytes, str | None]] = []
+    tap = LiveTap(lambda *args: published.append(args), wanted)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tap.video_opened(stream)
+        packets = 0
+        for packet in container.demux(stream):
+            if packet.size:
+                tap.video_packet(packet, datetime.now(UTC))
+                packets += 1
+        tap.closed()
+    return published, packets
+
+
+def _decoded(data: bytes) -> int:
+    with av.open(io.BytesIO(data)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_the_init_segment_is_ftyp_and_moov_and_names_the_codec_of_the_sps(clip):
+    published, _ = _fragments(clip)
+    init = published[0][1]
+    boxes, rest = split_boxes(init)
+    assert [kind for kind, _ in boxes] == [b"ftyp", b"moov"] and rest == b""
+    with av.open(str(clip)) as container:
+        context = container.streams.video[0].codec_context
+        # libx264's default profile for yuv420p is High (100 = 0x64), at the level it chose.
+        assert context.profile == "High"
+        expected = f"avc1.64{context.extradata[2]:02X}{context.level:02X}"
+    assert published[0][2] == expected
+    # The same from RTSP's Annex B parameter sets (SPS: 67 64 00 0D ...).
+    assert codec_string(b"\x00\x00\x00\x01\x67\x64\x00\x0d\xac" +
+                        b"\x00\x00\x00\x01\x68\xeb") == "avc1.64000D"
+    assert codec_string(b"\x00\x00\x01\x67\x42\xc0\x1e\x95") == "avc1.42C01E"
+    assert codec_string(b"") is None and codec_string(b"\x00\x00\x01\x40\x01") is None
+
+
+def test_one_fragment_per_frame_and_the_stream_decodes_back_frame_for_frame(clip):
+    published, packets = _fragments(clip)
+    # Each fragment is complete when the next frame comes: all but the last frame.
+    assert len(published) == packets - 1
+    for fragment, _init, _codec in published:
+        boxes, rest = split_boxes(fragment.data)
+        assert [kind for kind, _ in boxes] == [b"moof", b"mdat"] and rest == b""
+        assert fragment_samples(boxes[0][1]) == 1
+    keyframes = [i for i, (fragment, _, _) in enumerate(published) if fragment.keyframe]
+    assert keyframes == list(range(0, packets - 1, FPS))  # the clip's one a second
+    init = published[0][1]
+    assert _decoded(init + b"".join(f.data for f, _, _ in published)) == packets - 1
+
+
+def test_a_late_joiner_starts_at_a_keyframe_with_the_init_segment(clip):
+    published, _packets = _fragments(clip)
+    second = next(i for i, (f, _, _) in enumerate(published) if f.keyframe and i)
+    init = published[second][1]
+    assert init == published[0][1]
+    data = init + b"".join(f.data for f, _, _ in published[second:])
+    assert _decoded(data) == len(published) - second
+
+
+def test_nothing_is_muxed_while_nobody_asks_and_it_starts_at_a_keyframe(clip):
+    asked = []
+
+    def wanted() -> bool:
+        asked.append(True)
+        return len(asked) >= 2  # from the second keyframe on
+
+    published, packets = _fragments(clip, wanted)
+    assert len(asked) == packets // FPS  # asked at keyframes only
+    assert published[0][0].keyframe and len(published) == packets - FPS - 1
+    assert _decoded(published[0][1] + b"".join(f.data for f, _, _ in published)) == len(
+        published)
+
+
+def test_a_stream_that_goes_back_in_time_starts_a_new_muxer_at_its_next_keyframe(clip):
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        muxer = LiveMuxer(stream)
+        assert all(muxer.accepts(p) for p in packets[:1])
+        for packet in packets[:5]:
+            muxer.mux(packet, 0.0)
+        assert not muxer.accepts(packets[2])  # a timestamp seen already: a restart
+        assert muxer.accepts(packets[5])
+        muxer.close()
