@@ -314,6 +314,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:"],
+        # Passthrough live video plays from a MediaSource, whose URL is a blob: (static/js/live.js).
+        "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'", *_WEBSOCKET_ORIGINS],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

@@ -44,6 +44,7 @@ def assert_browser_headers(response, *, authenticated: bool) -> None:
     assert csp["base-uri"] == ["'self'"]
     assert csp["form-action"] == ["'self'"]
     assert set(csp["img-src"]) == {"'self'", "data:", "blob:"}
+    assert set(csp["media-src"]) == {"'self'", "blob:"}
     assert "'self'" in csp["connect-src"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"

@@ -1,14 +1,17 @@
 """A watcher decodes what its camera needs (apps.vision.decoding): keyframes while nobody
-needs more, every keyframe for a live viewer they serve, every frame while it is armed, has an
-open event or is watched live faster than its keyframes come, on real RTSP/H.264 streams from
-the simulator."""
+needs more (a passthrough viewer, who gets the camera's own video, needs no more either),
+every keyframe for a live viewer they serve, every frame while it is armed, has an open event
+or is watched live faster than its keyframes come, on real RTSP/H.264 streams from the
+simulator."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from datetime import time as clock
 
+import av
 import pytest
 
 from apps.alerts.models import Alert
@@ -17,7 +20,7 @@ from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
 from apps.core import push
 from apps.streams.leases import DatabaseLeases
-from apps.streams.livestate import mark_live
+from apps.streams.livestate import Need, is_live, mark_live
 from apps.streams.watcher import Watcher
 from apps.vision.decoding import DecodeMode, DecodeSwitch
 from tests.waiting import wait_until
@@ -162,3 +165,36 @@ def test_an_open_tamper_event_decodes_in_full_until_it_clears(world, simulator, 
         simulator.control("idle", "uncover")
     wait_until(lambda: _decoding(watcher, DecodeMode.KEYFRAMES), timeout=25,
                what="keyframes again once the report cleared")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_passthrough_viewer_gets_the_video_and_the_camera_stays_in_keyframe_mode(
+        world, simulator, watch, monkeypatch):
+    sent: list[tuple[bytes, bytes | None, str | None]] = []
+    real_send = push.camera_video
+
+    def send_and_note(camera_id, fragment, received, *, init=None, codec=None):
+        sent.append((fragment, init, codec))
+        real_send(camera_id, fragment, received, init=init, codec=codec)
+
+    monkeypatch.setattr(push, "camera_video", send_and_note)
+    camera = _camera(world, simulator.urls("idle")["rtsp"])
+    watcher = watch(camera)
+    switch = _switch(watcher)
+    wait_until(lambda: switch.skipped >= 10, timeout=15, what="keyframe mode")
+    assert not sent  # nobody asked: nothing muxed
+    mark_live([camera.pk], seconds=60.0, need=Need.PACKETS)
+    wait_until(lambda: len(sent) >= 30, timeout=20, what="three seconds of video")
+    decoded, skipped = switch.decoded, switch.skipped
+    wait_until(lambda: len(sent) >= 50, timeout=20, what="two more seconds")
+    assert not is_live(camera.pk) and switch.effective == DecodeMode.KEYFRAMES
+    # Two seconds at 10 fps, a keyframe a second: the idle looks (one per 5-s slot) at most.
+    assert switch.decoded - decoded <= 2 and switch.skipped - skipped >= 15
+    # The video begins at a keyframe with its init segment and codec, and decodes back.
+    _first, init, codec = sent[0]
+    assert init is not None and init[4:8] == b"ftyp" and codec.startswith("avc1.")
+    assert all(f[4:8] == b"moof" for f, _, _ in sent)
+    with av.open(io.BytesIO(init + b"".join(f for f, _, _ in sent))) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames == len(sent)
+    assert sum(1 for _, key_init, _ in sent if key_init is not None) >= 4
