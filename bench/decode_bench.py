@@ -31,6 +31,14 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
       decoding, the snapshot JPEG, the analysis, the demuxing, the bitstream arithmetic, the
       reader's own per-packet work) and what the decoder's `flags2=+fast` would save on a
       keyframe.
+  (g) the mix of (a) with its 2 watched cameras watched by passthrough instead
+      (apps.vision.livemux: the camera's own video to the browser), each costing an idle
+      camera's decoding plus the live muxer and sending a fragment per frame to the channel
+      layer, beside (a)'s figure; the muxer's own CPU per camera-second and the bytes its
+      fragments add to the camera's; the CPU to send one message (a batch of fragments) to
+      channels-redis from a loop that stays (apps.core.push's sender) and, for comparison,
+      through async_to_sync as the snapshots go (BENCH_REDIS_URL, default
+      redis://127.0.0.1:6379/0; without a Redis the mix counts muxing only).
 Prints `bench: <name> = <value> <unit>` lines.
 """
 
@@ -61,6 +69,7 @@ from apps.vision.decoding import (
     needed_mode,
 )
 from apps.vision.frames import BgrPixels, Frame
+from apps.vision.livemux import LiveTap, split_boxes
 from apps.vision.motion import MotionDetector
 from apps.vision.pipeline import CameraPipeline, PipelineConfig
 from apps.vision.snapshot import render_snapshot
@@ -202,6 +211,7 @@ def mix_benchmarks(seconds: float, runs: int) -> None:
             report(f"decode_mix_cameras_per_core{suffix}", 1000 * cameras / mix, "cameras")
             report(f"decode_all_full_cameras_per_core{suffix}", 1000 * cameras / full, "cameras")
             idle_cadence_benchmarks(path, suffix, per_second, needs, runs)
+            passthrough_mix(path, per_second, needs, suffix)
             if keyframe_seconds == 1:
                 idle_breakdown(path, per_second["idle", needs["idle"]])
                 motion_benchmarks(path)
@@ -312,6 +322,88 @@ def keyframe_decode_ms(path: Path, keyframes: int, options: dict[str, str]) -> f
         for packet in keys:
             packet.decode()
         return (time.process_time() - started) / len(keys) * 1000
+
+
+def livemux_cost(path: Path) -> tuple[float, float, float, int]:
+    """CPU seconds per second of stream to mux the clip's packets for a passthrough viewer
+    (demuxing is the reader's anyway: only muxing counts), arriving in real time; the share
+    of bytes the fragments add to the packets'; the messages sent per second, and their mean
+    size."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        duration = float(container.duration or 0) / av.time_base
+        sent: list[bytes] = []
+        tap = LiveTap(lambda fragment, init, codec: sent.append(fragment.data), lambda: True)
+        tap.video_opened(stream)
+        start = time.time()
+        arrivals = [datetime.fromtimestamp(start + i / FPS, UTC) for i in range(len(packets))]
+        started = time.process_time()
+        for packet, received in zip(packets, arrivals, strict=True):
+            tap.video_packet(packet, received)
+        used = time.process_time() - started
+        tap.closed()
+    # A fragment (moof + mdat) a frame; those of the batch still open at the end not sent.
+    frames = sum(kind == b"moof" for data in sent for kind, _box in split_boxes(data)[0])
+    added = sum(map(len, sent)) / sum(p.size for p in packets[:frames]) - 1
+    return used / duration, added, len(sent) / duration, sum(map(len, sent)) // len(sent)
+
+
+def send_costs(size: int, fragments: int = 300) -> tuple[float, float] | None:
+    """CPU ms to send one message of `size` bytes to a camera group of channels-redis (one member, a
+    hub): from one event loop that stays, and through async_to_sync; None without Redis."""
+    import asyncio
+
+    import redis
+    from asgiref.sync import async_to_sync
+    from channels_redis.core import RedisChannelLayer
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError:
+        return None
+    layer = RedisChannelLayer(hosts=[url], prefix=f"posko:bench-livemux-{os.getpid()}")
+    message = {"type": "camera.video", "camera": 1, "at": time.time(), "fragment": b"x" * size,
+               "init": None, "codec": None}
+
+    async def one_loop() -> float:
+        await layer.group_add("camera.1", await layer.new_channel())
+        started = time.process_time()
+        for _ in range(fragments):
+            await layer.group_send("camera.1", message)
+        return time.process_time() - started
+
+    staying = asyncio.run(one_loop())
+    send = async_to_sync(layer.group_send)
+    started = time.process_time()
+    for _ in range(fragments):
+        send("camera.1", message)
+    each_call = time.process_time() - started
+    async_to_sync(layer.flush)()
+    return staying / fragments * 1000, each_call / fragments * 1000
+
+
+def passthrough_mix(path: Path, per_second: dict[tuple[str, DecodeMode], float],
+                    needs: dict[str, DecodeMode], suffix: str) -> None:
+    """(f): the watched cameras of the mix as passthrough viewers see them."""
+    costs = [livemux_cost(path) for _ in range(3)]
+    mux = statistics.median(cost[0] for cost in costs) * 1000
+    _, added, messages, size = costs[0]
+    report(f"decode_livemux_cpu_per_camera_second{suffix}", mux, "ms")
+    report(f"decode_livemux_bytes_overhead{suffix}", added, "")
+    report(f"decode_livemux_messages_per_camera_second{suffix}", messages, "")
+    sending = send_costs(size)
+    if sending is not None:
+        report(f"decode_livemux_send_cpu_per_message{suffix}", sending[0], "ms")
+        report(f"decode_livemux_send_async_to_sync_cpu_per_message{suffix}", sending[1], "ms")
+        mux += sending[0] * messages
+        report(f"decode_livemux_with_sending_cpu_per_camera_second{suffix}", mux, "ms")
+    watched = per_second["idle", needs["idle"]] + mux
+    mix = sum(n * (watched if role == "watched" else per_second[role, needs[role]])
+              for role, n in MIX.items())
+    full = sum(n * per_second[role, DecodeMode.FULL] for role, n in MIX.items())
+    report(f"decode_mix_passthrough_cpu_ratio{suffix}", mix / full, "x")
 
 
 def motion_benchmarks(path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The command center in a real browser: live frames, a live tamper alert, and the camera
-owner's transparency page."""
+"""The command center in a real browser: live frames, a live tamper alert, the camera
+owner's transparency page, and the camera's own video for the owner agency."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
     first = wait_until(frame_at, 30, what="a first frame on the wall")
     wait_until(lambda: frame_at() not in (None, first), 15, what="the frame changes")
     assert gate.locator("img").get_attribute("src").startswith("blob:")
+    # The gate has a privacy mask: outside the owner agency, never its unmasked video.
+    assert gate.locator("video").count() == 0
 
     # The demo's history has alerts about this camera already: the new one is the one to see.
     shown_before = page.eval_on_selector_all(
@@ -57,6 +59,23 @@ def test_operator_wall_alert_and_owner_transparency(portal, browser):
     row.first.wait_for(timeout=10_000)
     assert "Gerbang gudang" in kpu_page.content()
     kpu_context.close()
+    context.close()
+
+
+def test_the_owner_agency_watches_the_cameras_own_video(portal, browser):
+    """Passthrough, simulator to Chromium: the KPU official (the gate's mask does not apply
+    to its owner agency) gets the camera's H.264 in a <video>, by Media Source Extensions."""
+    context, page = log_in(browser, portal, "kpu.karangsari")
+    page.goto(f"{portal.url}/pantauan/?size=9")
+    gate = page.locator('[data-camera]', has_text="Gerbang gudang")
+    gate.wait_for()
+    video = gate.locator("video[data-video]")
+    wait_until(lambda: video.count() == 1 and video.evaluate("v => v.currentTime") > 1.0,
+               45, what="the camera's video playing")
+    played = video.evaluate("v => v.currentTime")
+    wait_until(lambda: video.evaluate("v => v.currentTime") > played + 1.0, 15,
+               what="the video going on")
+    assert gate.locator("img").is_hidden()
     context.close()
 
 

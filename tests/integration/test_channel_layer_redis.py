@@ -54,3 +54,29 @@ def test_two_hundred_consumers_receive_a_group_message(layer):
         await layer.flush()
 
     asyncio.run(scenario())
+
+
+def test_video_fragments_sent_from_a_reader_thread_arrive_in_order(layer, monkeypatch):
+    """Passthrough fragments go through apps.core.push's own sending loop (a new loop per
+    message would open a Redis connection each): all of them, in the order sent."""
+    import threading
+
+    from apps.core import push
+
+    # Its own layer object, as another process's: its connections live on the sending loop.
+    sending = RedisChannelLayer(hosts=[REDIS_URL], prefix=layer.prefix)
+    monkeypatch.setattr(push, "get_channel_layer", lambda: sending)
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(push.camera_group(7), channel)
+        reader = threading.Thread(target=lambda: [
+            push.camera_video(7, str(i).encode(), time.time()) for i in range(50)])
+        reader.start()
+        received = [await asyncio.wait_for(layer.receive(channel), timeout=10)
+                    for _ in range(50)]
+        reader.join()
+        assert [m["fragment"] for m in received] == [str(i).encode() for i in range(50)]
+        await layer.flush()
+
+    asyncio.run(scenario())

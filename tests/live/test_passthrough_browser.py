@@ -51,7 +51,8 @@ window.__play = (messages, every) => {  // base64 binary messages, one each `eve
 
 
 def _video_messages(tmp_path, camera_id: int) -> tuple[str, list[str]]:
-    """The codec and the binary messages the server would send for an 8-s clip."""
+    """The codec and the binary messages the server would send for an 8-s clip arriving in
+    real time (each a batch of 0.3-0.4 s of fragments)."""
     path = tmp_path / "gate.mp4"
     write_clip(path, (frame for _, frame in scene_frames(8.0, FPS)), FPS, 300_000)
     published = []
@@ -59,9 +60,10 @@ def _video_messages(tmp_path, camera_id: int) -> tuple[str, list[str]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tap.video_opened(stream)
-        for packet in container.demux(stream):
-            if packet.size:
-                tap.video_packet(packet, datetime.now(UTC))
+        start = time.time()
+        packets = (p for p in container.demux(stream) if p.size)
+        for index, packet in enumerate(packets):
+            tap.video_packet(packet, datetime.fromtimestamp(start + index / FPS, UTC))
     messages = []
     for index, (fragment, init, _codec) in enumerate(published):
         payload = init + fragment.data if index == 0 else fragment.data
@@ -94,7 +96,7 @@ def test_a_granted_tile_plays_the_camera_video_and_falls_back_when_downgraded(
                     {"type": "passthrough", "camera": gate, "granted": True},
                     {"type": "video", "camera": gate, "codec": codec}):
         page.evaluate("(m) => window.__deliver(m)", message)
-    page.evaluate(f"(m) => window.__play(m, {1000 // FPS})", messages)
+    page.evaluate("(m) => window.__play(m, 300)", messages)
     tile = page.locator(f'[data-camera="{gate}"]')
     video = tile.locator("video[data-video]")
     wait_until(lambda: video.count() == 1 and video.evaluate("v => v.currentTime") > 2.0,

@@ -31,17 +31,20 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
-def _fragments(path: Path, wanted=lambda: True) -> tuple[list[tuple[LiveFragment, bytes,
-                                                                    str | None]], int]:
+def _fragments(path: Path, wanted=lambda: True, batch_seconds: float = 0.0,
+               ) -> tuple[list[tuple[LiveFragment, bytes, str | None]], int]:
+    """What the tap publishes for the clip's packets arriving in real time (unbatched by
+    default: a message per frame), and the packet count."""
     published: list[tuple[LiveFragment, bytes, str | None]] = []
-    tap = LiveTap(lambda *args: published.append(args), wanted)
+    tap = LiveTap(lambda *args: published.append(args), wanted, batch_seconds=batch_seconds)
+    start = datetime.now(UTC).timestamp()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         tap.video_opened(stream)
         packets = 0
         for packet in container.demux(stream):
             if packet.size:
-                tap.video_packet(packet, datetime.now(UTC))
+                tap.video_packet(packet, datetime.fromtimestamp(start + packets / FPS, UTC))
                 packets += 1
         tap.closed()
     return published, packets
@@ -91,6 +94,23 @@ def test_a_late_joiner_starts_at_a_keyframe_with_the_init_segment(clip):
     assert init == published[0][1]
     data = init + b"".join(f.data for f, _, _ in published[second:])
     assert _decoded(data) == len(published) - second
+
+
+def test_fragments_go_out_in_batches_that_begin_anew_at_each_keyframe(clip):
+    published, packets = _fragments(clip, batch_seconds=0.2)
+    samples = []
+    for fragment, _init, _codec in published:
+        boxes, rest = split_boxes(fragment.data)
+        assert rest == b"" and [kind for kind, _ in boxes] == [b"moof", b"mdat"] * (
+            len(boxes) // 2)
+        samples.append(sum(fragment_samples(box) for kind, box in boxes if kind == b"moof"))
+    # 10 fps: three frames a batch (0.2 s of arrivals), and each keyframe (one a second)
+    # begins one; the batch still open when the stream ends is not sent.
+    assert samples[:6] == [3, 3, 3, 1, 3, 3] and packets - 1 - 3 <= sum(samples) < packets
+    keyframes = [f.keyframe for f, _, _ in published]
+    assert keyframes[0] and sum(keyframes) == packets // FPS
+    assert _decoded(published[0][1] + b"".join(f.data for f, _, _ in published)) == sum(
+        samples)
 
 
 def test_nothing_is_muxed_while_nobody_asks_and_it_starts_at_a_keyframe(clip):
