@@ -17,7 +17,8 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
   (c) motion on an armed camera: the same events at the same moments as before the decoding
       switch existed (an armed camera decodes in full);
   (d) the same mix live: 16 readers of the simulator's RTSP stream (720p, a keyframe a
-      second) in a child process on one core, the mix against all 16 decoding in full;
+      second) in a child process on one core, the mix against all 16 decoding in full, and
+      the mix with its watched cameras watched by passthrough (f);
   (e) the coarse motion marker's own cost per keyframe looked at (apps.vision.pipeline: two
       small grey pictures of the 720p gate compared; (a) and (d) include it for the idle and
       watched cameras);
@@ -439,17 +440,22 @@ def tamper_benchmarks(folder: Path) -> None:
                    float("nan") if delay is None else delay, "s")
 
 
-def watch_mix(url: str, all_full: bool, seconds: float) -> dict[str, float]:
-    """Child process: the 16 cameras of the mix reading `url`; CPU and wall seconds."""
+def watch_mix(url: str, all_full: bool, seconds: float,
+              passthrough: bool = False) -> dict[str, float]:
+    """Child process: the 16 cameras of the mix reading `url`; CPU and wall seconds. With
+    `passthrough` the watched cameras are watched by passthrough instead (f): idle decoding
+    and pipeline, and the live muxer (sending not counted)."""
     stop = threading.Event()
     readers = []
     for role, count in MIX.items():
+        by_packets = passthrough and role == "watched"
         # The simulator sends a keyframe a second.
-        mode = DecodeMode.FULL if all_full else need(role, 1.0)
+        mode = DecodeMode.FULL if all_full else need("idle" if by_packets else role, 1.0)
         for i in range(count):
-            camera = pipeline(role, NullSink())
+            camera = pipeline("idle" if by_packets else role, NullSink())
+            tap = LiveTap(lambda *sent: None, lambda: True) if by_packets else None
             readers.append(StreamReader(SourceConfig(url, SourceKind.RTSP, label=f"{role}-{i}"),
-                                        camera.process, stop, policy=LOOPBACK,
+                                        camera.process, stop, policy=LOOPBACK, recorder=tap,
                                         decoding=switched(mode, camera)))
     threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
     for thread in threads:
@@ -480,10 +486,11 @@ def live_benchmarks(seconds: float) -> None:
         if len(cpus) > 1:
             os.sched_setaffinity(simulator.pid, cpus[1:])  # its encoding is not counted
         url = _simulator_url(simulator)
-        for name in ("mix", "full"):
+        for name in ("mix", "passthrough", "full"):
             child = subprocess.run(
                 [sys.executable, "-m", "bench.decode_bench", "--live-child", url,
-                 "--seconds", str(seconds), *(["--all-full"] if name == "full" else [])],
+                 "--seconds", str(seconds), *(["--all-full"] if name == "full" else []),
+                 *(["--passthrough"] if name == "passthrough" else [])],
                 capture_output=True, text=True, check=True,
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus[:1])) if len(cpus) > 1 else None)
             result = json.loads(child.stdout.strip().splitlines()[-1])
@@ -493,6 +500,7 @@ def live_benchmarks(seconds: float) -> None:
         simulator.wait(timeout=10)
     cameras = sum(MIX.values())
     report("decode_live_mix_cpu_ratio", shares["mix"] / shares["full"], "x")
+    report("decode_live_mix_passthrough_cpu_ratio", shares["passthrough"] / shares["full"], "x")
     report("decode_live_mix_cameras_per_core", cameras / shares["mix"], "cameras")
     report("decode_live_all_full_cameras_per_core", cameras / shares["full"], "cameras")
 
@@ -515,12 +523,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a shorter clip, fewer runs")
     parser.add_argument("--live-child", help=argparse.SUPPRESS)
     parser.add_argument("--all-full", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--passthrough", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=20.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # as in a capture worker
     enable_file_sources()
     if args.live_child:
-        print(json.dumps(watch_mix(args.live_child, args.all_full, args.seconds)))
+        print(json.dumps(watch_mix(args.live_child, args.all_full, args.seconds,
+                                   args.passthrough)))
         return 0
     # Long enough for two looks of an idle camera after WARM_UP (one, with --quick).
     seconds, runs = (18.0, 2) if args.quick else (40.0, 5)
