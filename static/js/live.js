@@ -108,8 +108,15 @@
       stopVideo(tile);
       note(tile, text("Revoked"));
       tile.img.removeAttribute("src");
-    } else if (message.type === "passthrough" && tile && !message.granted) {
-      stopVideo(tile); // refused or downgraded: snapshots
+    } else if (message.type === "passthrough" && tile) {
+      clearTimeout(tile.videoWait);
+      if (!message.granted) {
+        stopVideo(tile); // refused or downgraded: snapshots
+      } else {
+        // The video starts at the camera's next keyframe; a camera whose video never comes
+        // (its packets cannot be passed through) is watched by snapshots instead.
+        tile.videoWait = setTimeout(() => { if (!tile.video) fallBack(tile); }, VIDEO_WAIT);
+      }
     } else if (message.type === "video" && tile) {
       startVideo(tile, message.codec);
     } else if (message.type === "status" && tile && tile.status) {
@@ -124,6 +131,7 @@
   // --- passthrough video (Media Source Extensions) ---------------------------------------------
   const LIVE_LAG = 1.5; // seconds behind the newest frame before jumping to it
   const KEEP = 6; // seconds of played video kept in the buffer
+  const VIDEO_WAIT = 10000; // ms for a granted camera's first keyframe
   const canPlayVideo = Boolean(window.MediaSource) &&
     MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E"');
 

@@ -135,3 +135,12 @@ def test_an_unplayable_codec_asks_for_snapshots(page, live_world):
     wait_until(lambda: page.evaluate("window.__sent").count(
         {"action": "snapshots", "cameras": [gate]}) == 1, timeout=5, what="the fallback")
     assert page.locator("video").count() == 0
+
+
+def test_a_granted_camera_whose_video_never_comes_is_watched_by_snapshots(page, live_world):
+    gate = live_world.gate.pk
+    for message in ({"type": "subscribed", "camera": gate},
+                    {"type": "passthrough", "camera": gate, "granted": True}):
+        page.evaluate("(m) => window.__deliver(m)", message)
+    wait_until(lambda: {"action": "snapshots", "cameras": [gate]} in page.evaluate(
+        "window.__sent"), timeout=15, interval=0.5, what="the fallback to snapshots")
