@@ -49,9 +49,9 @@ class CameraFrame(TypedDict):
 
 
 class CameraVideo(TypedDict):
-    """A media fragment of a camera's own video (apps.vision.livemux), for passthrough
-    viewers only (apps.live.consumers). A fragment that starts with a keyframe carries the
-    init segment and the codec: a viewer who joins late starts there."""
+    """Media fragments of a camera's own video (apps.vision.livemux: a batch of consecutive
+    frames), for passthrough viewers only (apps.live.consumers). A batch that starts with a
+    keyframe carries the init segment and the codec: a viewer who joins late starts there."""
 
     type: Literal["camera.video"]
     camera: int
@@ -125,11 +125,12 @@ def _send(group: str, message: Message) -> None:
 
 
 class _StreamSender:
-    """Messages sent many times a second (passthrough video: a fragment per frame per camera),
-    in order, from one event loop that stays (a daemon thread, started at the first message).
-    `async_to_sync` runs each call on a new loop, on which channels-redis opens a new
-    connection: 2.1 ms of CPU a message, as much as decoding the frame would cost, against
-    0.12 ms here (measured on a loaded 2-core machine). The reader thread only queues.
+    """Messages sent several times a second per camera (passthrough video: a batch of
+    fragments every 0.2 s), in order, from one event loop that stays (a daemon thread,
+    started at the first message). `async_to_sync` runs each call on a new loop, on which
+    channels-redis opens a new connection: 2 ms of CPU a message, more than decoding a
+    keyframe, against 0.3-0.5 ms here (bench.decode_bench (f), on a loaded 2-core machine).
+    The reader thread only queues.
 
     The in-process layer (embedded mode, tests) is no network client: its queues belong to
     the event loop of its receivers, which a message from this loop would not wake, so
