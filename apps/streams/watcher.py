@@ -118,8 +118,8 @@ class DjangoSink:
         push.camera_frame(self.camera.pk, jpeg, frame.wall_time)
 
     def video(self, fragment: LiveFragment, init: bytes, codec: str | None) -> None:
-        """A fragment of the camera's own video, for its passthrough viewers: those starting
-        with a keyframe carry what a viewer needs to begin there."""
+        """A batch of fragments of the camera's own video, for its passthrough viewers: those
+        starting with a keyframe carry what a viewer needs to begin there."""
         if fragment.keyframe:
             push.camera_video(self.camera.pk, fragment.data, fragment.received, init=init,
                               codec=codec)
