@@ -1,11 +1,13 @@
-"""What the coverage page and its exports show: the heatmap of facilities by hour or day,
-grouped by region and paged, a cell's detail, and the filter choices. Everything starts from
-`policy.scope`; the arithmetic is apps.duty.coverage."""
+"""What the coverage page and its exports show: the heatmap of facilities by hour or day, a
+page of them at a time under their summary by district or kind (apps.duty.coverage_groups),
+a cell's detail, and the filter choices. Everything starts from `policy.scope`; the
+arithmetic is apps.duty.coverage."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ from apps.accounts.models import User
 from apps.core.templatetags.posko import in_zone
 from apps.core.zones import zone_label
 from apps.duty import coverage as cov
+from apps.duty.coverage_groups import GroupLine, coverage_groups
 from apps.duty.loading import coverage_inputs
 from apps.duty.models import Attendance, Shift
 from apps.org.models import Region
@@ -31,7 +34,7 @@ from apps.places.models import Facility, Operation
 HOURLY_UP_TO = timedelta(days=2)  # longer periods are shown per day
 MAX_PERIOD_DAYS = 62
 MAX_FACILITIES = 500  # one report
-PAGE_FACILITIES = 25  # heatmap rows a page sends; the group summary covers the rest
+PAGE_FACILITIES = 25  # heatmap rows a page sends and computes; the group summary counts the rest
 MAX_EXPORT_FACILITIES = 2000
 
 
@@ -96,39 +99,6 @@ class GapLine:
 
 
 @dataclass
-class GroupLine:
-    """One region's facilities summed up: the row a commander scans before opening it."""
-
-    region: Region
-    facilities: int = 0
-    with_gaps: int = 0
-    required_minutes: float = 0.0
-    short_minutes: float = 0.0
-    unobserved_minutes: float = 0.0
-    href: str = ""  # the page's query narrowed to this region (set by the view)
-
-    @property
-    def coverage_pct(self) -> float | None:
-        if not self.required_minutes:
-            return None
-        return 100.0 * (self.required_minutes - self.short_minutes) / self.required_minutes
-
-
-def _groups(rows: list[Row]) -> list[GroupLine]:
-    by_region: dict[int, GroupLine] = {}
-    for row in rows:
-        line = by_region.get(row.facility.region_id)
-        if line is None:
-            line = by_region[row.facility.region_id] = GroupLine(row.facility.region)
-        line.facilities += 1
-        line.with_gaps += bool(row.result.gaps)
-        line.required_minutes += row.result.required_minutes
-        line.short_minutes += row.result.short_minutes
-        line.unobserved_minutes += row.result.unobserved_minutes
-    return list(by_region.values())
-
-
-@dataclass
 class CoverageView:
     period: cov.Interval
     zone: ZoneInfo
@@ -139,7 +109,6 @@ class CoverageView:
     roster_gaps: list[GapLine]
     report: cov.CoverageReport
     filters: CoverageFilters
-    truncated: bool
     facility_count: int
     operations: list[Operation] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
@@ -173,7 +142,7 @@ def coverage_facilities(*, user: User, filters: CoverageFilters) -> QuerySet[Fac
 
 
 def reference_zone(*, user: User, filters: CoverageFilters,
-                   facilities: list[Facility]) -> ZoneInfo:
+                   facilities: Sequence[Facility] | QuerySet[Facility]) -> ZoneInfo:
     """The zone the period is chosen in: the filtered region's, else the person's, else the
     first facility's."""
     if filters.region:
@@ -274,59 +243,69 @@ def _cell_html(cell: Cell, linked: bool) -> str:
 
 
 def coverage_view(*, user: User, filters: CoverageFilters, now: datetime | None = None,
-                  limit: int | None = MAX_FACILITIES, page: int | str | None = None
-                  ) -> CoverageView:
-    """The coverage of the filtered facilities. With `page`, heatmap cells are built for
-    that page of `PAGE_FACILITIES` facilities only (the group summary and the gap lists
-    still cover all of them): a city's hundreds of rows of cells are what made the page
-    slow and heavy. Without it, every row (the exports)."""
+                  limit: int | None = MAX_FACILITIES) -> CoverageView:
+    """The coverage of every filtered facility (the first `limit`), each with its cells and
+    gaps: the exports."""
     now = now or timezone.now()
     facilities_qs = coverage_facilities(user=user, filters=filters)
-    facilities = list(facilities_qs[: limit + 1] if limit else facilities_qs)
-    truncated = bool(limit and len(facilities) > limit)
-    facilities = facilities[:limit] if limit else facilities
-    zone = reference_zone(user=user, filters=filters, facilities=facilities)
+    facilities = list(facilities_qs[:limit] if limit else facilities_qs)
+    return _coverage_of(user=user, filters=filters, facilities=facilities, first=facilities,
+                        now=now, facility_count=len(facilities))
+
+
+def coverage_page_view(*, user: User, filters: CoverageFilters, page: int | str | None,
+                       now: datetime | None = None) -> CoverageView:
+    """The page: one page of `PAGE_FACILITIES` facilities with their cells and gaps, under the
+    summary of all of them by district or kind, counted in the database. It costs what a
+    page costs: the coverage of every facility of a city (its loading, its arithmetic and
+    its gaps) was what grew the page with the city; the exports still compute it all."""
+    now = now or timezone.now()
+    facilities_qs = coverage_facilities(user=user, filters=filters)
+    shown = Paginator(facilities_qs, PAGE_FACILITIES).get_page(page)
+    view = _coverage_of(user=user, filters=filters, facilities=list(shown),
+                        first=facilities_qs[:1], now=now,
+                        facility_count=shown.paginator.count)
+    _title_cells(view.rows, view.columns)
+    view.page = shown
+    view.groups = coverage_groups(facilities=facilities_qs, now=now)
+    return view
+
+
+def _coverage_of(*, user: User, filters: CoverageFilters, facilities: list[Facility],
+                 first: Sequence[Facility] | QuerySet[Facility], now: datetime,
+                 facility_count: int) -> CoverageView:
+    """`facilities` with their cells and gaps; `first` starts the whole list (the reference
+    zone's last resort: the same on every page)."""
+    zone = reference_zone(user=user, filters=filters, facilities=first)
     period = coverage_period(zone=zone, filters=filters, now=now)
     hourly = period.duration <= HOURLY_UP_TO
     columns = _columns(period, zone, hourly)
     starts = [c.start for c in columns]
 
     inputs = coverage_inputs(facilities=facilities, period=period, now=now)
-    # Hour cells only where they are shown: a month of them for a city is most of the work.
-    report = inputs.compute(now=now, include_hours=page is None)
+    report = inputs.compute(now=now)
     cell_url = reverse("duty:coverage_cell", args=[0]).rsplit("0/", 1)[0]
 
     rows, gaps, roster_gaps = [], [], []
     for facility, result in zip(facilities, report.facilities, strict=True):
         has_posts = facility.pk not in inputs.facilities_without_posts
-        rows.append(Row(facility, result, [], has_posts))
+        groups: list[list[cov.HourCell]] = [[] for _ in columns]
+        for hour in result.hours or ():
+            groups[bisect_right(starts, hour.start_utc) - 1].append(hour)
+        href = f"{cell_url}{facility.pk}/"
+        cells = [_cell(g, col, href) for g, col in zip(groups, columns, strict=True)]
+        if not has_posts:
+            for c in cells:
+                c.status = "no-posts"
+        rows.append(Row(facility, result, cells, has_posts))
         gaps.extend(GapLine(facility, g) for g in result.gaps)
         roster_gaps.extend(GapLine(facility, g) for g in result.roster_gaps if g.end > now)
     gaps.sort(key=lambda line: line.gap.start, reverse=True)
     roster_gaps.sort(key=lambda line: line.gap.start)
-    shown = None if page is None else Paginator(rows, PAGE_FACILITIES).get_page(page)
-    if shown is not None:
-        on_page = {row.facility.pk for row in shown}
-        with_hours = replace(inputs, facilities=[
-            f for f in inputs.facilities if f.facility_id in on_page]).compute(now=now)
-        for row in shown:
-            row.result = with_hours.facility(row.facility.pk)
-    for row in shown or rows:
-        groups: list[list[cov.HourCell]] = [[] for _ in columns]
-        for hour in row.result.hours or ():
-            groups[bisect_right(starts, hour.start_utc) - 1].append(hour)
-        href = f"{cell_url}{row.facility.pk}/"
-        row.cells = [_cell(g, col, href) for g, col in zip(groups, columns, strict=True)]
-        if not row.has_posts:
-            for c in row.cells:
-                c.status = "no-posts"
-    if shown is not None:
-        _title_cells(list(shown), columns)
     return CoverageView(
-        period=period, zone=zone, hourly=hourly, columns=columns,
-        rows=list(shown) if shown is not None else rows, gaps=gaps,
-        roster_gaps=roster_gaps, report=report, filters=filters, truncated=truncated,
-        facility_count=len(facilities), groups=_groups(rows), page=shown,
+        period=period, zone=zone, hourly=hourly, columns=columns, rows=rows, gaps=gaps,
+        roster_gaps=roster_gaps, report=report, filters=filters,
+        facility_count=facility_count,
     )
 
 

@@ -353,13 +353,13 @@ def coverage(request: HttpRequest) -> HttpResponse:
     form, filters = _coverage_filters(request)
     if filters is None:
         return render(request, "duty/coverage.html", {"form": form, "view": None}, status=400)
-    view = coverage_page.coverage_view(user=request.user, filters=filters,
-                                   page=request.GET.get("page") or 1)
+    view = coverage_page.coverage_page_view(user=request.user, filters=filters,
+                                            page=request.GET.get("page") or 1)
     query = request.GET.copy()
     query.pop("page", None)
     for line in view.groups:
         narrowed = query.copy()
-        narrowed["region"] = line.region.pk
+        narrowed[line.param] = line.value
         line.href = narrowed.urlencode()
     return render(request, "duty/coverage.html", {
         "form": form, "view": view, "query": query.urlencode(),
