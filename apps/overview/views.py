@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,12 +21,24 @@ from apps.places.models import Facility, Operation
 from apps.recordings.review import replay_links
 from apps.records.models import PatrolVisit, WarehouseCheck
 
-_FACILITY_LIST = Facility.objects.select_related("region", "owner_agency").annotate(
-    open_alerts=Count("alerts", filter=~Q(alerts__state=Alert.State.RESOLVED))
-)
+_FACILITY_LIST = Facility.objects.select_related("region", "owner_agency")
+
+# A page a person reads: at 50 the list of a city cost twice that of a district's 30.
+FACILITIES_PER_PAGE = 25
 
 
-FACILITIES_PER_PAGE = 50
+def _with_open_alerts(facilities: list[Facility]) -> list[Facility]:
+    """Each facility's count of unresolved alerts, for these facilities only: counted in the
+    list's own query, every facility in scope was joined to its whole alert history and
+    grouped before the page was cut (the count of the pages too)."""
+    counts = dict(
+        Alert.objects.filter(facility_id__in=[f.pk for f in facilities])
+        .exclude(state=Alert.State.RESOLVED)
+        .values_list("facility_id").annotate(n=Count("pk")).order_by()
+    )
+    for facility in facilities:
+        facility.open_alerts = counts.get(facility.pk, 0)
+    return facilities
 
 
 @login_required
@@ -47,6 +59,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
         facilities = facilities.filter(name__icontains=search)
     page = Paginator(facilities.order_by("region__path", "name", "pk"),
                      FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = _with_open_alerts(list(page.object_list))
     return render(
         request, "overview/facility_list.html",
         {"facilities": page, "page": page, "kinds": Facility.Kind.choices, "kind": kind,
@@ -66,7 +79,7 @@ def my_facilities(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("shares", queryset=active_shares, to_attr="active_shares"))
     )
     return render(request, "overview/my_facilities.html",
-                  {"facilities": facilities, "cameras": cameras})
+                  {"facilities": _with_open_alerts(list(facilities)), "cameras": cameras})
 
 
 @login_required

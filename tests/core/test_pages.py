@@ -116,6 +116,30 @@ def test_facility_page_queries_are_bounded(client, world, django_assert_max_num_
         assert client.get(facility.get_absolute_url()).status_code == 200
 
 
+def test_the_facility_list_counts_the_open_alerts_of_its_page(client, world):
+    """Counted for the page's facilities alone, resolved ones left out; the same counts on
+    the official's own facilities."""
+    from apps.alerts.services import alert_resolve
+
+    a = world.a
+    office = a.facilities["kpu_office"]
+    raised = [alert_raise(kind=Alert.Kind.OTHER, severity=3, facility=office,
+                          dedup_key=f"count:{i}", title=f"P {i}")[0] for i in range(3)]
+    alert_resolve(alert=raised[0], user=a.users["commander"], comment="selesai")
+    open_now = Alert.objects.filter(facility=office).exclude(state=Alert.State.RESOLVED).count()
+    assert open_now >= 2
+    client.force_login(a.users["commander"])
+    page = client.get(reverse("overview:facilities")).context["page"]
+    counts = {f.pk: f.open_alerts for f in page}
+    assert counts[office.pk] == open_now
+    for facility in page:
+        assert facility.open_alerts == Alert.objects.filter(facility=facility).exclude(
+            state=Alert.State.RESOLVED).count()
+    client.force_login(a.users["kpu"])
+    mine = client.get(reverse("overview:my_facilities")).context["facilities"]
+    assert {f.pk: f.open_alerts for f in mine}[office.pk] == open_now
+
+
 def test_the_facility_list_is_paged_and_searched(client, world, django_assert_max_num_queries):
     """A city has hundreds of facilities: a page of them, found by kind and name."""
     from apps.overview.views import FACILITIES_PER_PAGE
