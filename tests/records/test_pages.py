@@ -220,6 +220,45 @@ def test_a_city_daily_report_page_shows_its_facilities_a_page_at_a_time(client, 
     assert all(name in csv_text for name in shown + rest)  # the CSV lists every facility
 
 
+def test_the_daily_report_page_reads_one_page_of_the_days_patrols(client, world, points):
+    """The page counts the day's patrols and reads a page of them, its queries the same
+    whatever their number; the CSV still lists them all."""
+    from apps.records.views.reports import PAGE_PATROLS
+
+    grow(world, points, 2)
+    client.force_login(world.a.users["commander"])
+    client.get(daily_url(world))  # warm (sessions, content types)
+    with CaptureQueriesContext(connection) as few:
+        client.get(daily_url(world))
+    grow(world, points, PAGE_PATROLS)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(daily_url(world))
+    assert len(many.captured_queries) == len(few.captured_queries)
+    patrols = page.context["patrol_page"]
+    assert len(patrols) == PAGE_PATROLS and patrols.paginator.count == PAGE_PATROLS + 2
+    assert f"{PAGE_PATROLS + 2} patroli" in page.content.decode()
+    assert len(client.get(daily_url(world) + "&ppage=2").context["patrol_page"]) == 2
+    csv_text = client.get(reverse("records:daily_csv")
+                          + f"?operation={world.a.operation.pk}").content.decode()
+    assert csv_text.count("Samapta") == PAGE_PATROLS + 2
+
+
+def test_an_official_counts_every_visit_to_their_facilities(client, world, points):
+    """Whoever recorded them: the owner's facilities are a subquery of the policy now, not a
+    join, and say the same."""
+    from apps.records.models import PatrolVisit
+
+    grow(world, points, 2)
+    official = world.a.users["kpu"]
+    owned = PatrolVisit.objects.filter(
+        facility__owner_agency__path__startswith=official.agency.path,
+        facility__operations=world.a.operation)
+    assert owned.exclude(recorded_by=official).exists()
+    client.force_login(official)
+    report = client.get(daily_url(world)).context["report"]
+    assert report.visits == owned.count()
+
+
 def test_the_csv_export_defuses_formulas(client, world, points):
     officer = world.a.users["padal"]
     patrol_start(user=officer, client_key=uuid.uuid4(), team_name="=HYPERLINK(\"x\")",

@@ -63,7 +63,13 @@ def _goes_out(user: User) -> bool:
 def _record_view(user: User, facility_field: str, own: Q) -> Q:
     if user.is_administrator:
         return EVERYTHING
-    q = own | owned_facility(user, facility_field)
+    q = own
+    owned = owned_facility(user, "")
+    if owned != NOTHING:
+        # The owner's facilities as a subquery, not a join in the OR: joined, each of a
+        # city's day of visits was joined to its facility and that to its agency before the
+        # OR could be judged (a KPU official's daily report read the visits twice as long).
+        q |= Q(**{f"{facility_field}__in": Facility.objects.filter(owned).values("pk")})
     if _supervises(user):
         q |= Q(**{f"{facility_field}__in": visible_facilities(user)})
     return q
