@@ -1,4 +1,5 @@
 """Every main page of every role in a big city: python -m bench.city_bench [--scale 1 0.1]
+[--pages coverage facilities ...]
 
 Builds the city of bench.city_world in a throwaway PostgreSQL database (created and dropped
 here; CITY_BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/posko_citybench) at each
@@ -10,9 +11,9 @@ role is not offered (its status is not 200) is named with its status. With sever
 each runs in its own process and the growth from the smallest to the largest is printed last.
 
 Targets: p95 ≤ 300 ms per page and API list (PDF ≤ 1 s); queries that do not grow with the
-data; from a tenth of the city to the whole of it, p95 at most doubles. The exports and the
-coverage page list or sum up every facility the role sees (ten times as many in the whole
-city): their growth is printed per facility too, beside the verdict, which stays the 2× one.
+data; from a tenth of the city to the whole of it, p95 at most doubles. The exports list every
+facility the role sees (ten times as many in the whole city): their growth is printed per
+facility too, beside the verdict, which stays the 2× one.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ PAGES = (
 )
 ADMIN_PAGES = (("integrity", "/integritas-catatan/"),)
 # Pages whose work is per facility the role sees, whatever the window: the daily report's
-# CSV and PDF list every facility (and its cameras), the coverage page sums every one up.
-PER_FACILITY = ("coverage", "daily_csv", "daily_pdf")
+# CSV and PDF list every facility (and its cameras).
+PER_FACILITY = ("daily_csv", "daily_pdf")
 
 
 def label(scale: float) -> str:
@@ -130,7 +131,7 @@ def logged_in(user):
     return client
 
 
-def run_scale(scale: float, url: str) -> dict[str, dict]:
+def run_scale(scale: float, url: str, pages: list[str] | None = None) -> dict[str, dict]:
     os.environ["DATABASE_URL"] = url
     witness = tempfile.mkdtemp(prefix="posko-citybench-witness-")
     os.environ["ANCHOR_WITNESS_DIR"] = witness
@@ -170,6 +171,8 @@ def run_scale(scale: float, url: str) -> dict[str, dict]:
         query = f"operation={city.operation_id}&day={yesterday.isoformat()}"
         figures = {}
         visits = [(role, PAGES) for role in ROLES] + [("admin", ADMIN_PAGES)]
+        if pages:
+            visits = [(role, [p for p in listed if p[0] in pages]) for role, listed in visits]
         for role, pages in visits:
             client = logged_in(city.users[role])
             seen = policy.scope(city.users[role], Facility.objects.all()).count()
@@ -212,10 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0, 0.1])
     parser.add_argument("--results", help="write the figures of the one scale here (JSON)")
+    parser.add_argument("--pages", nargs="+", choices=[name for name, _path in PAGES + ADMIN_PAGES],
+                        help="ask these pages only (the city is built whole all the same)")
     args = parser.parse_args(argv)
     url = os.environ.get("CITY_BENCH_DATABASE_URL", DEFAULT_URL)
     if len(args.scale) == 1:
-        figures = run_scale(args.scale[0], url)
+        figures = run_scale(args.scale[0], url, args.pages)
         if args.results:
             Path(args.results).write_text(json.dumps(figures))
         return 0 if figures else 1
@@ -223,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for scale in sorted(args.scale):  # the small one first: its figures come sooner
             out = Path(folder) / f"{scale}.json"
+            only = ["--pages", *args.pages] if args.pages else []
             run = subprocess.run([sys.executable, "-m", "bench.city_bench", "--scale",
-                                  str(scale), "--results", str(out)], check=False)
+                                  str(scale), "--results", str(out), *only], check=False)
             failed += run.returncode != 0
             results[scale] = json.loads(out.read_text()) if out.exists() else {}
     scales = sorted(s for s in results if results[s])
