@@ -58,9 +58,10 @@ def watch():
 
 
 def _camera(world, url: str, **extra) -> Camera:
+    extra.setdefault("idle_snapshot_interval", 1.0)
     return Camera.objects.create(
         facility=world.a.facilities["warehouse"], name="Gudang rtsp", source_kind="rtsp",
-        url=url, orientation=Orientation.OUTWARD, idle_snapshot_interval=1.0, **extra)
+        url=url, orientation=Orientation.OUTWARD, **extra)
 
 
 def _switch(watcher: Watcher) -> DecodeSwitch:
@@ -179,7 +180,8 @@ def test_a_passthrough_viewer_gets_the_video_and_the_camera_stays_in_keyframe_mo
         real_send(camera_id, fragment, received, init=init, codec=codec)
 
     monkeypatch.setattr(push, "camera_video", send_and_note)
-    camera = _camera(world, simulator.urls("idle")["rtsp"])
+    # The default idle snapshot interval: looks as far apart as an idle camera's.
+    camera = _camera(world, simulator.urls("idle")["rtsp"], idle_snapshot_interval=10.0)
     watcher = watch(camera)
     switch = _switch(watcher)
     wait_until(lambda: switch.skipped >= 10, timeout=15, what="keyframe mode")
@@ -190,7 +192,7 @@ def test_a_passthrough_viewer_gets_the_video_and_the_camera_stays_in_keyframe_mo
     decoded, skipped = switch.decoded, switch.skipped
     wait_until(lambda: len(sent) >= 20, timeout=20, what="two more seconds")
     assert not is_live(camera.pk) and switch.effective == DecodeMode.KEYFRAMES
-    # Two seconds at 10 fps, a keyframe a second: the idle looks (one per 5-s slot) at most.
+    # Two seconds at 10 fps, a keyframe a second: an idle look (one per 10 s) at most.
     assert switch.decoded - decoded <= 2 and switch.skipped - skipped >= 15
     # The video begins at a keyframe with its init segment and codec, and decodes back.
     _first, init, codec = sent[0]
