@@ -91,6 +91,9 @@ class VideoCapture:
         fps = float(rate) if rate else 0.0
         self.expected_fps: float | None = fps if 1.0 <= fps <= 120.0 else None
         self._packets = self._container.demux(self._video)
+        # Packets demuxed from one stream carry its time base; a Fraction per packet cost
+        # ~2 us of a reader's per-packet work.
+        self._time_base = float(self._video.time_base) if self._video.time_base else None
         if tap is not None:
             tap.video_opened(self._video)
         self._decoded: deque[av.VideoFrame] = deque()
@@ -139,8 +142,8 @@ class VideoCapture:
                 # Recorded as received, before decoding (the writer copies, never decodes).
                 self._tap.video_packet(packet, datetime.now(UTC))
             if self._decoding is not None and packet.size:
-                at = (float(packet.pts * packet.time_base)
-                      if packet.pts is not None and packet.time_base is not None else None)
+                at = (packet.pts * self._time_base
+                      if packet.pts is not None and self._time_base is not None else None)
                 if not self._decoding.admit(packet.is_keyframe, at, packet.size):
                     if at is not None:
                         self._last_position = at
