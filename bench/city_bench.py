@@ -1,5 +1,5 @@
 """Every main page of every role in a big city: python -m bench.city_bench [--scale 1 0.1]
-[--pages coverage facilities ...]
+[--pages PAGE ...]
 
 Builds the city of bench.city_world in a throwaway PostgreSQL database (created and dropped
 here; CITY_BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/posko_citybench) at each

@@ -7,7 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from apps.core import collector, text
+        from apps.core import collector, pdf, text
 
         text.connect()  # names stored in NFC, without control characters
         collector.pace_for_requests()
+        pdf.binary_streams()

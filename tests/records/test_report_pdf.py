@@ -3,13 +3,15 @@
 import base64
 import re
 import zlib
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
+from reportlab.platypus import Table, TableStyle
 
 from apps.accounts.models import User
-from apps.core.pdf import CHUNK_ROWS
+from apps.core.pdf import CHUNK_ROWS, A4Document, cell, table
 from apps.places.models import Facility, Operation
 from apps.records.chain import ChainHead
 from apps.records.report import CameraLine, DailyReport, FacilityLine
@@ -17,14 +19,15 @@ from apps.records.report_pdf import daily_report_pdf_bytes
 
 
 def _page_text(pdf: bytes) -> str:
-    """The text of every page content stream (reportlab writes them ASCII85 + zlib)."""
+    """The text of every page content stream (zlib; ASCII85 too if reportlab is set to):
+    binary streams are not stripped, their first or last byte may be a blank."""
     texts = []
     for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
-        data = stream.strip()
-        if data.endswith(b"~>"):
-            data = base64.a85decode(data[:-2])
+        data = stream
+        if data.rstrip().endswith(b"~>"):
+            data = base64.a85decode(data.strip()[:-2])
         try:
-            texts.append(zlib.decompress(data).decode("latin-1"))
+            texts.append(zlib.decompressobj().decompress(data).decode("latin-1"))
         except zlib.error:
             continue  # not a compressed content stream
     return "".join(texts)
@@ -62,3 +65,40 @@ def test_a_long_name_wraps_instead_of_running_over_its_column():
     # Wrapped over several lines, each its own text run; the markup-like name printed as is.
     assert long_name.strip() not in text
     assert "(Pemilihan Umum <) Tj (b) Tj (>) Tj" in text and "&lt;" not in text
+
+
+def test_every_facility_is_printed_once_and_each_table_piece_under_its_header():
+    report = _report(facilities=300, cameras=1)
+    text = _page_text(daily_report_pdf_bytes(report=report, user=User(username="cmd")))
+    printed = Counter(re.findall(r"\((Objek \d{3})\) Tj", text))
+    # Each once in the facilities, and the one camera's facility once more.
+    assert printed == {f"Objek {i:03d}": 1 for i in range(300)} | {"Objek 000": 2}
+    # The header above every CHUNK_ROWS rows and atop each page the table runs on to.
+    assert text.count("(Objek) Tj") >= 300 // CHUNK_ROWS + 1  # (the cameras' table too)
+
+
+def _reportlab_table(cells, widths, style):
+    chunk = Table(cells, colWidths=widths, repeatRows=1)
+    chunk.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), style.fontName, style.fontSize,
+                                style.leading), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return chunk
+
+
+def test_a_table_is_laid_out_as_reportlab_table_lays_it_out():
+    """Same heights and the same page breaks as reportlab's Table (which the reports used):
+    a long report breaks its pages where it did."""
+    document = A4Document(title="t", author="a", footer="f")
+    style, widths = document.small, [document.width * 0.34, document.width * 0.66]
+    rows = [["Objek", "Catatan"]] + [[f"Objek {i:03d}", "ok"] for i in range(CHUNK_ROWS - 1)]
+    rows[7][1] = "Gudang Logistik Komisi Pemilihan Umum " * 6  # wraps over several lines
+    (ours,) = table(rows, widths, style)
+    theirs = _reportlab_table([[cell(v, w, style) for v, w in zip(row, widths, strict=True)]
+                               for row in rows], widths, style)
+    assert ours.wrap(document.width, 10_000) == theirs.wrap(document.width, 10_000)
+    def heights(pieces):
+        return [piece.wrap(document.width, 10_000)[1] for piece in pieces]
+
+    for room in (60, 200, 333.3, 500):
+        assert heights(ours.split(document.width, room)) == heights(
+            theirs.split(document.width, room))
+    assert ours.split(document.width, 15) == theirs.split(document.width, 15) == []
