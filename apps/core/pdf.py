@@ -11,7 +11,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -90,11 +89,10 @@ class _Grid(Flowable):
     with the header repeated. The Table's per-cell styles and a text object per cell cost
     ~0.1 ms a cell, most of a city's daily report (5,000 cells) and ten times a tenth's."""
 
-    hAlign = "CENTER"  # as Table: the text width plus the frame's padding
-
     def __init__(self, header: tuple[list, float], rows: list[tuple[list, float]],
                  widths: list[float], style: ParagraphStyle) -> None:
         super().__init__()
+        self.hAlign = "CENTER"  # as Table: it is the text's width, the frame's padding wider
         self._header, self._rows, self._widths, self._style = header, rows, widths, style
         self._lefts = [sum(widths[:i]) for i in range(len(widths) + 1)]
         self.width = self._lefts[-1]
@@ -127,15 +125,16 @@ class _Grid(Flowable):
         text = canv.beginText()
         text.setFont(style.fontName, style.fontSize, style.leading)
         top, tops = self.height, []
-        starts = [fp_str(left + _SIDE_PADDING) for left in lefts]
+        starts = [_number(left + _SIDE_PADDING) for left in lefts]
         for cells, height in [self._header, *self._rows]:
             tops.append(top)
-            baseline = fp_str(top - _TOP_PADDING - style.fontSize)
+            baseline = _number(top - _TOP_PADDING - style.fontSize)
             for start, left, width, value in zip(starts, lefts, self._widths, cells,
                                                  strict=False):
                 if isinstance(value, str):
                     # setTextOrigin's operator, its numbers formatted once a column and
-                    # once a row: formatted for each cell they were a third of the drawing.
+                    # once a row: reportlab formats them in Python for each cell, and that
+                    # was a third of the drawing.
                     text._code.append(f"1 0 0 1 {start} {baseline} Tm")
                     text.textLine(value)
                 else:  # a Paragraph, after the text so far (the page reads in order)
@@ -148,15 +147,17 @@ class _Grid(Flowable):
         canv.drawText(text)
         canv.setLineWidth(_GRID_WIDTH)
         canv.setStrokeColor(_GRID)
-        path = canv.beginPath()
-        for y in [*tops, 0]:
-            path.moveTo(0, y)
-            path.lineTo(self.width, y)
-        for x in lefts:
-            path.moveTo(x, 0)
-            path.lineTo(x, self.height)
-        canv.drawPath(path, stroke=1, fill=0)
+        # The grid as one path of literal operators, for the same reason.
+        right, bottom = _number(self.width), _number(self.height)
+        canv.addLiteral(" ".join(
+            [f"0 {y} m {right} {y} l" for y in map(_number, [*tops, 0])]
+            + [f"{x} 0 m {x} {bottom} l" for x in map(_number, lefts)]) + " S")
         canv.restoreState()
+
+
+def _number(value: float) -> str:
+    """A coordinate for the page's operators (a hundredth of a point is finer than print)."""
+    return f"{value:.2f}"
 
 
 def _row(cells: list, widths: list[float], style: ParagraphStyle) -> tuple[list, float]:

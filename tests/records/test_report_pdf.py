@@ -95,6 +95,7 @@ def test_a_table_is_laid_out_as_reportlab_table_lays_it_out():
     theirs = _reportlab_table([[cell(v, w, style) for v, w in zip(row, widths, strict=True)]
                                for row in rows], widths, style)
     assert ours.wrap(document.width, 10_000) == theirs.wrap(document.width, 10_000)
+    assert ours.hAlign == theirs.hAlign  # placed alike in the frame
     def heights(pieces):
         return [piece.wrap(document.width, 10_000)[1] for piece in pieces]
 
