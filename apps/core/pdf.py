@@ -17,7 +17,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 MAX_ROWS = 400
-CHUNK_ROWS = 40
 _PADDING = 6  # a table cell's default left + right padding, in points
 _SIDE_PADDING, _TOP_PADDING = 6, 3  # a cell's padding on each side, above and below (Table's)
 _TALL = 72000  # the height a cell's Paragraph may take (Table's)
@@ -171,10 +170,10 @@ def _row(cells: list, widths: list[float], style: ParagraphStyle) -> tuple[list,
 
 
 def table(rows: list[list], widths: list[float], style: ParagraphStyle) -> list[Flowable]:
-    """The rows (the first is the header; at most MAX_ROWS) as tables of `CHUNK_ROWS` rows,
-    each under the header: splitting one long table across pages re-measures every
-    remaining row at each page break."""
+    """The rows (the first is the header; at most MAX_ROWS) as one table, split between pages
+    with the header on top of each. (reportlab's Table re-measured every remaining row at each
+    page break, so tables were once cut into 40-row pieces, each under a header of its own: a
+    header in the middle of a page. A _Grid's rows are measured once.)"""
     header, *body = [_row([cell(value, w, style) for value, w in zip(row, widths, strict=True)],
                           widths, style) for row in rows[:MAX_ROWS]]
-    return [_Grid(header, body[at:at + CHUNK_ROWS], widths, style)
-            for at in range(0, max(len(body), 1), CHUNK_ROWS)]
+    return [_Grid(header, body, widths, style)]
