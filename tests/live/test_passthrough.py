@@ -48,6 +48,14 @@ async def _watch(comm, camera_id):
     return await _json(comm)
 
 
+async def _watching_video(comm, camera_id):
+    """Granted passthrough, and the first keyframe's video (its notice and batch) taken."""
+    await _watch(comm, camera_id)
+    await _video(camera_id, KEY, keyframe=True)
+    await _json(comm)
+    await _binary(comm)
+
+
 async def _binary(comm):
     message = await comm.receive_output(timeout=3)
     assert message.get("bytes") is not None, message
@@ -149,10 +157,7 @@ def test_a_mask_drawn_mid_view_downgrades_to_snapshots_at_once(video_world, conn
 
     async def scenario():
         comm, _ = await connect(video_world.a.users["operator"])
-        await _watch(comm, gate.pk)
-        await _video(gate.pk, KEY, keyframe=True)
-        await _json(comm)
-        await _binary(comm)
+        await _watching_video(comm, gate.pk)
         await sync_to_async(_masked)(gate)
         assert await _json(comm) == {"type": "passthrough", "camera": gate.pk,
                                      "granted": False}
@@ -188,10 +193,7 @@ def test_a_browser_that_cannot_play_the_codec_goes_back_to_snapshots(video_world
 
     async def scenario():
         comm, _ = await connect(video_world.a.users["kpu"])
-        await _watch(comm, gate.pk)
-        await _video(gate.pk, KEY, keyframe=True)
-        await _json(comm)
-        await _binary(comm)
+        await _watching_video(comm, gate.pk)
         await comm.send_to(text_data=json.dumps({"action": "snapshots", "cameras": [gate.pk]}))
         assert (await _json(comm))["granted"] is False
         await _video(gate.pk, DELTA)
