@@ -102,6 +102,12 @@ def fragment_samples(moof: bytes) -> int:
     return samples
 
 
+def _decoding_time(packet: av.Packet) -> int | None:
+    """The packet's decoding time in its stream's ticks (its presentation time when the
+    demuxer gave none), or None."""
+    return packet.dts if packet.dts is not None else packet.pts
+
+
 class _Collector:
     """The file-like object FFmpeg writes the MP4 into."""
 
@@ -132,9 +138,10 @@ class LiveMuxer:
         self._moof: bytes | None = None
 
     def accepts(self, packet: av.Packet) -> bool:
-        """Whether `packet` continues this stream: its timestamps neither go back nor jump
-        (a camera that restarted needs a new muxer, from its next keyframe)."""
-        dts = packet.dts if packet.dts is not None else packet.pts
+        """Whether `packet` continues this stream (or, the first, starts it: a keyframe): it
+        has a time, and its timestamps neither go back nor jump (a camera that restarted
+        needs a new muxer, from its next keyframe)."""
+        dts = _decoding_time(packet)
         if dts is None:
             return False
         if self._first_dts is None:
@@ -144,7 +151,7 @@ class LiveMuxer:
 
     def mux(self, packet: av.Packet, received: float) -> list[LiveFragment]:
         """Add one packet (`accepts` must have said yes); the fragments now complete."""
-        dts = packet.dts if packet.dts is not None else packet.pts
+        dts = _decoding_time(packet)
         pts = packet.pts if packet.pts is not None else dts
         if self._first_dts is None:
             self._first_dts = dts
@@ -209,7 +216,10 @@ class LiveTap:
         if self._muxer is not None and not self._muxer.accepts(packet):
             self._stop()
         if self._muxer is None:
-            if self._stream is None or not packet.is_keyframe:
+            # RTSP's first packets may come without a time (before the first RTCP report):
+            # the video starts at the first keyframe that has one.
+            if (self._stream is None or not packet.is_keyframe
+                    or _decoding_time(packet) is None):
                 return
             try:
                 self._muxer = LiveMuxer(self._stream)

@@ -138,3 +138,25 @@ def test_a_stream_that_goes_back_in_time_starts_a_new_muxer_at_its_next_keyframe
         assert not muxer.accepts(packets[2])  # a timestamp seen already: a restart
         assert muxer.accepts(packets[5])
         muxer.close()
+
+
+def test_a_keyframe_without_a_time_waits_for_the_next_one_and_never_stops_the_reader(clip):
+    """RTSP's first packets may have no time yet: the video starts at the next timed
+    keyframe (a watcher's reader once died of it, restarting every few seconds)."""
+    published: list[tuple[LiveFragment, bytes, str | None]] = []
+    tap = LiveTap(lambda *args: published.append(args), lambda: True, batch_seconds=0.0)
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        tap.video_opened(stream)
+        packets = [p for p in container.demux(stream) if p.size]
+        keyframes = [i for i, p in enumerate(packets) if p.is_keyframe]
+        assert len(keyframes) >= 2
+        for i, packet in enumerate(packets):
+            if i < keyframes[1]:
+                packet.pts = packet.dts = None  # the first group of pictures has no time
+            tap.video_packet(packet, datetime.fromtimestamp(1_000_000 + i / FPS, UTC))
+        tap.closed()
+    assert published and published[0][1] is not None  # begins with the init segment
+    assert published[0][0].keyframe
+    frames = _decoded(published[0][1] + b"".join(f.data for f, _, _ in published))
+    assert frames == len(packets) - keyframes[1] - 1  # the last frame is held (close())
