@@ -120,11 +120,9 @@ class DjangoSink:
     def video(self, fragment: LiveFragment, init: bytes, codec: str | None) -> None:
         """A batch of fragments of the camera's own video, for its passthrough viewers: those
         starting with a keyframe carry what a viewer needs to begin there."""
-        if fragment.keyframe:
-            push.camera_video(self.camera.pk, fragment.data, fragment.received, init=init,
-                              codec=codec)
-        else:
-            push.camera_video(self.camera.pk, fragment.data, fragment.received)
+        keyframe = fragment.keyframe
+        push.camera_video(self.camera.pk, fragment.data, fragment.received,
+                          init=init if keyframe else None, codec=codec if keyframe else None)
 
     @_survives_outages
     def timeline(self, jpeg: bytes, frame: Frame) -> None:
@@ -328,11 +326,11 @@ class Watcher:
             decoding_need(), wake=lambda: decoding_need(fresh=True),
             attention=lambda: pipeline.needs_attention,
             look=look_interval(camera.idle_snapshot_interval, camera.timeline_interval))
-        # Health is read and written every flush below; a callback on every state change would
-        # have the reader work out its health for every frame.
         # Passthrough viewers (who need packets, not pictures) get the packets muxed as they
         # come (apps.vision.livemux), asked at each keyframe; they raise no decoding.
         live_video = LiveTap(sink.video, wanted=lambda: is_live(camera.pk, Need.PACKETS))
+        # Health is read and written every flush below; a callback on every state change would
+        # have the reader work out its health for every frame.
         reader = StreamReader(source, pipeline.process, policy=url_policy(camera.source_kind),
                               recorder=Taps(recorder, live_video), decoding=decoding)
         thread = threading.Thread(target=_closing_connections(reader.run),
