@@ -28,7 +28,9 @@ def free_port() -> int:
 def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int | None = None,
                 **extra: str) -> dict[str, str]:
     """The environment of a cluster-mode portal on loopback: this process's environment
-    without its database and Redis, fresh secrets, plain HTTP, media under `work`."""
+    without its database and Redis, fresh secrets, plain HTTP, media and recordings under
+    `work` (a spool shared with other runs would have a starting worker sweep, and lease,
+    cameras that are not this test's)."""
     from apps.core.crypto import new_key
     from apps.records.signing import new_signing_key
 
@@ -38,6 +40,8 @@ def cluster_env(work: Path, *, database_url: str, redis_port: int, web_port: int
         "SECRET_KEY": "loopback-" + "x" * 50, "CAMERA_KEYS": new_key(), "HTTPS": "false",
         "ANCHOR_SIGNING_KEY": new_signing_key(), "ANCHOR_WITNESS_DIR": str(work / "witness"),
         "CAMERA_NETWORKS": "127.0.0.0/8", "MEDIA_ROOT": str(work / "media"),
+        "RECORDINGS_ROOT": str(work / "recordings"),
+        "RECORDINGS_SPOOL": str(work / "recordings-spool"),
         "DJANGO_SETTINGS_MODULE": "portal.settings",
     }
     if web_port is not None:
