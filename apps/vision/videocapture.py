@@ -35,9 +35,10 @@ def enable_file_sources() -> None:
     _file_sources_enabled = True
 
 
-def ffmpeg_options(kind: SourceKind) -> dict[str, str]:
+def ffmpeg_options(kind: SourceKind, read_timeout: float | None = None) -> dict[str, str]:
     """FFmpeg input options for a video source: RTSP over TCP (no UDP ports to open, no
-    packet loss on busy links), video only, the protocol allowlist."""
+    packet loss on busy links) with `read_timeout` on every socket read, video only, the
+    protocol allowlist."""
     if kind == SourceKind.FILE and not _file_sources_enabled:
         raise StreamError("file sources are not enabled in this process")
     protocols = _FFMPEG_PROTOCOLS + (",file" if _file_sources_enabled else "")
@@ -47,6 +48,8 @@ def ffmpeg_options(kind: SourceKind) -> dict[str, str]:
                "protocol_whitelist": protocols}
     if kind == SourceKind.RTSP:
         options["rtsp_transport"] = "tcp"
+        if read_timeout is not None:
+            options["timeout"] = str(round(read_timeout * 1_000_000))  # microseconds
     return options
 
 
@@ -71,12 +74,14 @@ class VideoCapture:
         self._relay = relay
         self._tap = tap
         self._is_file = source.kind == SourceKind.FILE
-        options = ffmpeg_options(source.kind)
+        options = ffmpeg_options(source.kind, source.read_timeout)
         try:
-            # Both timeouts are given at open time: a silent peer fails after `open_timeout`,
-            # a stalled stream `read_timeout` after its last packet.
-            self._container = av.open(target, options=options,
-                                      timeout=(source.open_timeout, source.read_timeout))
+            # A stalled stream fails `read_timeout` after its last packet by FFmpeg's own
+            # socket timeout, and a camera that does not start its stream in `open_timeout`
+            # is given up by the relay. PyAV's `timeout` would do both with an interrupt
+            # callback that FFmpeg calls around every read, each call taking the GIL: with
+            # a relay and a reader thread per camera, that contention cost more than reading.
+            self._container = av.open(target, options=options)
         except _FFMPEG_FAILURES:
             # FFmpeg's message quotes the URL: never pass it on.
             raise StreamError("could not open the stream (unreachable, refused, timed out "
