@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.alerts import redaction
 from apps.core import widgets
+from apps.core.choices import ReadOnceChoiceField
 from apps.core.coordinates import CoordinateField
 from apps.core.timing import DeviceTimeField
 from apps.org.models import Agency
@@ -350,9 +351,9 @@ class TipForm(forms.Form):
 
 
 class DailyReportForm(forms.Form):
-    operation = forms.ModelChoiceField(label=_("Operation"), queryset=None)
-    region = forms.ModelChoiceField(label=_("Region"), queryset=None, required=False,
-                                    empty_label=_("All regions"))
+    operation = ReadOnceChoiceField(label=_("Operation"), queryset=None)
+    region = ReadOnceChoiceField(label=_("Region"), queryset=None, required=False,
+                                 empty_label=_("All regions"))
     day = forms.DateField(label=_("Day"), required=False,
                           widget=widgets.DateInput())
 

@@ -165,10 +165,19 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     per_page = (len(facilities) or 1) if everything else PAGE_FACILITIES
     facility_page = Paginator(facilities, per_page).get_page(1 if everything else page)
     detailed = list(facility_page.object_list)
-    # The report's facilities as a subquery, not a list of ids: the policy's own facility
-    # filter comes on top, and PostgreSQL turned the two into one index descent per id of
-    # the list for every facility (300 × 300 at city scale).
+    # The report's facilities for the visits as a subquery, not a list of ids: the policy's
+    # own facility filter comes on top, and PostgreSQL turned the two into one index descent
+    # per id of the list for every facility (300 × 300 at city scale); as one array, it
+    # costed testing each of two days of visits against it as 300 comparisons and read them
+    # in parallel workers, slower on a shared machine.
     ids = facilities_qs.order_by().values("pk")
+    # For the checks, incidents, cameras and alerts (a few rows each, through their facility
+    # index) the list as one array: with the subquery, the policy's facility filter nested
+    # in it and the policy's own on top, PostgreSQL planned a dozen relations a query (~8 ms
+    # for an operator or a field officer, more than answering it) and Django compiled them.
+    # And the patrols' visits: with the subquery PostgreSQL misjudged the patrols as a
+    # handful and joined every user to each of them.
+    listed = [f.pk for f in facilities]
 
     # Per facility the day's visits counted, its first and last, the last of the 24 hours
     # before (it still covers the start of the day) and its consecutive visits farther apart
@@ -187,22 +196,19 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
                                    allowed={f.pk: interval for f in facilities}) if active else {}
     checks = list(
         policy.scope(user, WarehouseCheck.objects.filter(
-            facility_id__in=ids, checked_at__gte=start, checked_at__lt=end))
+            InList("facility_id", listed), checked_at__gte=start, checked_at__lt=end))
         .select_related("facility__region").prefetch_related(
             "signatures", Prefetch("items", queryset=CheckItem.objects.order_by("pk")))
         .order_by("checked_at")
     )
     incidents = list(
         policy.scope(user, Incident.objects.filter(
-            facility_id__in=ids, occurred_at__gte=start, occurred_at__lt=end))
+            InList("facility_id", listed), occurred_at__gte=start, occurred_at__lt=end))
         .select_related("facility__region")
         .prefetch_related(Prefetch("steps", queryset=IncidentStep.objects.only(
             "id", "incident_id", "step")))
         .order_by("occurred_at")
     )
-    # (Here the ids as a list: with the subquery PostgreSQL misjudged the patrols as a
-    # handful and joined every user to each of them.)
-    listed = [f.pk for f in facilities]
     # The day's patrols, and their visits counted through the patrol index one patrol at a
     # time: a join or an IN over all the facilities' visits read the whole history.
     own_visits = PatrolVisit.objects.filter(patrol=OuterRef("pk"))
@@ -226,13 +232,13 @@ def daily_report(*, user: User, operation: Operation, day: date, region: Region 
     # only, each with its facility loaded above.
     cameras = list(
         policy.scope(user, Camera.objects.filter(
-            facility_id__in=ids if everything else [f.pk for f in detailed]))
+            InList("facility_id", listed if everything else [f.pk for f in detailed])))
         .order_by("facility__name", "name").values_list("id", "name", "facility_id")
     )
     by_pk = {f.pk: f for f in facilities}
     alerts = Counter(dict(
         policy.scope(user, Alert.objects.filter(
-            facility_id__in=ids, first_raised_at__gte=start, first_raised_at__lt=end))
+            InList("facility_id", listed), first_raised_at__gte=start, first_raised_at__lt=end))
         .values_list("kind").annotate(n=Count("id")).order_by()
     ))
     coverage = _duty_coverage(detailed, start, end, now)
