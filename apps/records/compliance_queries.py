@@ -120,16 +120,17 @@ def long_gaps(visits: QuerySet[PatrolVisit], *, start: datetime, end: datetime,
         return {}
     previous = Window(Lag("occurred_at"), partition_by=[F("facility_id")],
                       order_by=[F("occurred_at").asc(), F("pk").asc()])
-    previous_epoch = Window(Lag(Epoch("occurred_at")), partition_by=[F("facility_id")],
-                            order_by=[F("occurred_at").asc(), F("pk").asc()])
+    # The pairs compared as times (the later one past the earlier plus the gap), not as
+    # seconds apart: a second window over each visit's epoch and its subtraction were half
+    # of PostgreSQL's time on a city's day (~6,500 visits).
     rows = (visits.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
-            .annotate(previous=previous, apart=Epoch("occurred_at") - previous_epoch)
-            .filter(apart__gt=min(allowed.values()).total_seconds())
-            .values_list("facility_id", "previous", "occurred_at", "apart"))
+            .annotate(previous=previous)
+            .filter(occurred_at__gt=F("previous") + min(allowed.values()))
+            .values_list("facility_id", "previous", "occurred_at"))
     found: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for facility_id, before, after, apart in rows:
+    for facility_id, before, after in rows:
         gap = allowed.get(facility_id)
-        if gap is not None and apart > gap.total_seconds():
+        if gap is not None and after - before > gap:
             found[facility_id].append((before, after))
     return found
 

@@ -186,6 +186,25 @@ def test_the_daily_report_page_csv_and_pdf_carry_the_chain_head(client, world, p
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
 
 
+def test_the_daily_report_form_reads_its_choices_once(client, world, points):
+    """The operations and the regions are read once a page, their choice validated and their
+    options rendered from the same rows: a ModelChoiceField asked again for each, the second
+    time through a server-side cursor, and the policy's subqueries were planned each time."""
+    client.force_login(world.a.users["commander"])
+    client.get(daily_url(world))  # warm (sessions, content types)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(daily_url(world))
+    assert page.status_code == 200
+    sqls = [q["sql"].lstrip() for q in captured.captured_queries]
+    assert not [sql for sql in sqls if sql.startswith("DECLARE")]
+    assert len([sql for sql in sqls if sql.startswith('SELECT "places_operation"."id"')]) <= 1
+    assert len([sql for sql in sqls if sql.startswith('SELECT "org_region"."id"')]) <= 2
+    html = page.content.decode()
+    assert f'<option value="{world.a.operation.pk}" selected>' in html
+    missing = reverse("records:daily") + f"?operation={world.b.operation.pk}"
+    assert client.get(missing).status_code == 400  # not among the rows: not a choice
+
+
 def test_the_daily_report_is_scoped_by_the_policy(client, world, points):
     grow(world, points, 1)
     client.force_login(world.b.users["commander"])
