@@ -272,20 +272,12 @@ class _Stored:
 
 
 def _stored(store: Storage) -> Iterator[_Stored]:
-    for camera in _listdir(store, services.RENDITIONS)[0]:
+    for camera in services.listdir(store, services.RENDITIONS)[0]:
         folder = f"{services.RENDITIONS}/{camera}"
-        for file in _listdir(store, folder)[1]:
+        for file in services.listdir(store, folder)[1]:
             name = f"{folder}/{file}"
             with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
                 yield _Stored(name, store.size(name), store.get_modified_time(name))
-
-
-def _listdir(store: Storage, folder: str) -> tuple[list[str], list[str]]:
-    """(folders, files) in `folder`; none when it does not exist (yet)."""
-    try:
-        return store.listdir(folder)
-    except FileNotFoundError:
-        return [], []
 
 
 def _segment_id(name: str) -> int | None:
@@ -323,6 +315,6 @@ def delete_renditions(store: Storage, segments: Iterable[tuple[int, int]]) -> No
         by_camera.setdefault(camera_id, set()).add(segment_id)
     for camera_id, segment_ids in by_camera.items():
         folder = f"{services.RENDITIONS}/{camera_id}"
-        for file in _listdir(store, folder)[1]:
+        for file in services.listdir(store, folder)[1]:
             if _segment_id(file) in segment_ids:
                 store.delete(f"{folder}/{file}")

@@ -153,7 +153,7 @@ def sweep_orphans(older_than: datetime) -> list[str]:
     removed: list[str] = []
     # Segments live in one folder per camera id; the storage's other folders (evidence
     # bundles, renditions) have rows of their own and are not this sweep's.
-    cameras = [folder for folder in store.listdir("")[0] if folder.isdigit()]
+    cameras = [folder for folder in listdir(store, "")[0] if folder.isdigit()]
     for name in (name for folder in cameras for name in _walk(store, folder)):
         if store.get_modified_time(name) >= older_than:
             continue
@@ -163,8 +163,17 @@ def sweep_orphans(older_than: datetime) -> list[str]:
     return removed
 
 
+def listdir(store: Storage, folder: str) -> tuple[list[str], list[str]]:
+    """(folders, files) in `folder`; none when it does not exist yet (a new installation's
+    storage before its first segment is stored)."""
+    try:
+        return store.listdir(folder)
+    except FileNotFoundError:
+        return [], []
+
+
 def _walk(store: Storage, folder: str) -> Iterator[str]:
-    directories, files = store.listdir(folder)
+    directories, files = listdir(store, folder)
     for file in files:
         yield str(Path(folder) / file) if folder else file
     for directory in directories:

@@ -119,6 +119,13 @@ def test_files_without_a_row_are_swept_once_old_enough(tmp_path, camera,
     assert (recordings_root / row.storage_name).exists() and young.exists()
 
 
+def test_the_sweep_finds_nothing_before_the_first_segment_is_stored(recordings_root) -> None:
+    # A new installation's retention task runs before anything was recorded (seen on a
+    # fresh clone's `make run`: the storage folder did not exist and the task failed).
+    assert not recordings_root.exists()
+    assert services.sweep_orphans(datetime.now(UTC)) == []
+
+
 def test_only_the_owner_agency_sees_recordings_until_shares_grant_them(tmp_path, world,
                                                                        camera) -> None:
     from apps.access import policy
