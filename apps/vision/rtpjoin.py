@@ -22,12 +22,17 @@ over the bytes as received, no object per fragment. Django-free.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 H264, H265 = "H264", "H265"
 _RTP = 4  # where the RTP packet starts in an interleaved frame ($, channel, 16-bit length)
 _PAYLOAD = _RTP + 12
 _MAX_PACKET = 0xFFFF
+# What the joiner holds at most: a NAL unit's fragments (a 4K keyframe is a few MB), and an
+# RTSP message between packets. Past these a camera is sending something else: its bytes
+# then pass on unread, as they did before joining, and FFmpeg makes of them what it can.
+_MAX_RUN = 16 * 1024 * 1024
+_MAX_MESSAGE = 64 * 1024
 _PLAIN_V2 = 0x80  # version 2; no padding, extension or contributing sources
 _RTPMAP = re.compile(r"^a=rtpmap:(\d+)\s+(H264|H265)/", re.IGNORECASE | re.MULTILINE)
 _FMTP = re.compile(r"^a=fmtp:(\d+)\s+(.*)$", re.IGNORECASE | re.MULTILINE)
@@ -56,8 +61,9 @@ class _Run:
     channel: int
     codec: str
     frames: list[bytes]  # as received, to pass on unjoined if the run breaks
-    bodies: list[bytes] = field(default_factory=list)
-    seq: int = 0
+    bodies: list[bytes]
+    seq: int
+    size: int
 
 
 class RtpJoiner:
@@ -68,8 +74,11 @@ class RtpJoiner:
         self._buffer = bytearray()
         self._removed: dict[int, int] = {}  # per channel: packets saved so far
         self._run: _Run | None = None
+        self._unread = False  # given up: everything passes on as it comes
 
     def feed(self, data: bytes) -> bytes:
+        if self._unread:
+            return data
         buffer = self._buffer
         buffer += data
         out: list[bytes] = []
@@ -77,8 +86,10 @@ class RtpJoiner:
         while size - at >= 4:
             if buffer[at] != 0x24:  # an RTSP message (a keep-alive's answer): on as it is
                 end = _message_end(buffer, at)
-                if end is None:
-                    break
+                if end is None or end - at > _MAX_MESSAGE:
+                    if end is None and size - at <= _MAX_MESSAGE:
+                        break
+                    return self._give_up(out, at)
                 self._break_run(out)
                 out.append(bytes(buffer[at:end]))
                 at = end
@@ -111,16 +122,26 @@ class RtpJoiner:
                     run.frames.append(frame)
                     run.bodies.append(body)
                     run.seq = seq
-                    if fu & 0x40:
+                    run.size += len(body)
+                    if run.size > _MAX_RUN:
+                        self._break_run(out)
+                    elif fu & 0x40:
                         self._run = None
                         out += self._joined(run)
                     continue
             self._break_run(out)
             if fu & 0x80 and not fu & 0x40:
-                self._run = _Run(frame[1], codec, [frame], [body], seq)
+                self._run = _Run(frame[1], codec, [frame], [body], seq, len(body))
             else:
                 out.append(self._renumbered(frame))
         del buffer[:at]
+        return b"".join(out)
+
+    def _give_up(self, out: list[bytes], at: int) -> bytes:
+        self._break_run(out)
+        out.append(bytes(self._buffer[at:]))
+        self._buffer.clear()
+        self._unread = True
         return b"".join(out)
 
     def _break_run(self, out: list[bytes]) -> None:

@@ -200,3 +200,22 @@ def test_ffmpeg_demuxes_the_same_packets_through_the_joining_relay(
     both = min(len(direct), len(joined))
     assert both >= 40
     assert joined[:both] == direct[:both]
+
+
+def test_a_run_past_the_joiners_bound_passes_on_as_it_came(monkeypatch) -> None:
+    monkeypatch.setattr("apps.vision.rtpjoin._MAX_RUN", 5_000)
+    packets = Packetizer(ssrc=1, seq=0).packets([b"\x65" + os.urandom(20_000)], 0)
+    stream = b"".join(_interleaved(packets))
+
+    assert _frames(_feed_in_pieces(RtpJoiner({96: H264}), stream)) == packets
+
+
+def test_bytes_that_are_neither_packets_nor_messages_pass_on_unread_from_then_on() -> None:
+    packets, stream = _h264_stream()
+    cut = len(b"".join(_interleaved(packets[:-2])))  # before the last access unit
+    garbage = b"\x00" * 70_000  # no '$', and no end of an RTSP header within 64 KiB
+    joiner = RtpJoiner({96: H264})
+    out = joiner.feed(stream[:cut]) + joiner.feed(garbage) + joiner.feed(stream[cut:])
+
+    assert out.endswith(garbage + stream[cut:])
+    assert len(out) < len(stream) + len(garbage)  # joined before
