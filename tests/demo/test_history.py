@@ -61,7 +61,12 @@ def test_the_history_chain_verifies_and_every_past_day_has_a_real_anchor(demo):
     assert report.entries > 1000
     days = list(ChainAnchor.objects.order_by("day").values_list("day", "seq", "entry_hash"))
     assert len(days) >= HISTORY_DAYS - 1
-    assert all(seq > 0 and digest != GENESIS for _day, seq, digest in days)
+    # The history begins HISTORY_DAYS ago at this time of day: built late in the evening its
+    # first day holds no record yet, and that day's anchor is truthfully the chain's start
+    # (CI failed on it at 23:05 WIB). Every day after it has records of its own.
+    first_day, *later = days
+    assert first_day[1] > 0 or first_day[2] == GENESIS
+    assert all(seq > 0 and digest != GENESIS for _day, seq, digest in later)
     seqs = [seq for _day, seq, _digest in days]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "each day adds records"
 
