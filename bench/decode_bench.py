@@ -18,7 +18,8 @@ core, each camera read through StreamReader and its pipeline as a watcher runs t
       switch existed (an armed camera decodes in full);
   (d) the same mix live: 16 readers of the simulator's RTSP stream (720p, a keyframe a
       second) in a child process on one core, the mix against all 16 decoding in full, and
-      the mix with its watched cameras watched by passthrough (f);
+      the mix with its watched cameras watched by passthrough (f); and what the RTSP relays'
+      threads take of the mix (apps.vision.rtsprelay: per camera-second and as a share);
   (e) the coarse motion marker's own cost per keyframe looked at (apps.vision.pipeline: two
       small grey pictures of the 720p gate compared; (a) and (d) include it for the idle and
       watched cameras);
@@ -466,13 +467,25 @@ def watch_mix(url: str, all_full: bool, seconds: float,
     # connecting, which cost as much as two minutes of looks every 10 s).
     time.sleep(30.0)
     wall_started, cpu_started = time.monotonic(), time.process_time()
+    relays_started = _relay_cpu()
     time.sleep(seconds)
     result = {"cpu": time.process_time() - cpu_started, "wall": time.monotonic() - wall_started,
-              "frames": min(r.health().frames for r in readers)}
+              "frames": min(r.health().frames for r in readers),
+              "relay_cpu": _relay_cpu(relays_started)}
     stop.set()
     for thread in threads:
         thread.join(timeout=10)
     return result
+
+
+def _relay_cpu(before: dict[int, float] | None = None) -> dict[int, float] | float:
+    """The CPU seconds of the RTSP relays' threads (apps.vision.rtsprelay) by thread, or,
+    given an earlier reading, their sum since then (a relay that has not reconnected)."""
+    now = {thread.ident: time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+           for thread in threading.enumerate() if thread.name == "rtsp-relay"}
+    if before is None:
+        return now
+    return sum(cpu - before[ident] for ident, cpu in now.items() if ident in before)
 
 
 def live_benchmarks(seconds: float) -> None:
@@ -481,7 +494,7 @@ def live_benchmarks(seconds: float) -> None:
         [sys.executable, "-m", "apps.camsim", "--camera", "live", "--size", f"{WIDTH}x{HEIGHT}",
          "--fps", str(FPS), "--bitrate", str(BITRATE), "--person", "--http-port", "0",
          "--rtsp-port", "0"], stdout=subprocess.PIPE, text=True)
-    shares = {}
+    shares, relays = {}, {}
     try:
         if len(cpus) > 1:
             os.sched_setaffinity(simulator.pid, cpus[1:])  # its encoding is not counted
@@ -495,6 +508,7 @@ def live_benchmarks(seconds: float) -> None:
                 preexec_fn=(lambda: os.sched_setaffinity(0, cpus[:1])) if len(cpus) > 1 else None)
             result = json.loads(child.stdout.strip().splitlines()[-1])
             shares[name] = result["cpu"] / result["wall"]
+            relays[name] = result["relay_cpu"] / result["wall"]
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
@@ -503,6 +517,9 @@ def live_benchmarks(seconds: float) -> None:
     report("decode_live_mix_passthrough_cpu_ratio", shares["passthrough"] / shares["full"], "x")
     report("decode_live_mix_cameras_per_core", cameras / shares["mix"], "cameras")
     report("decode_live_all_full_cameras_per_core", cameras / shares["full"], "cameras")
+    # What the relays' threads (joining fragments, passing bytes on) take of the mix.
+    report("decode_live_relay_cpu_per_camera", relays["mix"] / cameras * 1000, "ms/s")
+    report("decode_live_relay_share_of_mix", relays["mix"] / shares["mix"], "x")
 
 
 def marker_benchmark(looks: int) -> None:
