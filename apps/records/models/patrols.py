@@ -194,7 +194,12 @@ class PatrolVisit(SealedModel):
             # alone (PostgreSQL): the table's rows of a city's day were half of that time.
             models.Index(fields=["occurred_at"], include=["facility", "recorded_by", "id"],
                          name="visit_time_idx"),
-            models.Index(fields=["facility", "occurred_at"]),
+            # A page of facilities' week of visits (the compliance page's 25, a field
+            # officer's day), from the index alone: without the recorder and id in it,
+            # PostgreSQL read the whole city's week through the time index instead and kept
+            # a tenth of it (9 ms against 2 for a city's commander).
+            models.Index(fields=["facility", "occurred_at"], include=["recorded_by", "id"],
+                         name="visit_facility_time_idx"),
             models.Index(fields=["recorded_by", "occurred_at"]),
             # A patrol's visits (the daily report counts those of the day's patrols only).
             models.Index(fields=["patrol", "occurred_at"]),
