@@ -63,6 +63,9 @@ class SegmentStore:
     def _run(self) -> None:
         try:
             while True:
+                # No connection held while waiting for the next segment: a worker's pool is
+                # shared by all its cameras' threads (see apps.streams.watcher).
+                close_old_connections()
                 try:
                     item = self._queue.get(timeout=FAILURE_CHECK_SECONDS)
                 except queue.Empty:
@@ -97,7 +100,6 @@ class SegmentStore:
         except Exception:  # a database outage: the next failure tries again
             logger.exception("camera %s: storage alert not raised", self.camera_id)
             self._alerted_at = None
-            close_old_connections()
 
 
 def spool_folder(camera_id: int) -> Path:

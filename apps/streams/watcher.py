@@ -78,7 +78,11 @@ def _fingerprint(camera: Camera) -> tuple:
 
 def _survives_outages(method):
     """A database outage must not stop the stream: the reader would end on an exception from
-    the sink. The failed write is logged and skipped; health is flushed again later."""
+    the sink. The failed write is logged and skipped; health is flushed again later.
+
+    Either way the reader's connection goes back to the pool once the write is done: a
+    thread keeps the connection it used until it closes it, and a worker's dozens of readers
+    each holding one starved its pool of ten (every later write waited, then failed)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -87,8 +91,9 @@ def _survives_outages(method):
         except DatabaseError:
             logger.warning("camera %s: database unavailable, %s skipped", self.camera.pk,
                            method.__name__)
-            close_old_connections()
             return None
+        finally:
+            close_old_connections()
 
     return wrapper
 
@@ -340,6 +345,9 @@ class Watcher:
         renew_every = 5.0
         try:
             while thread.is_alive() and not self._should_stop():
+                # No connection held while waiting (see _survives_outages): the last
+                # round's flush, renewal and reload are done with theirs.
+                close_old_connections()
                 self.stop_event.wait(min(renew_every, HEALTH_FLUSH_SECONDS))
                 decoding.set(decoding_need())
                 health.flush(reader.health(), self.holder)

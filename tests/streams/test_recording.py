@@ -9,10 +9,11 @@ from pathlib import Path
 
 import av
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from apps.alerts.models import Alert
-from apps.cameras.models import Camera, CameraHealth, Orientation, RecordingMode
+from apps.cameras.models import Camera, CameraHealth, Orientation, RecordingMode, TimelineFrame
 from apps.camsim import CameraSpec, Simulator
 from apps.camsim.scene import SceneState
 from apps.recordings.models import RecordingSegment
@@ -160,3 +161,57 @@ def test_an_unarmed_camera_s_segments_are_marked_when_someone_walks_by(
         "start": marked.start.isoformat(), "end": marked.end.isoformat()})
     assert answer.status_code == 200, answer.content
     assert "motion" in {marker["kind"] for marker in answer.json()["markers"]}
+
+
+@pytest.fixture
+def pool_of_three():
+    """This process's pool cut to three connections: the test's own and two for the
+    watchers, as a streams worker has ten for its dozens of cameras."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    options = connection.settings_dict["OPTIONS"]["pool"]
+    saved = dict(options)
+
+    def reopen(**changed) -> None:
+        connection.close()
+        connection.close_pool()
+        options.update(changed)
+
+    reopen(max_size=3, timeout=2)
+    yield
+    reopen(**saved)
+
+
+_THREE = ("north", "south", "yard")
+
+
+@pytest.fixture
+def three_simulated():
+    specs = [CameraSpec(name, 320, 180, 10.0, 300_000, SceneState(), seed=n)
+             for n, name in enumerate(_THREE)]
+    with Simulator(specs) as sim:
+        yield sim
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cameras_whose_threads_outnumber_the_pool_all_write_through_it(
+        world, pool_of_three, three_simulated, watch, caplog) -> None:
+    # Three cameras are nine threads (watcher, reader, recording), each writing now and then:
+    # each may hold a connection only while it writes.
+    cameras = [
+        Camera.objects.create(
+            facility=world.a.facilities["warehouse"], name=f"Gudang {name}", source_kind="rtsp",
+            url=three_simulated.urls(name)["rtsp"], orientation=Orientation.OUTWARD,
+            recording_mode=RecordingMode.CONTINUOUS, timeline_interval=1)
+        for name in _THREE
+    ]
+    for camera in cameras:
+        watch(camera)
+    for camera in cameras:
+        wait_until(lambda camera=camera: CameraHealth.objects.filter(
+            camera=camera, state="online").exists(), timeout=30, what="health flushed")
+        wait_until(lambda camera=camera: TimelineFrame.objects.filter(camera=camera).count() >= 2,
+                   timeout=30, what="the reader's timeline frames")
+        wait_until(lambda camera=camera: RecordingSegment.objects.filter(camera=camera).exists(),
+                   timeout=30, what="a stored segment")
+    assert not [r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()]
