@@ -1,14 +1,23 @@
-"""Query helpers shared by the pages that read many rows at city scale."""
+"""Database helpers: queries shared by the pages that read many rows at city scale, and
+the connection of a long-lived thread given back between its writes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import BigIntegerField, BooleanField, Expression, F, Func, Subquery
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def release_connection() -> None:
+    """Give this thread's connection back (to the pool, on PostgreSQL) after a unit of work in
+    a long-lived thread, as the end of a request does: a thread keeps the connection it used
+    until it closes it. Not inside a transaction, which needs it until it ends."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 class EpochMicroseconds(Func):

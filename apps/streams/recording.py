@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from apps.cameras.models import Camera, RecordingMode
+from apps.core.db import release_connection
 from apps.recordings import capacity
 from apps.recordings.services import segment_recorded
 from apps.streams.leases import LeaseStore, lease_store
@@ -65,7 +66,7 @@ class SegmentStore:
             while True:
                 # No connection held while waiting for the next segment: a worker's pool is
                 # shared by all its cameras' threads (see apps.streams.watcher).
-                close_old_connections()
+                release_connection()
                 try:
                     item = self._queue.get(timeout=FAILURE_CHECK_SECONDS)
                 except queue.Empty:

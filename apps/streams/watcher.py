@@ -30,6 +30,7 @@ from apps.cameras.models import Camera, CameraHealth, CameraStateChange, Timelin
 from apps.cameras.validation import url_policy
 from apps.core import push
 from apps.core.crypto import CredentialError
+from apps.core.db import release_connection
 from apps.streams import frames
 from apps.streams.leases import LEASE_SECONDS, Lease, LeaseStore, lease_store
 from apps.streams.livestate import Need, is_live
@@ -81,8 +82,8 @@ def _survives_outages(method):
     the sink. The failed write is logged and skipped; health is flushed again later.
 
     Either way the reader's connection goes back to the pool once the write is done: a
-    thread keeps the connection it used until it closes it, and a worker's dozens of readers
-    each holding one starved its pool of ten (every later write waited, then failed)."""
+    worker's dozens of readers each holding theirs starved its pool of ten (every later
+    write waited, then failed)."""
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -93,7 +94,7 @@ def _survives_outages(method):
                            method.__name__)
             return None
         finally:
-            close_old_connections()
+            release_connection()
 
     return wrapper
 
@@ -347,7 +348,7 @@ class Watcher:
             while thread.is_alive() and not self._should_stop():
                 # No connection held while waiting (see _survives_outages): the last
                 # round's flush, renewal and reload are done with theirs.
-                close_old_connections()
+                release_connection()
                 self.stop_event.wait(min(renew_every, HEALTH_FLUSH_SECONDS))
                 decoding.set(decoding_need())
                 health.flush(reader.health(), self.holder)
