@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from tests.conftest import verify_otp
@@ -46,4 +47,7 @@ def signed_in_context(live_server, user, *, profile: Path | None = None,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
             yield context
         finally:
+            # The test's ORM calls beside Playwright's event loop get connections of their
+            # own: closed here, or the test database cannot be dropped at the session's end.
+            connections.close_all()
             browser.close()
