@@ -3,17 +3,19 @@ fragmented MP4 for a browser's Media Source Extensions. No Django, no decoding, 
 re-encoding: the packets the reader already demuxes for the recorder (apps.vision.recorder's
 tap) are muxed by stream copy (apps.vision.recording.mux_copy) into memory.
 
-What comes out: one init segment (ftyp + moov) per stream configuration (a connection), the
-codec string a browser asks `MediaSource.isTypeSupported` about (RFC 6381, `avc1.PPCCLL` from
-the stream's SPS), and one media fragment (moof + mdat) per frame. A frame's fragment is
-complete when the next frame arrives (the muxer needs the next timestamp for the duration):
-one frame interval, 67-100 ms at 10-15 fps. The tap publishes the fragments in batches of
-`BATCH_SECONDS` (a batch is a few moof + mdat pairs, which Media Source Extensions append as
-one): a message to the channel layer costs more CPU than muxing the frames it carries (0.34
-ms against 0.26 ms for a second of 720p at 15 fps; bench/decode_bench.py (f)), so a message
-per frame would cost more than the camera's idle decoding. What this adds to latency is at
-most the batch plus a frame, under 0.3 s. A batch starting with a keyframe is where a viewer
-may begin; together with the init segment it decodes on its own.
+What comes out: one init segment (ftyp + moov) per stream configuration (a connection, or a
+new resolution the camera changed to within one: one keyframe is decoded then, to read the
+new picture size), the codec string a browser asks `MediaSource.isTypeSupported` about (RFC
+6381, `avc1.PPCCLL` from the stream's SPS), and one media fragment (moof + mdat) per frame.
+A frame's fragment is complete when the next frame arrives (the muxer needs the next
+timestamp for the duration): one frame interval, 67-100 ms at 10-15 fps. The tap publishes
+the fragments in batches of `BATCH_SECONDS` (a batch is a few moof + mdat pairs, which Media
+Source Extensions append as one): a message to the channel layer costs more CPU than muxing
+the frames it carries (0.34 ms against 0.26 ms for a second of 720p at 15 fps;
+bench/decode_bench.py (f)), so a message per frame would cost more than the camera's idle
+decoding. What this adds to latency is at most the batch plus a frame, under 0.3 s. A batch
+starting with a keyframe is where a viewer may begin; together with the init segment it
+decodes on its own.
 
 Passthrough carries every pixel the camera sends: only viewers to whom no privacy mask
 applies may be given it (apps.access.policy.passthrough_camera_ids decides; apps.live sends).
@@ -42,7 +44,9 @@ LIVE_MP4_OPTIONS = dict(MP4_OPTIONS, movflags=MP4_OPTIONS["movflags"] + "+frag_e
 # Fragments go out together for this long (by arrival time), a new batch at every keyframe.
 BATCH_SECONDS = 0.2
 _BOX = struct.Struct(">I4s")
-_H264_SPS = 7
+_H264_SPS, _H264_PPS = 7, 8
+_H264_SLICES = range(1, 6)  # coded picture NAL units: the parameter sets come before them
+_START = b"\x00\x00\x01"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,29 @@ def codec_string(extradata: bytes | None) -> str | None:
         if len(nal) >= 4 and nal[0] & 0x1F == _H264_SPS:
             return "avc1." + nal[1:4].hex().upper()
     return None
+
+
+def parameter_sets(data: bytes) -> bytes | None:
+    """The H.264 SPS and PPS NAL units at the head of an Annex B access unit (a keyframe's,
+    as RTSP and MPEG-TS deliver it) or extradata, each after a four-byte start code, or None
+    when there are none or it is not Annex B (an MP4 file's length-prefixed packets). Cameras
+    repeat them at every keyframe; different ones mean the camera changed its configuration
+    (its resolution, say) within the connection."""
+    if not data.startswith(_START) and not data.startswith(b"\x00" + _START):
+        return None
+    sets = []
+    at = data.find(_START)
+    while at != -1 and at + 3 < len(data):
+        kind = data[at + 3] & 0x1F
+        if kind in _H264_SLICES:
+            break  # the picture itself: read no further than its head
+        end = data.find(_START, at + 3)
+        if kind in (_H264_SPS, _H264_PPS):
+            # A four-byte start code's leading zero ends the unit before: not part of it.
+            unit = data[at + 3:len(data) if end == -1 else end]
+            sets.append(b"\x00" + _START + unit.rstrip(b"\x00"))
+        at = end
+    return b"".join(sets) or None
 
 
 def split_boxes(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
@@ -119,17 +146,34 @@ class _Collector:
         return len(data)
 
 
+@dataclass(frozen=True)
+class Reconfigured:
+    """A stream configuration that came in band: its parameter sets and its picture size."""
+
+    parameters: bytes
+    width: int
+    height: int
+
+
 class LiveMuxer:
     """Fragmented MP4 from the packets of one video stream (one connection). `mux` takes the
     packets from a keyframe on and returns the fragments they completed; `init` is the init
-    segment, known after the first packet."""
+    segment, known after the first packet. With `reconfigured`, the configuration the camera
+    changed to within the connection replaces the one the connection opened with."""
 
-    def __init__(self, template: av.video.stream.VideoStream) -> None:
-        self.codec = codec_string(template.codec_context.extradata)
+    def __init__(self, template: av.video.stream.VideoStream,
+                 reconfigured: Reconfigured | None = None) -> None:
+        extradata = (reconfigured.parameters if reconfigured
+                     else template.codec_context.extradata)
+        self.codec = codec_string(extradata)
         self.init: bytes | None = None
         self._out = _Collector()
         self._container = av.open(self._out, "w", format="mp4", options=dict(LIVE_MP4_OPTIONS))
         self._stream = self._container.add_stream_from_template(template)
+        if reconfigured is not None:
+            context = self._stream.codec_context
+            context.extradata = reconfigured.parameters
+            context.width, context.height = reconfigured.width, reconfigured.height
         self._first_dts: int | None = None
         self._last_dts = 0
         self._gap_ticks = (int(MAX_TIMESTAMP_GAP / template.time_base)
@@ -185,6 +229,21 @@ class LiveMuxer:
         return fragments
 
 
+def _reconfigured(keyframe: av.Packet, sets: bytes) -> Reconfigured | None:
+    """The configuration a camera changed to within its connection, or None when its keyframe
+    does not decode (the muxer then keeps the configuration the connection opened with). The
+    picture size is in the SPS; decoding the one keyframe reads it (once per change, a rare
+    event) where a hand-written SPS parser would have to follow every profile's syntax."""
+    try:
+        frames = av.CodecContext.create("h264", "r").decode(keyframe)
+    except (av.error.FFmpegError, ValueError):
+        frames = []
+    if not frames:
+        logger.debug("the keyframe of a new stream configuration did not decode")
+        return None
+    return Reconfigured(sets, frames[0].width, frames[0].height)
+
+
 Publish = Callable[[LiveFragment, bytes, str | None], object]
 
 
@@ -194,7 +253,10 @@ class LiveTap:
     it starts and stops there), and hands each batch of fragments (`batch_seconds`, a new
     one at each keyframe) to `publish(fragment, init, codec)`. Never stops the reader: a
     packet the muxer refuses ends the fragments until the next keyframe, with a new init
-    segment."""
+    segment. So does a keyframe whose parameter sets differ from those the muxer started
+    with: the camera changed its configuration without a new connection, and a browser
+    keeps the picture size and aspect of the init segment it was given (a 320×180 stream
+    that became 480×272 played stretched to 484 wide in Chromium)."""
 
     def __init__(self, publish: Publish, wanted: Callable[[], bool], *,
                  batch_seconds: float = BATCH_SECONDS) -> None:
@@ -203,6 +265,7 @@ class LiveTap:
         self._batch_seconds = batch_seconds
         self._stream: av.video.stream.VideoStream | None = None
         self._muxer: LiveMuxer | None = None
+        self._muxed_sets: bytes | None = None  # the parameter sets the muxer started with
         self._batch: LiveFragment | None = None
 
     def video_opened(self, stream: av.video.stream.VideoStream) -> None:
@@ -213,7 +276,9 @@ class LiveTap:
         if packet.is_keyframe and not self._asked():
             self._stop()
             return
-        if self._muxer is not None and not self._muxer.accepts(packet):
+        sets = self._parameter_sets(packet)
+        if self._muxer is not None and (not self._muxer.accepts(packet)
+                                        or sets not in (None, self._muxed_sets)):
             self._stop()
         if self._muxer is None:
             # RTSP's first packets may come without a time (before the first RTCP report):
@@ -221,11 +286,15 @@ class LiveTap:
             if (self._stream is None or not packet.is_keyframe
                     or _decoding_time(packet) is None):
                 return
+            opened_with = parameter_sets(self._stream.codec_context.extradata or b"")
+            reconfigured = (_reconfigured(packet, sets)
+                            if sets not in (None, opened_with) else None)
             try:
-                self._muxer = LiveMuxer(self._stream)
+                self._muxer = LiveMuxer(self._stream, reconfigured)
             except (av.error.FFmpegError, ValueError):
                 logger.warning("live muxer could not start", exc_info=True)
                 return
+            self._muxed_sets = sets or opened_with
         try:
             fragments = self._muxer.mux(packet, received.timestamp())
         except (av.error.FFmpegError, OSError, ValueError):
@@ -245,6 +314,13 @@ class LiveTap:
         batch, self._batch = self._batch, None
         if batch is not None and self._muxer is not None:
             self._publish(batch, self._muxer.init or b"", self._muxer.codec)
+
+    def _parameter_sets(self, packet: av.Packet) -> bytes | None:
+        """A keyframe's in-band parameter sets (H.264 only: browsers play no other)."""
+        if not packet.is_keyframe or self._stream is None \
+                or self._stream.codec_context.name != "h264":
+            return None
+        return parameter_sets(bytes(packet))
 
     def jpeg(self, data: bytes, received: datetime) -> None:
         """JPEG sources have no packets to pass through: their viewers get snapshots."""

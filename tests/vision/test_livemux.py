@@ -17,9 +17,13 @@ from apps.vision.livemux import (
     LiveTap,
     codec_string,
     fragment_samples,
+    parameter_sets,
     split_boxes,
 )
+from apps.vision.source import SourceKind
+from apps.vision.videocapture import ffmpeg_options
 from tests.vision.helpers import scene_frames
+from tests.vision.test_recording_inband_change import SIZES, camera_stream
 
 FPS = 10
 
@@ -160,3 +164,51 @@ def test_a_keyframe_without_a_time_waits_for_the_next_one_and_never_stops_the_re
     assert published[0][0].keyframe
     frames = _decoded(published[0][1] + b"".join(f.data for f, _, _ in published))
     assert frames == len(packets) - keyframes[1] - 1  # the last frame is held (close())
+
+
+def test_the_parameter_sets_of_an_annex_b_keyframe_and_nothing_else():
+    sps, pps = b"\x67\x42\xc0\x0c\xda", b"\x68\xce\x0f\xc8"
+    idr = b"\x65\x88\x84\x00\x00\x01\x00"  # a start code's look-alike inside a slice
+    keyframe = (b"\x00\x00\x00\x01\x09\xf0" + b"\x00\x00\x00\x01" + sps
+                + b"\x00\x00\x01" + pps + b"\x00\x00\x00\x01" + idr)
+    assert parameter_sets(keyframe) == b"\x00\x00\x00\x01" + sps + b"\x00\x00\x00\x01" + pps
+    assert parameter_sets(b"\x00\x00\x00\x01\x41\x9a\x00\x00\x01\x67") is None  # a P slice
+    # An MP4 file's packets are length-prefixed, not Annex B: nothing to compare.
+    assert parameter_sets(len(idr).to_bytes(4, "big") + idr) is None
+
+
+def test_a_change_of_resolution_within_the_connection_starts_a_new_init_segment(tmp_path):
+    published, _ = _fragments(camera_stream(tmp_path / "camera.ts", 2.0))
+    inits = list(dict.fromkeys(init for _fragment, init, _codec in published))
+    assert len(inits) == 2
+    sizes = []
+    for init in inits:
+        with av.open(io.BytesIO(init)) as container:
+            context = container.streams.video[0].codec_context
+            sizes.append((context.width, context.height))
+    assert sizes == list(SIZES)
+    # Each configuration's fragments decode with its own init segment, from a keyframe on:
+    # every frame but the one its muxer still held when it stopped (LiveMuxer.close).
+    for init in inits:
+        fragments = [fragment for fragment, its, _codec in published if its == init]
+        assert fragments[0].keyframe
+        assert _decoded(init + b"".join(f.data for f in fragments)) == 2 * 15 - 1
+
+
+def test_a_camera_repeating_its_parameter_sets_keeps_one_init_segment(simulator,
+                                                                       loopback_policy):
+    published: list[tuple[LiveFragment, bytes, str | None]] = []
+    tap = LiveTap(lambda *args: published.append(args), lambda: True, batch_seconds=0.0)
+    url = simulator.urls("cam-a")["rtsp"]
+    with av.open(url, options=ffmpeg_options(SourceKind.RTSP, 5.0)) as container:
+        stream = container.streams.video[0]
+        tap.video_opened(stream)
+        keyframes = 0
+        for index, packet in enumerate(container.demux(stream)):
+            if packet.size and packet.dts is not None:
+                keyframes += packet.is_keyframe
+                tap.video_packet(packet, datetime.fromtimestamp(1_000_000 + index / 15, UTC))
+            if keyframes > 3:
+                break
+        tap.closed()
+    assert published and len({init for _fragment, init, _codec in published}) == 1
