@@ -17,6 +17,8 @@ RUNS = [
     ["bench.live_bench", "--seconds", "20" if QUICK else "60"],
     ["bench.live_bench", "--viewers", "200", "--cameras", "1", "--seconds",
      "20" if QUICK else "60", "--label", "load_viewers"],
+    ["bench.live_bench", "--video", "--viewers", "10", "--seconds", "20" if QUICK else "60",
+     "--label", "live_video"],
     ["bench.patrol_bench", "--rate", "20", "--seconds", "20" if QUICK else "60"],
     ["bench.patrol_bench", "--rate", "50", "--seconds", "10", "--label", "patrol_burst"],
     ["bench.city_bench", "--scale", *(["0.1"] if QUICK else ["1.0", "0.1"])],

@@ -1,18 +1,25 @@
-"""Snapshot fan-out and alert latency through channels-redis and one Daphne process.
+"""Snapshot (or passthrough video) fan-out and alert latency through channels-redis and one
+Daphne process.
 
-python -m bench.live_bench [--viewers 100] [--cameras 16] [--seconds 60]
+python -m bench.live_bench [--viewers 100] [--cameras 16] [--seconds 60] [--video]
 
 Starts a private Redis and one Daphne process (cluster mode, temporary SQLite database), opens
 `viewers` authenticated websockets that each subscribe to every camera, and publishes one
 ~30 KiB snapshot per camera per second into the channel layer exactly as camera watchers do
 (each camera at its own phase within the second, as independent watchers publish).
-Viewers acknowledge each frame (as the wall page does). Then alerts are raised through the
-alerts core in a separate process and timed to their arrival. Loopback only, bounded."""
+Viewers acknowledge each frame (as the wall page does). With --video the viewers ask for
+passthrough instead, and each camera publishes what a watcher's live tap does: a batch of
+fragments every BATCH_SECONDS (apps.vision.livemux, 0.2 s) at `--kbps`, the one of each second
+starting with a keyframe and carrying the init segment; the Daphne side of passthrough (the
+hub, and each socket's checks and send) is then what is measured. Then alerts are raised
+through the alerts core in a separate process and timed to their arrival. Loopback only,
+bounded."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -21,13 +28,17 @@ import statistics
 import struct
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from apps.vision.livemux import BATCH_SECONDS
 from tests.integration.processes import (
     Processes,
     cluster_env,
     free_port,
 )
+
+BATCHES_PER_SECOND = round(1 / BATCH_SECONDS)
 
 SETUP = """
 import json
@@ -38,8 +49,8 @@ from bench.sessions import bench_world, signed_in_session
 f, polres, official = bench_world()
 cameras = []
 for i in range({cameras}):
-    c = Camera.objects.create(facility=f, name=f"Kamera {{i}}", source_kind="mjpeg",
-        url=f"http://127.0.0.1:9/x{{i}}", orientation="outward", enabled=False)
+    c = Camera.objects.create(facility=f, name=f"Kamera {{i}}", source_kind="{source_kind}",
+        url=f"{url_scheme}://127.0.0.1:9/x{{i}}", orientation="outward", enabled=False)
     share_grant(camera=c, grantee=polres, basis="bench", by=official)
     cameras.append(c.pk)
 keys = []
@@ -108,6 +119,7 @@ def cpu_seconds(pid: int) -> float:
 class Viewer:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.video_granted = 0
         self.stale = 0
         self.alert_latencies: list[float] = []
         self.closed_unexpectedly = False
@@ -116,7 +128,7 @@ class Viewer:
 
 
 async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], viewer: Viewer,
-                     stop: asyncio.Event) -> None:
+                     stop: asyncio.Event, video: bool = False) -> None:
     import websockets
 
     # A wall screen that cannot open its socket tries again after a pause (static/js/live.js
@@ -132,7 +144,8 @@ async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], vie
             await asyncio.sleep(pause * random.uniform(0.5, 1.0))
             pause = min(pause * 2, 8.0)
     async with socket:
-        await socket.send(json.dumps({"action": "subscribe", "cameras": cameras}))
+        await socket.send(json.dumps({"action": "subscribe", "cameras": cameras,
+                                      "passthrough": video}))
         while not stop.is_set():
             try:
                 message = await asyncio.wait_for(socket.recv(), timeout=0.5)
@@ -146,32 +159,55 @@ async def run_viewer(url: str, cookie: str, origin: str, cameras: list[int], vie
                 camera_id, taken = struct.unpack(">Id", message[:12])
                 viewer.latencies.append(now - taken)
                 viewer.stale += now - taken > 2.0
-                await socket.send(json.dumps({"action": "ack", "camera": camera_id}))
+                if not video:  # snapshots wait for the ack; video batches do not
+                    await socket.send(json.dumps({"action": "ack", "camera": camera_id}))
             else:
                 data = json.loads(message)
                 viewer.subscribed += data.get("type") == "subscribed"
+                viewer.video_granted += (data.get("type") == "passthrough"
+                                         and data.get("granted") is True)
                 if data.get("type") == "alert" and data.get("title", "").startswith("bench "):
                     viewer.alert_latencies.append(now - float(data["title"].split()[1]))
 
 
+def _frame_messages() -> Iterator[dict]:
+    """A camera's snapshot messages (once a second), as the watcher sends them."""
+    jpeg = b"\xff\xd8\xff\xe0" + random.randbytes(30 * 1024)
+    while True:
+        yield {"type": "camera.frame", "at": time.time(), "jpeg": jpeg}
+
+
+def _video_messages(kbps: int) -> Iterator[dict]:
+    """A camera's passthrough batches (BATCH_SECONDS each), as a watcher's live tap sends
+    them: the first of each second starts with a keyframe and carries the init segment."""
+    batch = random.randbytes(kbps * 1000 // 8 // BATCHES_PER_SECOND)
+    init = b"\x00\x00\x00\x1cftyp" + random.randbytes(700)
+    for index in itertools.count():
+        keyframe = index % BATCHES_PER_SECOND == 0
+        yield {"type": "camera.video", "at": time.time(), "fragment": batch,
+               "init": init if keyframe else None, "codec": "avc1.640028" if keyframe else None}
+
+
 async def publish(redis_url: str, cameras: list[int], seconds: float, stop: asyncio.Event,
-                  counts: dict[str, int]) -> None:
+                  counts: dict[str, int], video_kbps: int | None = None) -> None:
     from channels_redis.core import RedisChannelLayer
 
     layer = RedisChannelLayer(hosts=[redis_url], prefix="posko:layer", capacity=100,
                               expiry=60)
-    jpeg = b"\xff\xd8\xff\xe0" + random.randbytes(30 * 1024)
-    # Cameras are not synchronised: each publishes once a second at its own phase, as
-    # independent watchers do (a burst of all cameras at once would only measure the queue).
+    per_second = BATCHES_PER_SECOND if video_kbps else 1
+    streams = {camera_id: _video_messages(video_kbps) if video_kbps else _frame_messages()
+               for camera_id in cameras}
+    # Cameras are not synchronised: each publishes at its own phase, as independent watchers
+    # do (a burst of all cameras at once would only measure the queue).
     start = time.monotonic()
     end = start + seconds
-    step = 1.0 / len(cameras)
+    step = 1.0 / (len(cameras) * per_second)
     tick = 0
     while (due := start + tick * step) < end:
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         camera_id = cameras[tick % len(cameras)]
-        await layer.group_send(f"camera.{camera_id}", {
-            "type": "camera.frame", "camera": camera_id, "at": time.time(), "jpeg": jpeg})
+        await layer.group_send(f"camera.{camera_id}",
+                               next(streams[camera_id]) | {"camera": camera_id})
         counts["published"] += 1
         tick += 1
     stop.set()
@@ -184,6 +220,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--alerts", type=int, default=20)
     parser.add_argument("--label", default="live")
+    parser.add_argument("--video", action="store_true",
+                        help="passthrough video batches instead of snapshots")
+    parser.add_argument("--kbps", type=int, default=2000,
+                        help="the passthrough cameras' bit rate (with --video)")
     args = parser.parse_args()
 
     with ScratchDatabase() as database_url:
@@ -204,7 +244,10 @@ def run(args, database_url: str) -> None:
         users = -(-args.viewers // per_user)
         world = json.loads(processes.manage(
             "shell", "--no-imports", "-c",
-            SETUP.format(cameras=args.cameras, users=users, per_user=per_user),
+            # Passthrough is for cameras that send video (RTSP), snapshots for any.
+            SETUP.format(cameras=args.cameras, users=users, per_user=per_user,
+                         source_kind="rtsp" if args.video else "mjpeg",
+                         url_scheme="rtsp" if args.video else "http"),
         ).split("\n")[-2])
         daphne = processes.start_daphne(web_port, "--websocket-max-message-size", "65536")
         url = f"ws://127.0.0.1:{web_port}/ws/live/"
@@ -215,7 +258,7 @@ def run(args, database_url: str) -> None:
             stop = asyncio.Event()
             sessions = world["sessions"][: args.viewers]
             tasks = [asyncio.ensure_future(run_viewer(
-                url, f"sessionid={key}", origin, world["cameras"], viewer, stop))
+                url, f"sessionid={key}", origin, world["cameras"], viewer, stop, args.video))
                 for key, viewer in zip(sessions, viewers, strict=True)]
             deadline = time.monotonic() + 120
             while sum(v.subscribed for v in viewers) < len(viewers) * len(world["cameras"]):
@@ -225,8 +268,13 @@ def run(args, database_url: str) -> None:
                         f"{sum(v.subscribed for v in viewers)} subscriptions, "
                         f"{sum(v.connect_retries for v in viewers)} handshakes retried")
                 await asyncio.sleep(0.1)
+            granted = sum(v.video_granted for v in viewers)
+            if args.video and granted < len(viewers) * len(world["cameras"]):
+                raise RuntimeError(f"passthrough granted {granted} times of "
+                                   f"{len(viewers) * len(world['cameras'])}")
             cpu_before = cpu_seconds(daphne.pid)
-            await publish(redis_url, world["cameras"], args.seconds, stop, counts)
+            await publish(redis_url, world["cameras"], args.seconds, stop, counts,
+                          args.kbps if args.video else None)
             cpu_used = cpu_seconds(daphne.pid) - cpu_before
             counts["cpu_ms"] = int(cpu_used * 1000)
             stop.clear()
@@ -248,15 +296,20 @@ def run(args, database_url: str) -> None:
     delivered = len(latencies)
     label = args.label
     report(f"{label}_viewers_x_cameras", args.viewers * args.cameras, "subscriptions")
-    report(f"{label}_deliveries_per_s", delivered / args.seconds, "frames/s")
+    unit = "batches" if args.video else "frames"
+    report(f"{label}_deliveries_per_s", delivered / args.seconds, f"{unit}/s")
     report(f"{label}_delivered_fraction", 100 * delivered / max(1, offered), "%")
-    report(f"{label}_dropped_newest_wins", offered - delivered, "frames")
+    report(f"{label}_dropped_newest_wins", offered - delivered, unit)
     report(f"{label}_latency_p50", 1000 * statistics.median(latencies or [0]), "ms")
     report(f"{label}_latency_p95", 1000 * percentile(latencies, 0.95), "ms")
     report(f"{label}_latency_max", 1000 * max(latencies or [0]), "ms")
-    report(f"{label}_frames_older_than_2s", sum(v.stale for v in viewers), "frames")
-    report(f"{label}_daphne_cpu_per_delivered_frame",
+    report(f"{label}_{unit}_older_than_2s", sum(v.stale for v in viewers), unit)
+    report(f"{label}_daphne_cpu_per_delivered_{'batch' if args.video else 'frame'}",
            counts["cpu_ms"] / max(1, delivered), "ms")
+    if args.video:
+        # What one viewer watching one camera by passthrough costs Daphne, a second of video.
+        report(f"{label}_daphne_cpu_per_viewer_camera_s",
+               counts["cpu_ms"] / (args.viewers * args.cameras * args.seconds), "ms")
     report(f"{label}_unexpected_closes", sum(v.closed_unexpectedly for v in viewers), "sockets")
     report(f"{label}_connect_retries", sum(v.connect_retries for v in viewers), "handshakes")
     report(f"{label}_alert_latency_p50", 1000 * statistics.median(alert_latencies or [0]), "ms")
