@@ -7,8 +7,10 @@ origins of the port it serves (websockets, forms), cluster mode collects the sta
 when a source changed."""
 
 import atexit
+import socket
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -56,7 +58,24 @@ class Command(BaseCommand):
             stdout=subprocess.DEVNULL,
         )
         atexit.register(process.terminate)
+        # The watchers start next and connect at once: before the simulator listened, each
+        # demo camera's first attempt was refused (a warning each) and waited for its retry.
+        wait_for_ports(process, [settings.CAMSIM_HTTP_PORT, settings.CAMSIM_RTSP_PORT])
         self.stdout.write(
             f"Camera simulator on http://127.0.0.1:{settings.CAMSIM_HTTP_PORT}/ and "
             f"rtsp://127.0.0.1:{settings.CAMSIM_RTSP_PORT}/"
         )
+
+
+def wait_for_ports(process: subprocess.Popen, ports: list[int], seconds: float = 20.0) -> bool:
+    """Whether `process` came to accept connections on every port of 127.0.0.1 in `ports`
+    within `seconds` (False as soon as it exits)."""
+    deadline = time.monotonic() + seconds
+    waiting = list(ports)
+    while waiting and process.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.5).close()
+            waiting.pop(0)
+        except OSError:
+            time.sleep(0.1)
+    return not waiting
